@@ -1,0 +1,1 @@
+//! dts-adb (in construction).

@@ -1,0 +1,234 @@
+//! The `Filter` trait: which objects and rows a task synchronizes, and under which names.
+
+use crate::change::{DdlKind, Row, RowOp};
+use crate::schema::{Index, TableId, TableSchema};
+use std::collections::BTreeSet;
+
+/// Which DML operations of a table are synchronized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DmlOps {
+    /// INSERT.
+    pub insert: bool,
+    /// UPDATE.
+    pub update: bool,
+    /// DELETE.
+    pub delete: bool,
+}
+
+impl DmlOps {
+    /// Every DML operation (the default).
+    pub const ALL: DmlOps = DmlOps {
+        insert: true,
+        update: true,
+        delete: true,
+    };
+
+    /// Whether `op` is synchronized.
+    pub fn allows(&self, op: RowOp) -> bool {
+        match op {
+            RowOp::Insert => self.insert,
+            RowOp::Update => self.update,
+            RowOp::Delete => self.delete,
+        }
+    }
+}
+
+impl Default for DmlOps {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// How one selected source table reaches the destination.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRoute {
+    /// Destination database and table name.
+    pub destination: TableId,
+    /// Selected columns as (source column index, destination column name), in source order;
+    /// `None` means every column under its own name.
+    pub columns: Option<Vec<(usize, String)>>,
+    /// DML operations synchronized.
+    pub dml: DmlOps,
+    /// DDL kinds synchronized (`None`: all).
+    pub ddl: Option<BTreeSet<DdlKind>>,
+    /// Row condition (the guide's WHERE filter), in the source's SQL, pushed into full-sync reads.
+    pub condition: Option<String>,
+}
+
+impl TableRoute {
+    /// The route that copies a table unchanged.
+    pub fn identity(table: &TableId) -> Self {
+        Self {
+            destination: table.clone(),
+            columns: None,
+            dml: DmlOps::ALL,
+            ddl: None,
+            condition: None,
+        }
+    }
+
+    /// The destination schema for a source schema: renamed table and columns, unselected columns
+    /// dropped, and keys or indexes that lose a column dropped with them.
+    pub fn destination_schema(&self, source: &TableSchema) -> TableSchema {
+        let Some(columns) = &self.columns else {
+            let mut s = source.clone();
+            s.id = self.destination.clone();
+            return s;
+        };
+        let rename = |name: &str| -> Option<String> {
+            let idx = source.column_index(name)?;
+            columns
+                .iter()
+                .find(|(i, _)| *i == idx)
+                .map(|(_, n)| n.clone())
+        };
+        let map_all = |cols: &[String]| -> Option<Vec<String>> {
+            cols.iter().map(|c| rename(c)).collect()
+        };
+        let map_index =
+            |ix: &Index| map_all(&ix.columns).map(|columns| Index { columns, ..ix.clone() });
+        TableSchema {
+            id: self.destination.clone(),
+            columns: columns
+                .iter()
+                .map(|(i, n)| {
+                    let mut c = source.columns[*i].clone();
+                    c.name = n.clone();
+                    c
+                })
+                .collect(),
+            primary_key: map_all(&source.primary_key).unwrap_or_default(),
+            unique_keys: source.unique_keys.iter().filter_map(map_index).collect(),
+            indexes: source.indexes.iter().filter_map(map_index).collect(),
+            create_sql: None,
+        }
+    }
+
+    /// The destination row for a source row (selected columns only).
+    pub fn project_row(&self, row: Row) -> Row {
+        match &self.columns {
+            None => row,
+            Some(cols) => cols.iter().map(|(i, _)| row[*i].clone()).collect(),
+        }
+    }
+}
+
+/// Decides which objects and rows are synchronized and how they are named at the destination.
+/// Applied identically by schema sync, full sync and incremental write.
+pub trait Filter: Send + Sync {
+    /// The route of a source table, or `None` when it is not selected.
+    fn route(&self, table: &TableSchema) -> Option<TableRoute>;
+
+    /// Whether a row image passes the table's row condition (evaluated on incremental changes;
+    /// the full sync pushes [`TableRoute::condition`] into the read instead).
+    fn accept_row(&self, _table: &TableSchema, _row: &Row) -> bool {
+        true
+    }
+
+    /// Rewrites a row's values in place before it is written (masking, ETL).
+    fn transform_row(&self, _table: &TableSchema, _row: &mut Row) {}
+}
+
+/// Database names that hold the server's own tables and are never synchronized.
+pub const SYSTEM_DATABASES: [&str; 4] = ["mysql", "information_schema", "performance_schema", "sys"];
+
+/// Selects whole databases by exact name, every table under its own name.
+#[derive(Clone, Debug, Default)]
+pub struct DatabaseFilter {
+    databases: BTreeSet<String>,
+}
+
+impl DatabaseFilter {
+    /// A filter selecting every table of the named databases.
+    pub fn new<I, S>(databases: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            databases: databases.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl Filter for DatabaseFilter {
+    fn route(&self, table: &TableSchema) -> Option<TableRoute> {
+        self.databases
+            .contains(&table.id.database)
+            .then(|| TableRoute::identity(&table.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Column, ColumnType};
+    use crate::value::Value;
+
+    fn schema() -> TableSchema {
+        let int = |n: &str| {
+            Column::new(
+                n,
+                ColumnType::Integer {
+                    bytes: 4,
+                    unsigned: false,
+                },
+                "int",
+            )
+        };
+        TableSchema {
+            id: TableId::new("src", "t"),
+            columns: vec![int("id"), int("a"), int("b")],
+            primary_key: vec!["id".into()],
+            unique_keys: vec![Index {
+                name: "ua".into(),
+                columns: vec!["a".into()],
+                unique: true,
+            }],
+            indexes: vec![Index {
+                name: "ib".into(),
+                columns: vec!["b".into()],
+                unique: false,
+            }],
+            create_sql: Some("CREATE TABLE t".into()),
+        }
+    }
+
+    #[test]
+    fn column_subset_renames_and_drops_keys() {
+        let route = TableRoute {
+            destination: TableId::new("dst", "t2"),
+            columns: Some(vec![(0, "ID".into()), (2, "B2".into())]),
+            ..TableRoute::identity(&TableId::new("src", "t"))
+        };
+        let d = route.destination_schema(&schema());
+        assert_eq!(d.id, TableId::new("dst", "t2"));
+        assert_eq!(d.columns.len(), 2);
+        assert_eq!(d.primary_key, vec!["ID"]);
+        assert!(d.unique_keys.is_empty());
+        assert_eq!(d.indexes[0].columns, vec!["B2"]);
+        assert_eq!(
+            route.project_row(vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
+            vec![Value::Int(1), Value::Int(3)]
+        );
+    }
+
+    #[test]
+    fn database_filter_selects_by_name() {
+        let f = DatabaseFilter::new(["src"]);
+        assert!(f.route(&schema()).is_some());
+        let mut other = schema();
+        other.id.database = "other".into();
+        assert!(f.route(&other).is_none());
+    }
+
+    #[test]
+    fn dml_ops() {
+        let ops = DmlOps {
+            delete: false,
+            ..DmlOps::ALL
+        };
+        assert!(ops.allows(RowOp::Insert));
+        assert!(!ops.allows(RowOp::Delete));
+    }
+}

@@ -1,0 +1,140 @@
+//! Precheck results: named checks a DBA can act on, before a task starts.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How serious a check's finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckLevel {
+    /// Nothing to do.
+    Pass,
+    /// A risk the user may acknowledge and proceed.
+    Warning,
+    /// Blocks the task until fixed.
+    Error,
+}
+
+/// The outcome of one named check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable name of the check, e.g. `source.binlog_format`.
+    pub name: String,
+    /// Pass, warning or error.
+    pub level: CheckLevel,
+    /// What was found, naming the object.
+    pub message: String,
+    /// What to do about it (empty on pass).
+    pub fix: String,
+}
+
+impl CheckResult {
+    /// A passing check.
+    pub fn pass(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            level: CheckLevel::Pass,
+            message: message.into(),
+            fix: String::new(),
+        }
+    }
+
+    /// A warning with the fix to apply.
+    pub fn warning(
+        name: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            level: CheckLevel::Warning,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    /// An error with the fix to apply.
+    pub fn error(
+        name: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            level: CheckLevel::Error,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+impl fmt::Display for CheckResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            CheckLevel::Pass => "PASS",
+            CheckLevel::Warning => "WARN",
+            CheckLevel::Error => "FAIL",
+        };
+        write!(f, "[{level}] {}: {}", self.name, self.message)?;
+        if !self.fix.is_empty() {
+            write!(f, " — fix: {}", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every check of a precheck run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrecheckReport {
+    /// The checks, in the order they ran.
+    pub checks: Vec<CheckResult>,
+}
+
+impl PrecheckReport {
+    /// Whether the task may start: no errors, and every warning's name is in `acknowledged`.
+    pub fn passes(&self, acknowledged: &[String]) -> bool {
+        self.checks.iter().all(|c| match c.level {
+            CheckLevel::Pass => true,
+            CheckLevel::Warning => acknowledged.iter().any(|a| a == &c.name),
+            CheckLevel::Error => false,
+        })
+    }
+
+    /// The check with this name, if it ran.
+    pub fn get(&self, name: &str) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.name == name)
+    }
+
+    /// Add the checks of another report.
+    pub fn extend(&mut self, other: PrecheckReport) {
+        self.checks.extend(other.checks);
+    }
+}
+
+impl fmt::Display for PrecheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            writeln!(f, "{c}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_need_acknowledgement_errors_block() {
+        let mut r = PrecheckReport::default();
+        r.checks.push(CheckResult::pass("a", "ok"));
+        assert!(r.passes(&[]));
+        r.checks
+            .push(CheckResult::warning("b", "short retention", "raise it"));
+        assert!(!r.passes(&[]));
+        assert!(r.passes(&["b".into()]));
+        r.checks.push(CheckResult::error("c", "no binlog", "enable it"));
+        assert!(!r.passes(&["b".into(), "c".into()]));
+        assert!(r.to_string().contains("[FAIL] c: no binlog — fix: enable it"));
+    }
+}

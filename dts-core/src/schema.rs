@@ -1,0 +1,309 @@
+//! Table schemas: what a row's values mean, and which columns identify a row.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// A table's identity: database and table name, as spelled by the server that owns it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TableId {
+    /// Database (schema) name.
+    pub database: String,
+    /// Table name.
+    pub table: String,
+}
+
+impl TableId {
+    /// A table id from its two parts.
+    pub fn new(database: impl Into<String>, table: impl Into<String>) -> Self {
+        Self {
+            database: database.into(),
+            table: table.into(),
+        }
+    }
+}
+
+impl fmt::Display for TableId {
+    /// Renders as `db.table` for messages; never used to build SQL (connectors quote identifiers).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.database, self.table)
+    }
+}
+
+/// The type family of a column, with the parameters that change how values are read or written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ColumnType {
+    /// TINYINT (1), SMALLINT (2), MEDIUMINT (3), INT (4), BIGINT (8) by storage bytes.
+    Integer {
+        /// Storage size in bytes.
+        bytes: u8,
+        /// UNSIGNED attribute.
+        unsigned: bool,
+    },
+    /// FLOAT.
+    Float,
+    /// DOUBLE / REAL.
+    Double,
+    /// DECIMAL(precision, scale).
+    Decimal {
+        /// Total digits, 1–65.
+        precision: u8,
+        /// Digits after the point, 0–30.
+        scale: u8,
+    },
+    /// BIT(width), width 1–64.
+    Bit {
+        /// Number of bits.
+        width: u8,
+    },
+    /// CHAR(length) in characters.
+    Char {
+        /// Declared length in characters.
+        length: u32,
+    },
+    /// VARCHAR(length) in characters.
+    VarChar {
+        /// Declared length in characters.
+        length: u32,
+    },
+    /// TINYTEXT … LONGTEXT, by maximum length in bytes.
+    Text {
+        /// Maximum length in bytes.
+        max_bytes: u64,
+    },
+    /// BINARY(length).
+    Binary {
+        /// Declared length in bytes.
+        length: u32,
+    },
+    /// VARBINARY(length).
+    VarBinary {
+        /// Declared length in bytes.
+        length: u32,
+    },
+    /// TINYBLOB … LONGBLOB, by maximum length in bytes.
+    Blob {
+        /// Maximum length in bytes.
+        max_bytes: u64,
+    },
+    /// DATE.
+    Date,
+    /// TIME(fsp).
+    Time {
+        /// Fractional seconds precision, 0–6.
+        fsp: u8,
+    },
+    /// DATETIME(fsp).
+    DateTime {
+        /// Fractional seconds precision, 0–6.
+        fsp: u8,
+    },
+    /// TIMESTAMP(fsp).
+    Timestamp {
+        /// Fractional seconds precision, 0–6.
+        fsp: u8,
+    },
+    /// YEAR.
+    Year,
+    /// ENUM('a', 'b', …): members in definition order (index 1 is the first).
+    Enum {
+        /// Members in definition order.
+        members: Vec<String>,
+    },
+    /// SET('a', 'b', …): members in definition order (bit 0 is the first).
+    Set {
+        /// Members in definition order.
+        members: Vec<String>,
+    },
+    /// JSON (MySQL's native type, or MariaDB's LONGTEXT with a `JSON_VALID` check).
+    Json,
+    /// GEOMETRY and its subtypes (POINT, LINESTRING, …), by the declared type name.
+    Geometry {
+        /// Declared type, lower case (e.g. `point`, `geometry`).
+        subtype: String,
+    },
+}
+
+impl ColumnType {
+    /// True for types whose values are character strings (a charset applies).
+    pub fn is_textual(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::Char { .. }
+                | ColumnType::VarChar { .. }
+                | ColumnType::Text { .. }
+                | ColumnType::Enum { .. }
+                | ColumnType::Set { .. }
+        )
+    }
+}
+
+/// One column of a table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Type family and parameters.
+    pub column_type: ColumnType,
+    /// The server's full type text (e.g. `int(10) unsigned`, `varchar(20)`), for schema sync.
+    pub type_text: String,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// Character set of a textual column (`None` for non-text types); `binary` means bytes.
+    pub charset: Option<String>,
+    /// Collation of a textual column.
+    pub collation: Option<String>,
+    /// Default expression text as the server reports it (`None` when there is no default).
+    pub default: Option<String>,
+    /// Generation expression of a generated column; such columns are never written.
+    pub generated: Option<String>,
+    /// AUTO_INCREMENT attribute.
+    pub auto_increment: bool,
+    /// Column comment.
+    pub comment: String,
+}
+
+impl Column {
+    /// A nullable column with no charset, default or comment, for tests and programmatic schemas.
+    pub fn new(name: impl Into<String>, column_type: ColumnType, type_text: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            column_type,
+            type_text: type_text.into(),
+            nullable: true,
+            charset: None,
+            collation: None,
+            default: None,
+            generated: None,
+            auto_increment: false,
+            comment: String::new(),
+        }
+    }
+}
+
+/// An index of a table (primary, unique or secondary).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    /// Index name (`PRIMARY` for the primary key).
+    pub name: String,
+    /// Indexed columns in order.
+    pub columns: Vec<String>,
+    /// Whether the index enforces uniqueness.
+    pub unique: bool,
+}
+
+/// A table's structure: everything needed to decode its rows and recreate it elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableSchema {
+    /// Database and table name.
+    pub id: TableId,
+    /// Columns in ordinal order (row values are in this order).
+    pub columns: Vec<Column>,
+    /// Primary key column names (empty when the table has none).
+    pub primary_key: Vec<String>,
+    /// Unique keys other than the primary key.
+    pub unique_keys: Vec<Index>,
+    /// Secondary (non-unique) indexes.
+    pub indexes: Vec<Index>,
+    /// The source's `SHOW CREATE TABLE` text, when known.
+    pub create_sql: Option<String>,
+}
+
+/// Shared handle to a table schema; every row of a table points at the same one.
+pub type SchemaRef = Arc<TableSchema>;
+
+impl TableSchema {
+    /// Position of a column by name (exact match).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Column by name (exact match).
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The columns that identify a row: the primary key, else the first unique key whose columns
+    /// are all NOT NULL (a nullable unique key can hold duplicates of NULL, so it identifies
+    /// nothing). `None` means the table has no usable key and needs the exactly-once path.
+    pub fn identity_columns(&self) -> Option<&[String]> {
+        if !self.primary_key.is_empty() {
+            return Some(&self.primary_key);
+        }
+        self.unique_keys
+            .iter()
+            .find(|k| {
+                k.columns
+                    .iter()
+                    .all(|c| self.column(c).is_some_and(|col| !col.nullable))
+            })
+            .map(|k| k.columns.as_slice())
+    }
+
+    /// Positions of [`TableSchema::identity_columns`] in the row.
+    pub fn identity_indexes(&self) -> Option<Vec<usize>> {
+        self.identity_columns()
+            .map(|cols| cols.iter().filter_map(|c| self.column_index(c)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(name: &str, nullable: bool) -> Column {
+        let mut c = Column::new(
+            name,
+            ColumnType::Integer {
+                bytes: 4,
+                unsigned: false,
+            },
+            "int(11)",
+        );
+        c.nullable = nullable;
+        c
+    }
+
+    fn table(pk: Vec<&str>, uk: Vec<(&str, bool)>) -> TableSchema {
+        let mut columns = vec![int("a", false), int("b", true), int("c", false)];
+        for (n, nullable) in &uk {
+            columns.iter_mut().find(|c| c.name == *n).unwrap().nullable = *nullable;
+        }
+        TableSchema {
+            id: TableId::new("d", "t"),
+            columns,
+            primary_key: pk.into_iter().map(String::from).collect(),
+            unique_keys: if uk.is_empty() {
+                vec![]
+            } else {
+                vec![Index {
+                    name: "uk".into(),
+                    columns: uk.iter().map(|(n, _)| n.to_string()).collect(),
+                    unique: true,
+                }]
+            },
+            indexes: vec![],
+            create_sql: None,
+        }
+    }
+
+    #[test]
+    fn identity_prefers_primary_key() {
+        let t = table(vec!["a"], vec![("c", false)]);
+        assert_eq!(t.identity_columns().unwrap(), ["a"]);
+        assert_eq!(t.identity_indexes().unwrap(), vec![0]);
+    }
+
+    #[test]
+    fn identity_uses_not_null_unique_key() {
+        let t = table(vec![], vec![("c", false)]);
+        assert_eq!(t.identity_columns().unwrap(), ["c"]);
+    }
+
+    #[test]
+    fn nullable_unique_key_is_no_identity() {
+        let t = table(vec![], vec![("b", true)]);
+        assert!(t.identity_columns().is_none());
+    }
+}

@@ -1,0 +1,49 @@
+//! The `Sink` trait: what a task needs from the store it writes to.
+
+use crate::change::{Ddl, Row, Transaction};
+use crate::checkpoint::Checkpoint;
+use crate::error::Result;
+use crate::schema::{SchemaRef, TableSchema};
+use async_trait::async_trait;
+
+/// How full-sync rows meet rows already in the destination with the same key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExistingRows {
+    /// Keep the destination's row and skip the source's (the guide's "Ignore Errors and
+    /// Proceed" during full sync).
+    Keep,
+    /// Replace the destination's row (re-copying a chunk after a restart converges this way).
+    Replace,
+}
+
+/// A destination a task writes to. Schemas and rows arrive already mapped to destination names.
+///
+/// Guarantees an implementation must give:
+/// - `apply_schema` is idempotent: applying the same schema twice leaves one table.
+/// - `write_rows` writes every row or fails; writing the same rows again does not duplicate them
+///   for tables with a key.
+/// - `apply` applies the transactions in order and records `checkpoint` so that
+///   `read_checkpoint` returns it only if every change of the batch is applied. Sinks that can
+///   (a transactional database) commit both atomically; others document their delivery
+///   guarantee (e.g. at-least-once for Kafka, ordered per key).
+/// - Replay is idempotent: inserts of existing rows, updates of missing rows and deletes of
+///   missing rows converge to the source's state (or go through the conflict policy).
+#[async_trait]
+pub trait Sink: Send + Sync {
+    /// Create the table (and its database) if it does not exist.
+    async fn apply_schema(&self, schema: &TableSchema) -> Result<()>;
+
+    /// Write a batch of full-sync rows of one table.
+    async fn write_rows(&self, schema: &SchemaRef, rows: Vec<Row>, existing: ExistingRows)
+        -> Result<()>;
+
+    /// Apply a DDL statement outside a transaction batch (schema changes during incremental
+    /// write arrive inside transactions; this is for tools and tests).
+    async fn apply_ddl(&self, ddl: &Ddl) -> Result<()>;
+
+    /// Apply transactions in order and record the checkpoint with them.
+    async fn apply(&self, batch: &[Transaction], checkpoint: &Checkpoint) -> Result<()>;
+
+    /// The checkpoint this sink holds for the task, if any.
+    async fn read_checkpoint(&self) -> Result<Option<Checkpoint>>;
+}

@@ -1,0 +1,10 @@
+//! Binlog capture: a replication connection that turns binlog events into committed
+//! [`dts_core::Transaction`]s.
+
+pub mod gtid;
+pub mod mariadb_events;
+pub mod reader;
+pub mod schema_cache;
+pub mod table_map;
+
+pub use reader::{BinlogOptions, BinlogReader};

@@ -1,0 +1,130 @@
+//! [`MysqlSource`]: the `dts_core::Source` of a MySQL-family server.
+
+use crate::binlog::{BinlogOptions, BinlogReader};
+use crate::conn::{MysqlEndpoint, ServerInfo};
+use crate::discovery::{discover_other_objects, discover_tables, OtherObjects, Scope};
+use crate::position::read_position;
+use crate::snapshot::{self, SESSION_SETUP};
+use async_trait::async_trait;
+use dts_core::{
+    Chunk, ChunkRequest, ConsistentRead, Error, Position, Result, SchemaRef, Source, StreamEvent,
+};
+use futures::stream::BoxStream;
+use mysql_async::{OptsBuilder, Pool};
+use std::sync::Arc;
+
+/// Options of a MySQL source.
+#[derive(Clone, Debug)]
+pub struct SourceOptions {
+    /// Databases the source works on (empty: every non-system database).
+    pub scope: Scope,
+    /// Connections used by parallel snapshot reads.
+    pub pool_size: usize,
+    /// Binlog reader tuning.
+    pub binlog: BinlogOptions,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        Self {
+            scope: Scope::default(),
+            pool_size: 4,
+            binlog: BinlogOptions::default(),
+        }
+    }
+}
+
+/// A MySQL or MariaDB server as a change source.
+pub struct MysqlSource {
+    endpoint: MysqlEndpoint,
+    server: ServerInfo,
+    pool: Pool,
+    options: SourceOptions,
+}
+
+impl MysqlSource {
+    /// Connects, detects the server flavour, and prepares a snapshot connection pool.
+    pub async fn connect(endpoint: MysqlEndpoint, mut options: SourceOptions) -> Result<Self> {
+        let mut conn = endpoint.connect().await?;
+        let server = ServerInfo::detect(&mut conn)
+            .await
+            .map_err(|e| endpoint.map_err("detect version", e))?;
+        drop(conn);
+        let opts = OptsBuilder::from_opts(endpoint.opts(options.pool_size))
+            .setup(SESSION_SETUP.iter().map(|s| s.to_string()).collect());
+        let pool = Pool::new(opts);
+        if options.binlog.scope.databases.is_empty() {
+            options.binlog.scope = options.scope.clone();
+        }
+        Ok(Self {
+            endpoint,
+            server,
+            pool,
+            options,
+        })
+    }
+
+    /// The detected server flavour and version.
+    pub fn server(&self) -> &ServerInfo {
+        &self.server
+    }
+
+    /// The endpoint this source reads.
+    pub fn endpoint(&self) -> &MysqlEndpoint {
+        &self.endpoint
+    }
+
+    /// Views, triggers, events and routines in scope (for the optional migrations).
+    pub async fn other_objects(&self) -> Result<OtherObjects> {
+        let mut conn = self.endpoint.connect().await?;
+        discover_other_objects(&mut conn, &self.options.scope).await
+    }
+
+    /// A binlog reader with this source's options.
+    pub fn binlog_reader(&self) -> BinlogReader {
+        BinlogReader::new(
+            self.endpoint.clone(),
+            self.server.clone(),
+            self.options.binlog.clone(),
+        )
+    }
+}
+
+#[async_trait]
+impl Source for MysqlSource {
+    async fn discover(&self) -> Result<Vec<SchemaRef>> {
+        let mut conn = self.endpoint.connect().await?;
+        Ok(
+            discover_tables(&mut conn, &self.server, &self.options.scope)
+                .await?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+        )
+    }
+
+    async fn current_position(&self) -> Result<Position> {
+        let mut conn = self.endpoint.connect().await?;
+        read_position(&mut conn, &self.endpoint, &self.server).await
+    }
+
+    async fn read_chunk(&self, request: &ChunkRequest) -> Result<Chunk> {
+        snapshot::read_chunk(&self.pool, &self.endpoint, request).await
+    }
+
+    async fn read_consistent(
+        &self,
+        schema: SchemaRef,
+        condition: Option<String>,
+        batch_rows: usize,
+    ) -> Result<ConsistentRead> {
+        snapshot::read_consistent(&self.endpoint, &self.server, schema, condition, batch_rows).await
+    }
+
+    async fn stream(
+        &self,
+        from: Position,
+    ) -> Result<BoxStream<'static, Result<StreamEvent, Error>>> {
+        self.binlog_reader().stream(from).await
+    }
+}
