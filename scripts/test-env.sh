@@ -413,7 +413,14 @@ cmd_up() {
     ensure_debian_packages
     find_mariadb_tools
     mkdir -p "$ENV_DIR"
-    for inst in "${INSTANCES[@]}"; do db_start "$inst"; done
+    # initialise and launch the servers in parallel (each launch returns at once)
+    local pids=() pid failed=0
+    for inst in "${INSTANCES[@]}"; do
+        db_start "$inst" &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    ((failed == 0)) || die "could not start the MariaDB servers (see above)"
     for inst in "${INSTANCES[@]}"; do
         db_wait "$inst"
         db_setup_users "$(inst_field "$inst" 0)"

@@ -82,11 +82,14 @@ impl TableRoute {
                 .find(|(i, _)| *i == idx)
                 .map(|(_, n)| n.clone())
         };
-        let map_all = |cols: &[String]| -> Option<Vec<String>> {
-            cols.iter().map(|c| rename(c)).collect()
+        let map_all =
+            |cols: &[String]| -> Option<Vec<String>> { cols.iter().map(|c| rename(c)).collect() };
+        let map_index = |ix: &Index| {
+            map_all(&ix.columns).map(|columns| Index {
+                columns,
+                ..ix.clone()
+            })
         };
-        let map_index =
-            |ix: &Index| map_all(&ix.columns).map(|columns| Index { columns, ..ix.clone() });
         TableSchema {
             id: self.destination.clone(),
             columns: columns
@@ -130,7 +133,8 @@ pub trait Filter: Send + Sync {
 }
 
 /// Database names that hold the server's own tables and are never synchronized.
-pub const SYSTEM_DATABASES: [&str; 4] = ["mysql", "information_schema", "performance_schema", "sys"];
+pub const SYSTEM_DATABASES: [&str; 4] =
+    ["mysql", "information_schema", "performance_schema", "sys"];
 
 /// Selects whole databases by exact name, every table under its own name.
 #[derive(Clone, Debug, Default)]

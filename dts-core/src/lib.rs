@@ -53,7 +53,7 @@ pub use filter::{DatabaseFilter, DmlOps, Filter, TableRoute, SYSTEM_DATABASES};
 pub use position::{GtidFlavor, GtidSet, Position};
 pub use precheck::{CheckLevel, CheckResult, PrecheckReport};
 pub use schema::{Column, ColumnType, Index, SchemaRef, TableId, TableSchema};
-pub use sink::{ExistingRows, Sink};
+pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
 pub use value::{Date, DateTime, Time, Timestamp, Value};

@@ -133,8 +133,11 @@ mod tests {
             .push(CheckResult::warning("b", "short retention", "raise it"));
         assert!(!r.passes(&[]));
         assert!(r.passes(&["b".into()]));
-        r.checks.push(CheckResult::error("c", "no binlog", "enable it"));
+        r.checks
+            .push(CheckResult::error("c", "no binlog", "enable it"));
         assert!(!r.passes(&["b".into(), "c".into()]));
-        assert!(r.to_string().contains("[FAIL] c: no binlog — fix: enable it"));
+        assert!(r
+            .to_string()
+            .contains("[FAIL] c: no binlog — fix: enable it"));
     }
 }

@@ -166,7 +166,11 @@ pub struct Column {
 
 impl Column {
     /// A nullable column with no charset, default or comment, for tests and programmatic schemas.
-    pub fn new(name: impl Into<String>, column_type: ColumnType, type_text: impl Into<String>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        column_type: ColumnType,
+        type_text: impl Into<String>,
+    ) -> Self {
         Self {
             name: name.into(),
             column_type,

@@ -3,6 +3,7 @@
 use crate::change::{Ddl, Row, Transaction};
 use crate::checkpoint::Checkpoint;
 use crate::error::Result;
+use crate::precheck::PrecheckReport;
 use crate::schema::{SchemaRef, TableSchema};
 use async_trait::async_trait;
 
@@ -14,6 +15,17 @@ pub enum ExistingRows {
     Keep,
     /// Replace the destination's row (re-copying a chunk after a restart converges this way).
     Replace,
+}
+
+/// The guide's "Processing Mode of Conflicting Tables".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConflictingTables {
+    /// A destination table with the same name fails the precheck.
+    #[default]
+    PrecheckAndReportErrors,
+    /// Existing tables are used as they are: full sync keeps existing rows with the same key,
+    /// incremental sync overwrites them.
+    IgnoreErrorsAndProceed,
 }
 
 /// A destination a task writes to. Schemas and rows arrive already mapped to destination names.
@@ -30,12 +42,24 @@ pub enum ExistingRows {
 ///   missing rows converge to the source's state (or go through the conflict policy).
 #[async_trait]
 pub trait Sink: Send + Sync {
+    /// Destination checks before the task starts: connectivity, privileges, and existing tables
+    /// among `tables` (destination schemas) under the conflicting-tables mode.
+    async fn precheck(&self, tables: &[TableSchema], mode: ConflictingTables) -> PrecheckReport;
+
     /// Create the table (and its database) if it does not exist.
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()>;
 
     /// Write a batch of full-sync rows of one table.
-    async fn write_rows(&self, schema: &SchemaRef, rows: Vec<Row>, existing: ExistingRows)
-        -> Result<()>;
+    async fn write_rows(
+        &self,
+        schema: &SchemaRef,
+        rows: Vec<Row>,
+        existing: ExistingRows,
+    ) -> Result<()>;
+
+    /// Remove every row of a table, so a table without a key can be copied again from a new
+    /// consistent snapshot after an interrupted copy.
+    async fn reset_table(&self, schema: &TableSchema) -> Result<()>;
 
     /// Apply a DDL statement outside a transaction batch (schema changes during incremental
     /// write arrive inside transactions; this is for tools and tests).

@@ -245,8 +245,8 @@ impl StageMachine {
     /// Apply one transition, or explain why it is illegal (and change nothing).
     pub fn apply(&self, stage: Stage, transition: Transition) -> Result<()> {
         let mut outcome = Ok(());
-        self.tx.send_if_modified(|status| {
-            match next_status(status, stage, &transition) {
+        self.tx
+            .send_if_modified(|status| match next_status(status, stage, &transition) {
                 Ok(next) => {
                     let now = now_ms();
                     let record = &mut status.stages[stage.index()];
@@ -265,8 +265,7 @@ impl StageMachine {
                     outcome = Err(e);
                     false
                 }
-            }
-        });
+            });
         outcome
     }
 }
@@ -297,11 +296,7 @@ fn prerequisites_met(status: &TaskStatus, stage: Stage) -> Result<(), String> {
     }
 }
 
-fn next_status(
-    status: &TaskStatus,
-    stage: Stage,
-    transition: &Transition,
-) -> Result<StageStatus> {
+fn next_status(status: &TaskStatus, stage: Stage, transition: &Transition) -> Result<StageStatus> {
     let current = &status.stage(stage).status;
     let illegal = |why: &str| {
         Err(Error::IllegalTransition(format!(
@@ -472,7 +467,8 @@ mod tests {
         let r = s.stage(Stage::Precheck);
         assert_eq!(r.status, StageStatus::Running);
         assert!(r.started_ms.is_some() && r.changed_ms.is_some() && r.finished_ms.is_none());
-        m.fail(Stage::Precheck, "source: binlog_format is MIXED").unwrap();
+        m.fail(Stage::Precheck, "source: binlog_format is MIXED")
+            .unwrap();
         rx.changed().await.unwrap();
         let s = rx.borrow_and_update().clone();
         assert_eq!(

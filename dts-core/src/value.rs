@@ -88,7 +88,11 @@ pub struct Date {
 
 impl Date {
     /// The zero date `0000-00-00`.
-    pub const ZERO: Date = Date { year: 0, month: 0, day: 0 };
+    pub const ZERO: Date = Date {
+        year: 0,
+        month: 0,
+        day: 0,
+    };
 }
 
 impl fmt::Display for Date {
@@ -117,7 +121,11 @@ impl fmt::Display for Time {
         if self.negative {
             f.write_str("-")?;
         }
-        write!(f, "{:02}:{:02}:{:02}", self.hours, self.minutes, self.seconds)?;
+        write!(
+            f,
+            "{:02}:{:02}:{:02}",
+            self.hours, self.minutes, self.seconds
+        )?;
         if self.micros != 0 {
             write!(f, ".{:06}", self.micros)?;
         }
@@ -297,7 +305,9 @@ mod tests {
         let values = vec![
             Value::UInt(u64::MAX),
             Value::Int(i64::MIN),
-            Value::Decimal("-99999999999999999999999999999999999.999999999999999999999999999999".into()),
+            Value::Decimal(
+                "-99999999999999999999999999999999999.999999999999999999999999999999".into(),
+            ),
             Value::Bytes(Bytes::from_static(b"\0\xff\0")),
             Value::Set(vec!["a".into(), "c".into()]),
         ];

@@ -5,7 +5,7 @@
 //! Needs `DTS_TEST_KAFKA_BROKERS`; `scripts/test.sh` sets it. The consumer uses
 //! explicit partition assignment, not a consumer group.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -29,8 +29,15 @@ fn brokers() -> String {
 }
 
 fn unique_topic() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("dts-test-env-{}-{}", std::process::id(), nanos % 1_000_000_000_000)
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "dts-test-env-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000
+    )
 }
 
 async fn create_topic(brokers: &str, topic: &str) {
@@ -45,8 +52,12 @@ async fn create_topic(brokers: &str, topic: &str) {
         .request_timeout(Some(Duration::from_secs(10)));
     let results = tokio::time::timeout(TIMEOUT, admin.create_topics([&new_topic], &opts))
         .await
-        .unwrap_or_else(|_| panic!("create_topics({topic}) timed out; is `scripts/test-env.sh up` running?"))
-        .unwrap_or_else(|e| panic!("create_topics({topic}) failed: {e}; is `scripts/test-env.sh up` running?"));
+        .unwrap_or_else(|_| {
+            panic!("create_topics({topic}) timed out; is `scripts/test-env.sh up` running?")
+        })
+        .unwrap_or_else(|e| {
+            panic!("create_topics({topic}) failed: {e}; is `scripts/test-env.sh up` running?")
+        });
     assert_eq!(results.len(), 1);
     match &results[0] {
         Ok(name) => assert_eq!(name, topic),
@@ -75,7 +86,10 @@ async fn produce_then_consume_by_assignment() {
         .partition(0)
         .key(&key)
         .payload(&payload)
-        .headers(OwnedHeaders::new().insert(Header { key: "origin", value: Some("dts-test-env") }));
+        .headers(OwnedHeaders::new().insert(Header {
+            key: "origin",
+            value: Some("dts-test-env"),
+        }));
     let delivery = tokio::time::timeout(TIMEOUT, producer.send(record, Duration::from_secs(20)))
         .await
         .expect("produce timed out")
@@ -93,18 +107,14 @@ async fn produce_then_consume_by_assignment() {
         .create()
         .expect("consumer");
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&topic, 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset(&topic, 0, Offset::Beginning)
+        .unwrap();
     consumer.assign(&tpl).expect("assign");
 
-    let deadline = Instant::now() + TIMEOUT;
-    let msg = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "no message consumed from {topic} within {TIMEOUT:?}");
-        match tokio::time::timeout(left, consumer.recv()).await {
-            Err(_) => panic!("no message consumed from {topic} within {TIMEOUT:?}"),
-            Ok(Err(e)) => panic!("consume from {topic} failed: {e}"),
-            Ok(Ok(m)) => break m.detach(),
-        }
+    let msg = match tokio::time::timeout(TIMEOUT, consumer.recv()).await {
+        Err(_) => panic!("no message consumed from {topic} within {TIMEOUT:?}"),
+        Ok(Err(e)) => panic!("consume from {topic} failed: {e}"),
+        Ok(Ok(m)) => m.detach(),
     };
     assert_eq!(msg.topic(), topic);
     assert_eq!(msg.partition(), 0);
@@ -112,7 +122,10 @@ async fn produce_then_consume_by_assignment() {
     assert_eq!(msg.key(), Some(key.as_bytes()), "key differs");
     assert_eq!(msg.payload(), Some(payload.as_bytes()), "payload differs");
     let headers = msg.headers().expect("headers lost");
-    let origin = headers.iter().find(|h| h.key == "origin").expect("header 'origin' lost");
+    let origin = headers
+        .iter()
+        .find(|h| h.key == "origin")
+        .expect("header 'origin' lost");
     assert_eq!(origin.value, Some(&b"dts-test-env"[..]));
 }
 

@@ -219,10 +219,10 @@ pub async fn read_consistent(
             while let Some(row) = stream.next().await {
                 let row = row.map_err(|e| ep.map_err("consistent read", e))?;
                 batch.push(decode_row(&schema, row)?);
-                if batch.len() >= batch_rows {
-                    if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                        return Ok(());
-                    }
+                if batch.len() >= batch_rows
+                    && tx.send(Ok(std::mem::take(&mut batch))).await.is_err()
+                {
+                    return Ok(());
                 }
             }
             if !batch.is_empty() {

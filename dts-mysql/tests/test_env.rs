@@ -223,7 +223,8 @@ async fn dts_user_can_log_in_with_its_password() {
 async fn write_on_source_lands_in_its_binlog_only() {
     let db = unique("dts_test_env");
     let mut source = connect("DTS_TEST_SOURCE_URL").await;
-    let source_id: u32 = q_first(&mut source, "SELECT @@server_id").await;
+    let (source_id, domain_id): (u32, u32) =
+        q_first(&mut source, "SELECT @@server_id, @@gtid_domain_id").await;
 
     let before = q_rows(&mut source, "SHOW MASTER STATUS").await;
     let before = before
@@ -263,8 +264,8 @@ async fn write_on_source_lands_in_its_binlog_only() {
     assert!(
         gtid_after
             .split(',')
-            .any(|g| g.starts_with(&format!("1-{source_id}-"))),
-        "expected a GTID in domain 1 from server {source_id}, got {gtid_after:?}"
+            .any(|g| g.starts_with(&format!("{domain_id}-{source_id}-"))),
+        "expected a GTID in domain {domain_id} from server {source_id}, got {gtid_after:?}"
     );
 
     // The events of this test's transactions, read back from the binary log.

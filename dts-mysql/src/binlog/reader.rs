@@ -354,15 +354,13 @@ impl BinlogReader {
                             .await?;
                     }
                 }
-                EventData::HeartbeatEvent => {
-                    if txn.is_none() {
-                        let hb = StreamEvent::Heartbeat {
-                            position: state.resume.clone(),
-                            time_ms: now_ms(),
-                        };
-                        if tx.send(Ok(hb)).await.is_err() {
-                            return Ok(());
-                        }
+                EventData::HeartbeatEvent if txn.is_none() => {
+                    let hb = StreamEvent::Heartbeat {
+                        position: state.resume.clone(),
+                        time_ms: now_ms(),
+                    };
+                    if tx.send(Ok(hb)).await.is_err() {
+                        return Ok(());
                     }
                 }
                 _ => {}
