@@ -268,7 +268,7 @@ db_wait() { # "name:port:id"
         if [[ -n "$launch_pid" ]] && ! pid_alive "$launch_pid"; then
             tail_log "$dir/mariadbd.log"
             tail_log "$dir/mariadbd.stdout.log"
-            die "$name (mariadbd) exited during startup"
+            die "$name (mariadbd) exited during startup; if its datadir is damaged, run 'scripts/test-env.sh reset' (removes all test data) and retry"
         fi
         if ((waited >= DB_START_TIMEOUT * 2)); then
             tail_log "$dir/mariadbd.log"

@@ -1,6 +1,6 @@
 //! The `Filter` trait: which objects and rows a task synchronizes, and under which names.
 
-use crate::change::{DdlKind, Row, RowOp};
+use crate::change::{Ddl, DdlKind, Row, RowOp};
 use crate::schema::{Index, TableId, TableSchema};
 use std::collections::BTreeSet;
 
@@ -130,6 +130,10 @@ pub trait Filter: Send + Sync {
 
     /// Rewrites a row's values in place before it is written (masking, ETL).
     fn transform_row(&self, _table: &TableSchema, _row: &mut Row) {}
+
+    /// The DDL statement to run at the destination for a source DDL, or `None` when it is not
+    /// synchronized (no selected object, or its kind is not selected).
+    fn route_ddl(&self, ddl: &Ddl) -> Option<Ddl>;
 }
 
 /// Database names that hold the server's own tables and are never synchronized.
@@ -161,6 +165,38 @@ impl Filter for DatabaseFilter {
             .contains(&table.id.database)
             .then(|| TableRoute::identity(&table.id))
     }
+
+    /// Table DDL passes when every table it names is in a selected database; database DDL when
+    /// its session database is selected; statements that touch no table (views, grants, …)
+    /// are not synchronized by this filter.
+    fn route_ddl(&self, ddl: &Ddl) -> Option<Ddl> {
+        let selected = if ddl.tables.is_empty() {
+            matches!(
+                ddl.kind,
+                DdlKind::CreateDatabase | DdlKind::DropDatabase | DdlKind::AlterDatabase
+            ) && ddl_database_name(&ddl.statement).is_some_and(|d| self.databases.contains(&d))
+        } else {
+            ddl.tables
+                .iter()
+                .all(|t| self.databases.contains(&t.database))
+        };
+        selected.then(|| ddl.clone())
+    }
+}
+
+/// The database a `CREATE/DROP/ALTER DATABASE|SCHEMA [IF [NOT] EXISTS] name` statement names.
+pub fn ddl_database_name(statement: &str) -> Option<String> {
+    let mut words = statement.split_whitespace();
+    words.find(|w| w.eq_ignore_ascii_case("database") || w.eq_ignore_ascii_case("schema"))?;
+    let name =
+        words.find(|w| !["if", "not", "exists"].contains(&w.to_ascii_lowercase().as_str()))?;
+    let name = name.trim_end_matches(';');
+    Some(
+        match name.strip_prefix('`').and_then(|n| n.strip_suffix('`')) {
+            Some(inner) => inner.replace("``", "`"),
+            None => name.to_string(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -224,6 +260,45 @@ mod tests {
         let mut other = schema();
         other.id.database = "other".into();
         assert!(f.route(&other).is_none());
+    }
+
+    #[test]
+    fn database_filter_routes_ddl() {
+        let f = DatabaseFilter::new(["src"]);
+        let ddl = |kind, tables: Vec<TableId>, sql: &str| Ddl {
+            database: Some("src".into()),
+            statement: sql.into(),
+            kind,
+            tables,
+        };
+        assert!(f
+            .route_ddl(&ddl(
+                DdlKind::AlterTable,
+                vec![TableId::new("src", "t")],
+                "ALTER TABLE t ADD x INT"
+            ))
+            .is_some());
+        assert!(f
+            .route_ddl(&ddl(
+                DdlKind::RenameTable,
+                vec![TableId::new("src", "t"), TableId::new("other", "t")],
+                "RENAME TABLE t TO other.t"
+            ))
+            .is_none());
+        assert!(f
+            .route_ddl(&ddl(
+                DdlKind::CreateDatabase,
+                vec![],
+                "CREATE DATABASE IF NOT EXISTS `src`"
+            ))
+            .is_some());
+        assert!(f
+            .route_ddl(&ddl(DdlKind::DropDatabase, vec![], "DROP DATABASE other"))
+            .is_none());
+        assert_eq!(
+            ddl_database_name("drop schema `a``b`;").as_deref(),
+            Some("a`b")
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod schema;
 pub mod sink;
 pub mod source;
 pub mod stage;
+pub mod task;
 pub mod value;
 
 pub use change::{Change, Ddl, DdlKind, Fragment, Row, RowChange, RowOp, StreamEvent, Transaction};
@@ -56,4 +57,5 @@ pub use schema::{Column, ColumnType, Index, SchemaRef, TableId, TableSchema};
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
+pub use task::{Control, Progress, Task, TaskHandle, TaskOptions};
 pub use value::{Date, DateTime, Time, Timestamp, Value};

@@ -3,6 +3,7 @@
 use crate::change::{Row, StreamEvent};
 use crate::error::Result;
 use crate::position::Position;
+use crate::precheck::PrecheckReport;
 use crate::schema::SchemaRef;
 use crate::value::Value;
 use async_trait::async_trait;
@@ -65,8 +66,16 @@ pub struct ConsistentRead {
 ///   `Error::BinlogPurged` naming the file.
 #[async_trait]
 pub trait Source: Send + Sync {
+    /// Source checks before a task starts (connectivity, log settings, privileges, …).
+    async fn precheck(&self) -> PrecheckReport;
+
     /// Every user table of the source with its current schema (system schemas excluded).
     async fn discover(&self) -> Result<Vec<SchemaRef>>;
+
+    /// Estimated row count of a table, for progress reporting (0 when unknown).
+    async fn estimate_rows(&self, _schema: &SchemaRef) -> Result<u64> {
+        Ok(0)
+    }
 
     /// The log position as of now (binlog file/offset and GTID set).
     async fn current_position(&self) -> Result<Position>;

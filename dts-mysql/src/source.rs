@@ -92,6 +92,10 @@ impl MysqlSource {
 
 #[async_trait]
 impl Source for MysqlSource {
+    async fn precheck(&self) -> dts_core::PrecheckReport {
+        crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await
+    }
+
     async fn discover(&self) -> Result<Vec<SchemaRef>> {
         let mut conn = self.endpoint.connect().await?;
         Ok(
@@ -101,6 +105,24 @@ impl Source for MysqlSource {
                 .map(Arc::new)
                 .collect(),
         )
+    }
+
+    async fn estimate_rows(&self, schema: &SchemaRef) -> Result<u64> {
+        use mysql_async::prelude::Queryable;
+        let mut conn = self
+            .pool
+            .get_conn()
+            .await
+            .map_err(|e| self.endpoint.map_err("estimate rows", e))?;
+        let rows: Option<Option<u64>> = conn
+            .exec_first(
+                "SELECT TABLE_ROWS FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (&schema.id.database, &schema.id.table),
+            )
+            .await
+            .map_err(|e| self.endpoint.map_err("estimate rows", e))?;
+        Ok(rows.flatten().unwrap_or(0))
     }
 
     async fn current_position(&self) -> Result<Position> {

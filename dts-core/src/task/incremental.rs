@@ -1,0 +1,277 @@
+//! Incremental Write: replays the source's stream from the checkpoint, in batches, forever.
+
+use super::mapping::Mapper;
+use super::progress::RateMeter;
+use super::retry::RetryWindow;
+use super::{now_ms, Control, Task};
+use crate::change::{StreamEvent, Transaction};
+use crate::checkpoint::{Checkpoint, TaskState};
+use crate::error::{Error, Result};
+use crate::position::Position;
+use crate::schema::TableId;
+use crate::stage::Stage;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Where the stream resumes and how many changes of the first transaction are already applied.
+#[derive(Clone, Debug)]
+struct Resume {
+    position: Position,
+    skip_changes: u64,
+}
+
+impl Task {
+    pub(crate) async fn incremental(&self, state: &TaskState) -> Result<()> {
+        let start = state
+            .start_position
+            .clone()
+            .ok_or_else(|| Error::other("task", "no start position recorded"))?;
+        // Changes of key-less tables already in their consistent snapshot are not replayed.
+        let snapshots: HashMap<TableId, Position> = state
+            .tables
+            .iter()
+            .filter_map(|(k, p)| {
+                let (db, t) = k.split_once('.')?;
+                Some((TableId::new(db, t), p.snapshot_position.clone()?))
+            })
+            .collect();
+        let mut mapper = Mapper::new(self.filter.clone());
+        let mut retry = RetryWindow::new(self.options.connection_retry, self.options.other_retry);
+        let mut meter = RateMeter::new(5_000);
+        loop {
+            let resume = self.resume_point(&start).await;
+            let result = match resume {
+                Ok(resume) => {
+                    self.replay(resume, &snapshots, &mut mapper, &mut retry, &mut meter)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            let err = match result {
+                Ok(()) => return Ok(()),
+                Err(Error::Stopped) => return Err(Error::Stopped),
+                Err(e) => e,
+            };
+            match retry.next_delay(&err) {
+                Some(delay) => {
+                    tracing::warn!(error = %err, ?delay, "incremental write failed; retrying");
+                    self.progress.send_modify(|p| {
+                        p.retrying = Some(err.to_string());
+                        p.last_error = Some(err.to_string());
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = self.stop_requested() => return Err(Error::Stopped),
+                    }
+                }
+                None => return Err(err),
+            }
+        }
+    }
+
+    async fn stop_requested(&self) {
+        let mut rx = self.control.subscribe();
+        while *rx.borrow_and_update() != Control::Stop {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The sink's checkpoint when it is past the start position, else the start position.
+    async fn resume_point(&self, start: &Position) -> Result<Resume> {
+        Ok(match self.sink.read_checkpoint().await? {
+            Some(cp) if cp.position.coordinates_cmp(start).is_ge() => Resume {
+                position: cp.position,
+                skip_changes: cp.applied_in_transaction,
+            },
+            _ => Resume {
+                position: start.clone(),
+                skip_changes: 0,
+            },
+        })
+    }
+
+    async fn replay(
+        &self,
+        resume: Resume,
+        snapshots: &HashMap<TableId, Position>,
+        mapper: &mut Mapper,
+        retry: &mut RetryWindow,
+        meter: &mut RateMeter,
+    ) -> Result<()> {
+        let stream = self.source.stream(resume.position.clone()).await?;
+        let mut events = stream.ready_chunks(self.options.batch_max_transactions.max(1));
+        let mut skip_changes = resume.skip_changes;
+        let mut skip_for = Some(resume.position.clone());
+        let mut last_checkpoint_write = Instant::now();
+        loop {
+            self.check_control(Stage::IncrementalWrite).await?;
+            let next = tokio::select! {
+                n = events.next() => n,
+                _ = self.control_changed() => continue,
+            };
+            let Some(events) = next else {
+                return Err(Error::Connection {
+                    endpoint: "source".into(),
+                    message: "change stream ended".into(),
+                });
+            };
+            let mut pending: Vec<(Transaction, Checkpoint)> = Vec::new();
+            let mut checkpoint: Option<Checkpoint> = None;
+            let mut idle_heartbeat = false;
+            for event in events {
+                match event? {
+                    StreamEvent::Transaction(mut txn) => {
+                        let source_changes = txn.fragment.first_change + txn.changes.len() as u64;
+                        // Resuming inside a large transaction: drop what is already applied.
+                        if skip_changes > 0 && skip_for.as_ref() == Some(&txn.begin) {
+                            let already = skip_changes.saturating_sub(txn.fragment.first_change);
+                            let n = (already as usize).min(txn.changes.len());
+                            txn.changes.drain(..n);
+                            if txn.fragment.last {
+                                skip_changes = 0;
+                                skip_for = None;
+                            }
+                        }
+                        let after = checkpoint_after(&txn, source_changes);
+                        checkpoint = Some(after.clone());
+                        let end = txn.end.clone();
+                        let skip = |t: &TableId| {
+                            snapshots
+                                .get(t)
+                                .is_some_and(|p| end.coordinates_cmp(p).is_le())
+                        };
+                        if let Some(mapped) = mapper.map_transaction(txn, &skip) {
+                            pending.push((mapped, after));
+                        }
+                        idle_heartbeat = false;
+                    }
+                    StreamEvent::Heartbeat { position, time_ms } => {
+                        idle_heartbeat = true;
+                        let commit_time_ms = checkpoint
+                            .as_ref()
+                            .map(|c| c.commit_time_ms)
+                            .unwrap_or(time_ms);
+                        checkpoint = Some(Checkpoint {
+                            position,
+                            last_gtid: checkpoint.as_ref().and_then(|c| c.last_gtid.clone()),
+                            commit_time_ms,
+                            applied_in_transaction: 0,
+                        });
+                    }
+                }
+            }
+            let Some(checkpoint) = checkpoint else {
+                continue;
+            };
+            if pending.is_empty() {
+                // Only skipped changes or heartbeats: persist progress now and then.
+                if last_checkpoint_write.elapsed() >= self.options.idle_checkpoint_interval {
+                    self.sink.apply(&[], &checkpoint).await?;
+                    last_checkpoint_write = Instant::now();
+                }
+                self.report_applied(&checkpoint, idle_heartbeat, meter, 0);
+            } else {
+                let rows = self.apply_in_batches(pending, &checkpoint).await?;
+                last_checkpoint_write = Instant::now();
+                self.report_applied(&checkpoint, idle_heartbeat, meter, rows);
+            }
+            retry.reset();
+        }
+    }
+
+    /// Applies transactions in sink batches of about `batch_max_rows` row changes, each batch
+    /// with the checkpoint of its own last transaction (the last batch with `last`, which may
+    /// also cover skipped changes after it). Returns the row changes applied.
+    async fn apply_in_batches(
+        &self,
+        txns: Vec<(Transaction, Checkpoint)>,
+        last: &Checkpoint,
+    ) -> Result<u64> {
+        let limit = self.options.batch_max_rows.max(1);
+        let total = txns.len();
+        let mut batch: Vec<Transaction> = Vec::new();
+        let mut batch_checkpoint: Option<Checkpoint> = None;
+        let mut rows = 0usize;
+        let mut applied = 0u64;
+        for (i, (txn, cp)) in txns.into_iter().enumerate() {
+            let n = txn.changes.len();
+            if let Some(cp) = batch_checkpoint.take().filter(|_| rows + n > limit) {
+                self.sink.apply(&batch, &cp).await?;
+                applied += self.count_applied(&batch);
+                batch.clear();
+                rows = 0;
+            }
+            rows += n;
+            batch.push(txn);
+            batch_checkpoint = Some(cp);
+            if i + 1 == total {
+                self.sink.apply(&batch, last).await?;
+                applied += self.count_applied(&batch);
+            }
+        }
+        Ok(applied)
+    }
+
+    fn count_applied(&self, batch: &[Transaction]) -> u64 {
+        let rows: u64 = batch.iter().map(|t| t.row_count() as u64).sum();
+        let txns = batch.iter().filter(|t| t.fragment.last).count() as u64;
+        self.progress.send_modify(|p| {
+            p.incremental.rows_applied += rows;
+            p.incremental.transactions_applied += txns;
+        });
+        rows
+    }
+
+    fn report_applied(
+        &self,
+        checkpoint: &Checkpoint,
+        idle: bool,
+        meter: &mut RateMeter,
+        rows: u64,
+    ) {
+        let now = now_ms();
+        let rate = meter.record(now, rows);
+        self.progress.send_modify(|p| {
+            let inc = &mut p.incremental;
+            inc.latency_ms = if idle {
+                0
+            } else {
+                now.saturating_sub(checkpoint.commit_time_ms)
+            };
+            inc.rows_per_s = rate;
+            inc.position = checkpoint.position.to_string();
+            if inc.latency_ms < 1_000 {
+                inc.caught_up = true;
+            }
+            p.retrying = None;
+        });
+    }
+
+    async fn control_changed(&self) {
+        let mut rx = self.control.subscribe();
+        let _ = rx.changed().await;
+    }
+}
+
+/// The checkpoint that a batch ending with `txn` commits; `source_changes` counts the source
+/// changes of the transaction up to the end of this piece (before any filtering).
+fn checkpoint_after(txn: &Transaction, source_changes: u64) -> Checkpoint {
+    if txn.fragment.last {
+        Checkpoint {
+            position: txn.end.clone(),
+            last_gtid: txn.gtid.clone(),
+            commit_time_ms: txn.commit_time_ms,
+            applied_in_transaction: 0,
+        }
+    } else {
+        Checkpoint {
+            position: txn.begin.clone(),
+            last_gtid: txn.gtid.clone(),
+            commit_time_ms: txn.commit_time_ms,
+            applied_in_transaction: source_changes,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Applying the task's [`Filter`] to captured changes: selection, names, column subsets, DML
+//! choice, row conditions (an UPDATE that moves into the condition becomes an INSERT, one that
+//! moves out a DELETE), and transforms. Shared by every destination.
+
+use crate::change::{Change, Row, RowChange, RowOp, Transaction};
+use crate::filter::{Filter, TableRoute};
+use crate::schema::{SchemaRef, TableId, TableSchema};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A source schema's destination: its route and the destination schema.
+#[derive(Clone, Debug)]
+pub struct Routed {
+    /// How the table is synchronized.
+    pub route: Arc<TableRoute>,
+    /// The table at the destination.
+    pub destination: SchemaRef,
+}
+
+/// Caches routes per source schema version (a DDL yields a new `SchemaRef`).
+pub struct Mapper {
+    filter: Arc<dyn Filter>,
+    cache: HashMap<usize, (SchemaRef, Option<Routed>)>,
+}
+
+impl Mapper {
+    /// A mapper applying `filter`.
+    pub fn new(filter: Arc<dyn Filter>) -> Self {
+        Self {
+            filter,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The route of a source schema, if selected.
+    pub fn route(&mut self, schema: &SchemaRef) -> Option<Routed> {
+        let key = Arc::as_ptr(schema) as usize;
+        if let Some((_, routed)) = self.cache.get(&key) {
+            return routed.clone();
+        }
+        if self.cache.len() > 10_000 {
+            self.cache.clear();
+        }
+        let routed = self.filter.route(schema).map(|route| Routed {
+            destination: Arc::new(route.destination_schema(schema)),
+            route: Arc::new(route),
+        });
+        self.cache.insert(key, (schema.clone(), routed.clone()));
+        routed
+    }
+
+    fn image(&self, schema: &TableSchema, routed: &Routed, row: Row) -> Row {
+        let mut out = routed.route.project_row(row);
+        self.filter.transform_row(schema, &mut out);
+        out
+    }
+
+    /// Maps one row change, or drops it.
+    pub fn map_row(&mut self, change: RowChange) -> Option<RowChange> {
+        let routed = self.route(&change.schema)?;
+        let accept = |row: &Option<Row>| {
+            row.as_ref()
+                .is_some_and(|r| self.filter.accept_row(&change.schema, r))
+        };
+        let op = match change.op {
+            RowOp::Update => match (accept(&change.before), accept(&change.after)) {
+                (true, true) => RowOp::Update,
+                (false, true) => RowOp::Insert,
+                (true, false) => RowOp::Delete,
+                (false, false) => return None,
+            },
+            RowOp::Insert if !accept(&change.after) => return None,
+            RowOp::Delete if !accept(&change.before) => return None,
+            op => op,
+        };
+        if !routed.route.dml.allows(op) {
+            return None;
+        }
+        let (before, after) = match op {
+            RowOp::Insert => (None, change.after),
+            RowOp::Delete => (change.before, None),
+            RowOp::Update => (change.before, change.after),
+        };
+        let schema = change.schema.clone();
+        Some(RowChange {
+            schema: routed.destination.clone(),
+            op,
+            before: before.map(|r| self.image(&schema, &routed, r)),
+            after: after.map(|r| self.image(&schema, &routed, r)),
+        })
+    }
+
+    /// Maps a transaction; `skip` drops individual source row changes (e.g. of a key-less table
+    /// already contained in its snapshot). Returns `None` when nothing is left.
+    pub fn map_transaction(
+        &mut self,
+        txn: Transaction,
+        skip: &dyn Fn(&TableId) -> bool,
+    ) -> Option<Transaction> {
+        let Transaction {
+            begin,
+            end,
+            gtid,
+            commit_time_ms,
+            changes,
+            fragment,
+        } = txn;
+        let mut mapped = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                Change::Row(r) => {
+                    if skip(r.table()) {
+                        continue;
+                    }
+                    if let Some(r) = self.map_row(r) {
+                        mapped.push(Change::Row(r));
+                    }
+                }
+                Change::Ddl(d) => {
+                    if let Some(d) = self.filter.route_ddl(&d) {
+                        mapped.push(Change::Ddl(d));
+                    }
+                }
+            }
+        }
+        (!mapped.is_empty() || !fragment.last).then_some(Transaction {
+            begin,
+            end,
+            gtid,
+            commit_time_ms,
+            changes: mapped,
+            fragment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::change::{Ddl, Fragment};
+    use crate::filter::DmlOps;
+    use crate::position::Position;
+    use crate::schema::{Column, ColumnType};
+    use crate::value::Value;
+
+    /// Selects table `d.t`, renames it `d2.t2`, keeps rows with v >= 10, drops deletes.
+    struct TestFilter;
+
+    impl Filter for TestFilter {
+        fn route(&self, table: &TableSchema) -> Option<TableRoute> {
+            (table.id == TableId::new("d", "t")).then(|| TableRoute {
+                destination: TableId::new("d2", "t2"),
+                columns: None,
+                dml: DmlOps {
+                    delete: false,
+                    ..DmlOps::ALL
+                },
+                ddl: None,
+                condition: Some("v >= 10".into()),
+            })
+        }
+        fn accept_row(&self, _: &TableSchema, row: &Row) -> bool {
+            matches!(row[1], Value::Int(v) if v >= 10)
+        }
+        fn route_ddl(&self, _: &Ddl) -> Option<Ddl> {
+            None
+        }
+    }
+
+    fn schema(table: &str) -> SchemaRef {
+        let int = |n: &str| {
+            Column::new(
+                n,
+                ColumnType::Integer {
+                    bytes: 4,
+                    unsigned: false,
+                },
+                "int",
+            )
+        };
+        Arc::new(TableSchema {
+            id: TableId::new("d", table),
+            columns: vec![int("id"), int("v")],
+            primary_key: vec!["id".into()],
+            unique_keys: vec![],
+            indexes: vec![],
+            create_sql: None,
+        })
+    }
+
+    fn change(s: &SchemaRef, op: RowOp, before: Option<i64>, after: Option<i64>) -> RowChange {
+        RowChange {
+            schema: s.clone(),
+            op,
+            before: before.map(|v| vec![Value::Int(1), Value::Int(v)]),
+            after: after.map(|v| vec![Value::Int(1), Value::Int(v)]),
+        }
+    }
+
+    #[test]
+    fn updates_crossing_the_condition_change_kind() {
+        let s = schema("t");
+        let mut m = Mapper::new(Arc::new(TestFilter));
+        let into = m
+            .map_row(change(&s, RowOp::Update, Some(1), Some(20)))
+            .unwrap();
+        assert_eq!(into.op, RowOp::Insert);
+        assert!(into.before.is_none());
+        assert_eq!(into.schema.id, TableId::new("d2", "t2"));
+        let within = m
+            .map_row(change(&s, RowOp::Update, Some(15), Some(20)))
+            .unwrap();
+        assert_eq!(within.op, RowOp::Update);
+        // Moving out would be a delete, and deletes are not selected.
+        assert!(m
+            .map_row(change(&s, RowOp::Update, Some(15), Some(2)))
+            .is_none());
+        assert!(m
+            .map_row(change(&s, RowOp::Insert, None, Some(2)))
+            .is_none());
+        // Unselected table.
+        assert!(m
+            .map_row(change(&schema("x"), RowOp::Insert, None, Some(50)))
+            .is_none());
+    }
+
+    #[test]
+    fn transactions_lose_unselected_changes_and_skipped_tables() {
+        let s = schema("t");
+        let mut m = Mapper::new(Arc::new(TestFilter));
+        let txn = Transaction {
+            begin: Position::new("b.1", 4),
+            end: Position::new("b.1", 100),
+            gtid: None,
+            commit_time_ms: 0,
+            changes: vec![
+                Change::Row(change(&s, RowOp::Insert, None, Some(50))),
+                Change::Row(change(&schema("x"), RowOp::Insert, None, Some(50))),
+            ],
+            fragment: Fragment::WHOLE,
+        };
+        let out = m.map_transaction(txn.clone(), &|_| false).unwrap();
+        assert_eq!(out.changes.len(), 1);
+        assert!(m.map_transaction(txn, &|t| t.table == "t").is_none());
+    }
+}

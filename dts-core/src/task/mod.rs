@@ -1,0 +1,357 @@
+//! The task runner: runs a synchronization task's stages in the guide's order over a
+//! [`Source`], a [`Sink`] and a [`Filter`], with checkpoints, pause/resume/stop, retries and a
+//! live progress snapshot.
+//!
+//! ```text
+//! Precheck → Incremental Data Collection → Schema Sync → Full Data Sync → Incremental Write ⟲
+//! ```
+//!
+//! - The start position is recorded (and saved) before any row is copied, so nothing committed
+//!   during the copy is missed; incremental write replays from it idempotently.
+//! - Full sync copies tables in key order chunk by chunk, reading ahead while earlier chunks are
+//!   written in parallel; the cursor of every written chunk is saved, so a restart resumes at
+//!   the chunk. Tables without a key are copied from one consistent snapshot whose position is
+//!   saved, and their changes up to that position are not replayed.
+//! - Incremental write applies batches of transactions with the checkpoint the sink stores with
+//!   them; a restart resumes from the sink's checkpoint (inside a large transaction if needed).
+
+mod full_sync;
+mod incremental;
+pub mod mapping;
+pub mod progress;
+mod retry;
+
+pub use progress::{IncrementalStatus, Progress, TableStatus};
+
+use crate::checkpoint::{CheckpointStore, TaskState};
+use crate::error::{Error, Result};
+use crate::filter::Filter;
+use crate::precheck::PrecheckReport;
+use crate::sink::{ConflictingTables, Sink};
+use crate::source::Source;
+use crate::stage::{Stage, StageMachine, StageStatus, TaskStatus};
+use mapping::{Mapper, Routed};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How a task runs.
+#[derive(Clone, Debug)]
+pub struct TaskOptions {
+    /// Stable unique id of the task (checkpoints are keyed by it).
+    pub task_id: String,
+    /// Run schema sync (create destination tables).
+    pub schema_sync: bool,
+    /// Run full data sync (copy existing rows).
+    pub full_sync: bool,
+    /// Rows per full-sync chunk.
+    pub chunk_rows: usize,
+    /// Tables copied at the same time.
+    pub table_concurrency: usize,
+    /// Chunks of one table written at the same time (reading continues meanwhile).
+    pub write_concurrency: usize,
+    /// Transactions taken from the stream at once for one apply round.
+    pub batch_max_transactions: usize,
+    /// Row changes per sink batch (whole transactions; a bigger transaction goes alone).
+    pub batch_max_rows: usize,
+    /// The guide's "Processing Mode of Conflicting Tables".
+    pub conflicting_tables: ConflictingTables,
+    /// Names of precheck warnings the user accepted.
+    pub acknowledged_warnings: Vec<String>,
+    /// Retry window for connection failures.
+    pub connection_retry: Duration,
+    /// Retry window for other transient failures (must be shorter).
+    pub other_retry: Duration,
+    /// How often the checkpoint is written while only skipped or no changes arrive.
+    pub idle_checkpoint_interval: Duration,
+}
+
+impl Default for TaskOptions {
+    fn default() -> Self {
+        Self {
+            task_id: "dts-task".into(),
+            schema_sync: true,
+            full_sync: true,
+            chunk_rows: 5_000,
+            table_concurrency: 2,
+            write_concurrency: 4,
+            batch_max_transactions: 1_024,
+            batch_max_rows: 10_000,
+            conflicting_tables: ConflictingTables::PrecheckAndReportErrors,
+            acknowledged_warnings: Vec::new(),
+            connection_retry: Duration::from_secs(720 * 60),
+            other_retry: Duration::from_secs(10 * 60),
+            idle_checkpoint_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the task is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Work.
+    Run,
+    /// Hold at the next chunk or batch boundary.
+    Pause,
+    /// Save checkpoints and return.
+    Stop,
+}
+
+/// Controls and observes a task from another task or thread.
+#[derive(Clone)]
+pub struct TaskHandle {
+    stages: watch::Receiver<TaskStatus>,
+    progress: watch::Receiver<Progress>,
+    control: Arc<watch::Sender<Control>>,
+}
+
+impl TaskHandle {
+    /// Pause at the next chunk or batch boundary.
+    pub fn pause(&self) {
+        self.control.send_replace(Control::Pause);
+    }
+
+    /// Continue after a pause.
+    pub fn resume(&self) {
+        self.control.send_replace(Control::Run);
+    }
+
+    /// Stop after the current chunk or batch, with checkpoints saved.
+    pub fn stop(&self) {
+        self.control.send_replace(Control::Stop);
+    }
+
+    /// The stages' status.
+    pub fn status(&self) -> TaskStatus {
+        self.stages.borrow().clone()
+    }
+
+    /// The latest progress snapshot.
+    pub fn progress(&self) -> Progress {
+        self.progress.borrow().clone()
+    }
+
+    /// Watch the stages.
+    pub fn watch_status(&self) -> watch::Receiver<TaskStatus> {
+        self.stages.clone()
+    }
+
+    /// Watch the progress.
+    pub fn watch_progress(&self) -> watch::Receiver<Progress> {
+        self.progress.clone()
+    }
+}
+
+/// A synchronization task.
+pub struct Task {
+    pub(crate) source: Arc<dyn Source>,
+    pub(crate) sink: Arc<dyn Sink>,
+    pub(crate) filter: Arc<dyn Filter>,
+    pub(crate) store: Arc<dyn CheckpointStore>,
+    pub(crate) options: TaskOptions,
+    pub(crate) stages: StageMachine,
+    pub(crate) progress: watch::Sender<Progress>,
+    pub(crate) control: Arc<watch::Sender<Control>>,
+}
+
+impl Task {
+    /// A task over the given parts; `store` keeps the task's progress between runs.
+    pub fn new(
+        source: Arc<dyn Source>,
+        sink: Arc<dyn Sink>,
+        filter: Arc<dyn Filter>,
+        store: Arc<dyn CheckpointStore>,
+        options: TaskOptions,
+    ) -> Self {
+        Self {
+            source,
+            sink,
+            filter,
+            store,
+            options,
+            stages: StageMachine::new(),
+            progress: watch::Sender::new(Progress::default()),
+            control: Arc::new(watch::Sender::new(Control::Run)),
+        }
+    }
+
+    /// A handle to control and observe the task.
+    pub fn handle(&self) -> TaskHandle {
+        TaskHandle {
+            stages: self.stages.subscribe(),
+            progress: self.progress.subscribe(),
+            control: self.control.clone(),
+        }
+    }
+
+    /// Runs the precheck alone (a dry run): source and destination checks over the selected
+    /// tables, without recording anything.
+    pub async fn precheck(&self) -> Result<PrecheckReport> {
+        let tables = self.selected_tables().await?;
+        let state = self.store.load().await?;
+        Ok(self.precheck_report(&tables, state.is_some()).await)
+    }
+
+    /// Runs the task until it is stopped (`Ok`) or fails (`Err`, with the failed stage marked).
+    pub async fn run(&self) -> Result<()> {
+        match self.run_stages().await {
+            Ok(()) | Err(Error::Stopped) => Ok(()),
+            Err(e) => {
+                let stage = self.stages.status().current().unwrap_or(Stage::Precheck);
+                let _ = self.stages.fail(stage, e.to_string());
+                self.progress
+                    .send_modify(|p| p.last_error = Some(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    async fn selected_tables(&self) -> Result<Vec<(crate::schema::SchemaRef, Routed)>> {
+        let mut mapper = Mapper::new(self.filter.clone());
+        Ok(self
+            .source
+            .discover()
+            .await?
+            .into_iter()
+            .filter_map(|s| mapper.route(&s).map(|r| (s, r)))
+            .collect())
+    }
+
+    async fn precheck_report(
+        &self,
+        tables: &[(crate::schema::SchemaRef, Routed)],
+        resuming: bool,
+    ) -> PrecheckReport {
+        let mut report = self.source.precheck().await;
+        let destinations: Vec<_> = tables
+            .iter()
+            .map(|(_, r)| (*r.destination).clone())
+            .collect();
+        // A resumed task created its destination tables itself.
+        let mode = if resuming {
+            ConflictingTables::IgnoreErrorsAndProceed
+        } else {
+            self.options.conflicting_tables
+        };
+        report.extend(self.sink.precheck(&destinations, mode).await);
+        report
+    }
+
+    async fn run_stages(&self) -> Result<()> {
+        let task_id = &self.options.task_id;
+        let loaded = self.store.load().await?;
+        if let Some(s) = &loaded {
+            if &s.task_id != task_id {
+                return Err(Error::Checkpoint {
+                    path: "checkpoint store".into(),
+                    message: format!("holds task {} but this task is {task_id}", s.task_id),
+                });
+            }
+        }
+        let resuming = loaded.as_ref().is_some_and(|s| s.start_position.is_some());
+        let mut state = loaded.unwrap_or_else(|| TaskState {
+            task_id: task_id.clone(),
+            ..Default::default()
+        });
+
+        // Precheck.
+        self.stages.start(Stage::Precheck)?;
+        let tables = self.selected_tables().await?;
+        let report = self.precheck_report(&tables, resuming).await;
+        let mut acknowledged = self.options.acknowledged_warnings.clone();
+        if resuming || self.options.conflicting_tables == ConflictingTables::IgnoreErrorsAndProceed
+        {
+            acknowledged.push("destination.existing_tables".into());
+        }
+        if !report.passes(&acknowledged) {
+            let problems: Vec<String> = report
+                .checks
+                .iter()
+                .filter(|c| {
+                    c.level == crate::precheck::CheckLevel::Error
+                        || (c.level == crate::precheck::CheckLevel::Warning
+                            && !acknowledged.contains(&c.name))
+                })
+                .map(|c| c.to_string())
+                .collect();
+            return Err(Error::Precheck(problems.join("; ")));
+        }
+        self.stages.finish(Stage::Precheck)?;
+
+        // Incremental Data Collection: the start position, before any row is read.
+        self.stages.start(Stage::IncrementalDataCollection)?;
+        if state.start_position.is_none() {
+            state.start_position = Some(self.source.current_position().await?);
+            self.store.save(&state).await?;
+        }
+
+        // Schema Sync.
+        if self.options.schema_sync {
+            self.stages.start(Stage::SchemaSync)?;
+            if !state.schema_done {
+                for (_, routed) in &tables {
+                    self.check_control(Stage::SchemaSync).await?;
+                    self.sink.apply_schema(&routed.destination).await?;
+                }
+                state.schema_done = true;
+                self.store.save(&state).await?;
+            }
+            self.stages.finish(Stage::SchemaSync)?;
+        } else {
+            self.stages.skip(Stage::SchemaSync)?;
+        }
+
+        // Full Data Sync.
+        if self.options.full_sync {
+            self.stages.start(Stage::FullDataSync)?;
+            if !state.full_done {
+                state = self.full_sync(&tables, state).await?;
+                state.full_done = true;
+                self.store.save(&state).await?;
+            }
+            self.stages.finish(Stage::FullDataSync)?;
+        } else {
+            self.stages.skip(Stage::FullDataSync)?;
+        }
+
+        // Incremental Write, until stopped. Verification is its own capability, not run here.
+        self.stages.skip(Stage::Verification)?;
+        self.stages.start(Stage::IncrementalWrite)?;
+        self.incremental(&state).await
+    }
+
+    /// Waits while paused (marking `stage` Paused), and turns a stop request into
+    /// `Error::Stopped`.
+    pub(crate) async fn check_control(&self, stage: Stage) -> Result<()> {
+        let mut rx = self.control.subscribe();
+        let mut paused = false;
+        loop {
+            let c = *rx.borrow_and_update();
+            match c {
+                Control::Run => {
+                    if paused && self.stages.status().stage(stage).status == StageStatus::Paused {
+                        self.stages.resume(stage)?;
+                    }
+                    return Ok(());
+                }
+                Control::Stop => return Err(Error::Stopped),
+                Control::Pause => {
+                    if !paused && self.stages.status().stage(stage).status == StageStatus::Running {
+                        self.stages.pause(stage)?;
+                    }
+                    paused = true;
+                    if rx.changed().await.is_err() {
+                        return Err(Error::Stopped);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

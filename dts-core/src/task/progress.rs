@@ -1,0 +1,103 @@
+//! What a running task reports about itself: per-table full-sync progress, incremental
+//! latency and throughput, retries and the last error.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Full-sync progress of one table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableStatus {
+    /// Rows copied so far.
+    pub rows_done: u64,
+    /// The source's row estimate when the copy started (`information_schema`-grade accuracy).
+    pub rows_estimated: u64,
+    /// True once the table is copied.
+    pub finished: bool,
+}
+
+/// Incremental write figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalStatus {
+    /// Source commit time of the last applied transaction to now, in milliseconds; 0 when
+    /// caught up and idle.
+    pub latency_ms: u64,
+    /// Row changes applied per second, over the last few seconds.
+    pub rows_per_s: f64,
+    /// Row changes applied since the task started.
+    pub rows_applied: u64,
+    /// Transactions applied since the task started.
+    pub transactions_applied: u64,
+    /// Position of the last applied transaction (`file:offset`).
+    pub position: String,
+    /// True once latency has been near zero at least once (the guide's start rule for
+    /// verification).
+    pub caught_up: bool,
+}
+
+/// A snapshot of a task's progress, published on a watch channel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Full-sync progress per source table (`db.table`).
+    pub tables: BTreeMap<String, TableStatus>,
+    /// Full-sync rows copied per second, over the last few seconds.
+    pub full_rows_per_s: f64,
+    /// Incremental figures.
+    pub incremental: IncrementalStatus,
+    /// Set while an error is being retried: what failed.
+    pub retrying: Option<String>,
+    /// The last error seen (retried or not).
+    pub last_error: Option<String>,
+}
+
+/// Rate over a sliding window of about `window_ms`.
+#[derive(Debug)]
+pub(crate) struct RateMeter {
+    window_ms: u64,
+    samples: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl RateMeter {
+    pub(crate) fn new(window_ms: u64) -> Self {
+        Self {
+            window_ms,
+            samples: Default::default(),
+        }
+    }
+
+    /// Records `count` events at `now_ms` and returns the rate per second over the window.
+    pub(crate) fn record(&mut self, now_ms: u64, count: u64) -> f64 {
+        self.samples.push_back((now_ms, count));
+        while let Some(&(t, _)) = self.samples.front() {
+            if now_ms.saturating_sub(t) > self.window_ms && self.samples.len() > 1 {
+                self.samples.pop_front();
+            } else {
+                break;
+            }
+        }
+        let first = self.samples.front().map(|s| s.0).unwrap_or(now_ms);
+        let total: u64 = self.samples.iter().skip(1).map(|s| s.1).sum();
+        let span = now_ms.saturating_sub(first);
+        if span == 0 {
+            0.0
+        } else {
+            total as f64 * 1000.0 / span as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_over_window() {
+        let mut m = RateMeter::new(2000);
+        assert_eq!(m.record(0, 0), 0.0);
+        m.record(500, 50);
+        let r = m.record(1000, 50);
+        assert!((r - 100.0).abs() < 1e-9, "{r}");
+        // Old samples fall out of the window.
+        let r = m.record(10_000, 10);
+        assert!(r < 10.0, "{r}");
+    }
+}
