@@ -77,6 +77,11 @@ pub trait Source: Send + Sync {
         Ok(0)
     }
 
+    /// Writes one heartbeat for `task_id` into the source (a row in a small table), so the
+    /// stream carries a fresh commit time even when the application is idle and latency stays
+    /// measurable. Called about once a second when the task's `write_heartbeat` is on.
+    async fn write_heartbeat(&self, task_id: &str) -> Result<()>;
+
     /// The log position as of now (binlog file/offset and GTID set).
     async fn current_position(&self) -> Result<Position>;
 

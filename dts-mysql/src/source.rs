@@ -125,6 +125,26 @@ impl Source for MysqlSource {
         Ok(rows.flatten().unwrap_or(0))
     }
 
+    async fn write_heartbeat(&self, task_id: &str) -> Result<()> {
+        use mysql_async::prelude::Queryable;
+        let m = |e| self.endpoint.map_err("write heartbeat", e);
+        let mut conn = self.pool.get_conn().await.map_err(m)?;
+        let sql = "REPLACE INTO `dts_meta`.`dts_heartbeat` (task_id, beat) VALUES (?, NOW(6))";
+        if conn.exec_drop(sql, (task_id,)).await.is_err() {
+            conn.query_drop("CREATE DATABASE IF NOT EXISTS `dts_meta`")
+                .await
+                .map_err(m)?;
+            conn.query_drop(
+                "CREATE TABLE IF NOT EXISTS `dts_meta`.`dts_heartbeat` \
+                 (task_id VARCHAR(64) PRIMARY KEY, beat TIMESTAMP(6) NOT NULL)",
+            )
+            .await
+            .map_err(m)?;
+            conn.exec_drop(sql, (task_id,)).await.map_err(m)?;
+        }
+        Ok(())
+    }
+
     async fn current_position(&self) -> Result<Position> {
         let mut conn = self.endpoint.connect().await?;
         read_position(&mut conn, &self.endpoint, &self.server).await

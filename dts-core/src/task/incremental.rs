@@ -120,7 +120,8 @@ impl Task {
             };
             let mut pending: Vec<(Transaction, Checkpoint)> = Vec::new();
             let mut checkpoint: Option<Checkpoint> = None;
-            let mut idle_heartbeat = false;
+            // Source time of the newest event seen: a commit time, or a heartbeat's time.
+            let mut source_time_ms = 0u64;
             for event in events {
                 match event? {
                     StreamEvent::Transaction(mut txn) => {
@@ -136,6 +137,7 @@ impl Task {
                             }
                         }
                         let after = checkpoint_after(&txn, source_changes);
+                        let after_commit_ms = after.commit_time_ms;
                         checkpoint = Some(after.clone());
                         let end = txn.end.clone();
                         let skip = |t: &TableId| {
@@ -146,10 +148,10 @@ impl Task {
                         if let Some(mapped) = mapper.map_transaction(txn, &skip) {
                             pending.push((mapped, after));
                         }
-                        idle_heartbeat = false;
+                        source_time_ms = source_time_ms.max(after_commit_ms);
                     }
                     StreamEvent::Heartbeat { position, time_ms } => {
-                        idle_heartbeat = true;
+                        source_time_ms = source_time_ms.max(time_ms);
                         let commit_time_ms = checkpoint
                             .as_ref()
                             .map(|c| c.commit_time_ms)
@@ -172,11 +174,11 @@ impl Task {
                     self.sink.apply(&[], &checkpoint).await?;
                     last_checkpoint_write = Instant::now();
                 }
-                self.report_applied(&checkpoint, idle_heartbeat, meter, 0);
+                self.report_applied(&checkpoint, source_time_ms, meter, 0);
             } else {
                 let rows = self.apply_in_batches(pending, &checkpoint).await?;
                 last_checkpoint_write = Instant::now();
-                self.report_applied(&checkpoint, idle_heartbeat, meter, rows);
+                self.report_applied(&checkpoint, source_time_ms, meter, rows);
             }
             retry.reset();
         }
@@ -225,10 +227,13 @@ impl Task {
         rows
     }
 
+    /// Publishes figures after a round. Latency is now minus the source time of the newest
+    /// event applied or passed (binlog time stamps have one-second resolution, so a caught-up
+    /// task shows under about a second).
     fn report_applied(
         &self,
         checkpoint: &Checkpoint,
-        idle: bool,
+        source_time_ms: u64,
         meter: &mut RateMeter,
         rows: u64,
     ) {
@@ -236,14 +241,10 @@ impl Task {
         let rate = meter.record(now, rows);
         self.progress.send_modify(|p| {
             let inc = &mut p.incremental;
-            inc.latency_ms = if idle {
-                0
-            } else {
-                now.saturating_sub(checkpoint.commit_time_ms)
-            };
+            inc.latency_ms = now.saturating_sub(source_time_ms.max(checkpoint.commit_time_ms));
             inc.rows_per_s = rate;
             inc.position = checkpoint.position.to_string();
-            if inc.latency_ms < 1_000 {
+            if inc.latency_ms < CAUGHT_UP_MS {
                 inc.caught_up = true;
             }
             p.retrying = None;
@@ -255,6 +256,9 @@ impl Task {
         let _ = rx.changed().await;
     }
 }
+
+/// Latency under which the task counts as caught up (binlog time stamps are whole seconds).
+pub(crate) const CAUGHT_UP_MS: u64 = 2_000;
 
 /// The checkpoint that a batch ending with `txn` commits; `source_changes` counts the source
 /// changes of the transaction up to the end of this piece (before any filtering).

@@ -64,6 +64,9 @@ pub struct TaskOptions {
     pub other_retry: Duration,
     /// How often the checkpoint is written while only skipped or no changes arrive.
     pub idle_checkpoint_interval: Duration,
+    /// Write a heartbeat row to the source every second while incremental write runs (the
+    /// guide's heartbeat option), so latency is measured even when the source is idle.
+    pub write_heartbeat: bool,
 }
 
 impl Default for TaskOptions {
@@ -82,6 +85,7 @@ impl Default for TaskOptions {
             connection_retry: Duration::from_secs(720 * 60),
             other_retry: Duration::from_secs(10 * 60),
             idle_checkpoint_interval: Duration::from_secs(5),
+            write_heartbeat: false,
         }
     }
 }
@@ -317,7 +321,24 @@ impl Task {
         // Incremental Write, until stopped. Verification is its own capability, not run here.
         self.stages.skip(Stage::Verification)?;
         self.stages.start(Stage::IncrementalWrite)?;
-        self.incremental(&state).await
+        let heartbeat = self.options.write_heartbeat.then(|| {
+            let source = self.source.clone();
+            let task_id = task_id.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = source.write_heartbeat(&task_id).await {
+                        tracing::warn!(error = %e, "heartbeat write failed");
+                    }
+                }
+            })
+        });
+        let result = self.incremental(&state).await;
+        if let Some(h) = heartbeat {
+            h.abort();
+        }
+        result
     }
 
     /// Waits while paused (marking `stage` Paused), and turns a stop request into
