@@ -57,5 +57,5 @@ pub use schema::{Column, ColumnType, Index, SchemaRef, TableId, TableSchema};
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
-pub use task::{Control, Progress, Task, TaskHandle, TaskOptions};
+pub use task::{Control, Progress, Task, TaskHandle, TaskOptions, ThrottleSettings};
 pub use value::{Date, DateTime, Time, Timestamp, Value};

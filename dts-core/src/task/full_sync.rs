@@ -134,9 +134,11 @@ impl Task {
         let width = self.options.write_concurrency.max(1);
         let (tx, rx) = mpsc::channel::<Result<(Chunk, bool)>>(width * 2);
         let reader_source = self.source.clone();
+        let throttle = self.full_throttle.clone();
         let reader = tokio::spawn(async move {
             let mut request = request;
             loop {
+                throttle.queries(1).await;
                 let result = reader_source.read_chunk(&request).await;
                 let (chunk, last) = match result {
                     Ok(chunk) => {
@@ -163,6 +165,7 @@ impl Task {
                     let (chunk, last) = item?;
                     let rows = chunk.rows.len() as u64;
                     let projected = self.project(routed, source, chunk.rows);
+                    self.full_throttle.rows(rows, bytes_of(&projected)).await;
                     if !projected.is_empty() {
                         sink.write_rows(&destination, projected, existing).await?;
                     }
@@ -248,6 +251,7 @@ impl Task {
             let batch = batch?;
             let rows = batch.len() as u64;
             let projected = self.project(routed, source, batch);
+            self.full_throttle.rows(rows, bytes_of(&projected)).await;
             self.sink
                 .write_rows(&routed.destination, projected, ExistingRows::Replace)
                 .await?;
@@ -257,4 +261,11 @@ impl Task {
         self.record(&key, state, meter, 0, |p| p.finished = true)
             .await
     }
+}
+
+/// Approximate size of rows, for byte throttles.
+pub(crate) fn bytes_of(rows: &[Row]) -> u64 {
+    rows.iter()
+        .map(|r| r.iter().map(crate::value::Value::approx_size).sum::<usize>() as u64)
+        .sum()
 }

@@ -201,6 +201,7 @@ impl Task {
         for (i, (txn, cp)) in txns.into_iter().enumerate() {
             let n = txn.changes.len();
             if let Some(cp) = batch_checkpoint.take().filter(|_| rows + n > limit) {
+                self.throttle_batch(&batch).await;
                 self.sink.apply(&batch, &cp).await?;
                 applied += self.count_applied(&batch);
                 batch.clear();
@@ -210,11 +211,26 @@ impl Task {
             batch.push(txn);
             batch_checkpoint = Some(cp);
             if i + 1 == total {
+                self.throttle_batch(&batch).await;
                 self.sink.apply(&batch, last).await?;
                 applied += self.count_applied(&batch);
             }
         }
         Ok(applied)
+    }
+
+    async fn throttle_batch(&self, batch: &[Transaction]) {
+        let mut rows = 0u64;
+        let mut bytes = 0u64;
+        for t in batch {
+            for c in &t.changes {
+                if let crate::change::Change::Row(r) = c {
+                    rows += 1;
+                    bytes += r.approx_size() as u64;
+                }
+            }
+        }
+        self.incremental_throttle.rows(rows, bytes).await;
     }
 
     fn count_applied(&self, batch: &[Transaction]) -> u64 {

@@ -20,8 +20,10 @@ mod incremental;
 pub mod mapping;
 pub mod progress;
 mod retry;
+pub mod throttle;
 
 pub use progress::{IncrementalStatus, Progress, TableStatus};
+pub use throttle::{Throttle, ThrottleSettings};
 
 use crate::checkpoint::{CheckpointStore, TaskState};
 use crate::error::{Error, Result};
@@ -67,6 +69,10 @@ pub struct TaskOptions {
     /// Write a heartbeat row to the source every second while incremental write runs (the
     /// guide's heartbeat option), so latency is measured even when the source is idle.
     pub write_heartbeat: bool,
+    /// Full-sync limits (source queries/s, rows/s, bytes/s).
+    pub full_throttle: ThrottleSettings,
+    /// Incremental-write limits (rows/s, bytes/s).
+    pub incremental_throttle: ThrottleSettings,
 }
 
 impl Default for TaskOptions {
@@ -86,6 +92,8 @@ impl Default for TaskOptions {
             other_retry: Duration::from_secs(10 * 60),
             idle_checkpoint_interval: Duration::from_secs(5),
             write_heartbeat: false,
+            full_throttle: ThrottleSettings::default(),
+            incremental_throttle: ThrottleSettings::default(),
         }
     }
 }
@@ -107,6 +115,8 @@ pub struct TaskHandle {
     stages: watch::Receiver<TaskStatus>,
     progress: watch::Receiver<Progress>,
     control: Arc<watch::Sender<Control>>,
+    full_throttle: Throttle,
+    incremental_throttle: Throttle,
 }
 
 impl TaskHandle {
@@ -123,6 +133,16 @@ impl TaskHandle {
     /// Stop after the current chunk or batch, with checkpoints saved.
     pub fn stop(&self) {
         self.control.send_replace(Control::Stop);
+    }
+
+    /// Changes the full-sync limits while the task runs.
+    pub fn set_full_throttle(&self, settings: ThrottleSettings) {
+        self.full_throttle.set(settings);
+    }
+
+    /// Changes the incremental-write limits while the task runs.
+    pub fn set_incremental_throttle(&self, settings: ThrottleSettings) {
+        self.incremental_throttle.set(settings);
     }
 
     /// The stages' status.
@@ -156,6 +176,8 @@ pub struct Task {
     pub(crate) stages: StageMachine,
     pub(crate) progress: watch::Sender<Progress>,
     pub(crate) control: Arc<watch::Sender<Control>>,
+    pub(crate) full_throttle: Throttle,
+    pub(crate) incremental_throttle: Throttle,
 }
 
 impl Task {
@@ -172,6 +194,8 @@ impl Task {
             sink,
             filter,
             store,
+            full_throttle: Throttle::new(options.full_throttle),
+            incremental_throttle: Throttle::new(options.incremental_throttle),
             options,
             stages: StageMachine::new(),
             progress: watch::Sender::new(Progress::default()),
@@ -185,6 +209,8 @@ impl Task {
             stages: self.stages.subscribe(),
             progress: self.progress.subscribe(),
             control: self.control.clone(),
+            full_throttle: self.full_throttle.clone(),
+            incremental_throttle: self.incremental_throttle.clone(),
         }
     }
 
