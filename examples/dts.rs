@@ -46,6 +46,10 @@ enum Command {
         /// Print a JSON progress line every second instead of progress bars.
         #[arg(long)]
         json: bool,
+        /// Serve metrics in Prometheus text format on this loopback address (e.g.
+        /// 127.0.0.1:9464).
+        #[arg(long)]
+        metrics_addr: Option<std::net::SocketAddr>,
     },
 }
 
@@ -83,7 +87,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             state_dir,
             stop_when_caught_up,
             json,
+            metrics_addr,
         } => {
+            if let Some(addr) = metrics_addr {
+                if !addr.ip().is_loopback() {
+                    return Err("--metrics-addr must be a loopback address".into());
+                }
+                metrics_exporter_prometheus::PrometheusBuilder::new()
+                    .with_http_listener(addr)
+                    .install()?;
+            }
             let config = TaskConfig::from_toml_file(&task)?;
             let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir).await?;
             let handle = built.task.handle();

@@ -266,6 +266,10 @@ impl Task {
 /// Approximate size of rows, for byte throttles.
 pub(crate) fn bytes_of(rows: &[Row]) -> u64 {
     rows.iter()
-        .map(|r| r.iter().map(crate::value::Value::approx_size).sum::<usize>() as u64)
+        .map(|r| {
+            r.iter()
+                .map(crate::value::Value::approx_size)
+                .sum::<usize>() as u64
+        })
         .sum()
 }

@@ -236,6 +236,11 @@ impl Task {
     fn count_applied(&self, batch: &[Transaction]) -> u64 {
         let rows: u64 = batch.iter().map(|t| t.row_count() as u64).sum();
         let txns = batch.iter().filter(|t| t.fragment.last).count() as u64;
+        let task = self.options.task_id.clone();
+        metrics::counter!("dts_incremental_rows_applied_total", "task" => task.clone())
+            .increment(rows);
+        metrics::counter!("dts_incremental_transactions_applied_total", "task" => task)
+            .increment(txns);
         self.progress.send_modify(|p| {
             p.incremental.rows_applied += rows;
             p.incremental.transactions_applied += txns;
@@ -255,6 +260,9 @@ impl Task {
     ) {
         let now = now_ms();
         let rate = meter.record(now, rows);
+        let latency = now.saturating_sub(source_time_ms.max(checkpoint.commit_time_ms));
+        metrics::gauge!("dts_incremental_latency_ms", "task" => self.options.task_id.clone())
+            .set(latency as f64);
         self.progress.send_modify(|p| {
             let inc = &mut p.incremental;
             inc.latency_ms = now.saturating_sub(source_time_ms.max(checkpoint.commit_time_ms));

@@ -107,7 +107,9 @@ async fn wait(limiter: &DefaultDirectRateLimiter, mut n: u32, burst_hint: u32) {
     while n > 0 {
         let mut piece = n.min(burst_hint);
         loop {
-            let Some(cells) = NonZeroU32::new(piece) else { return };
+            let Some(cells) = NonZeroU32::new(piece) else {
+                return;
+            };
             match limiter.until_n_ready(cells).await {
                 Ok(()) => break,
                 // More than one second's worth: take the burst size at most.
@@ -160,6 +162,10 @@ mod tests {
         let start = Instant::now();
         t.rows(1, 1 << 20).await;
         t.rows(1, 1 << 19).await;
-        assert!(start.elapsed() >= Duration::from_millis(400), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }
