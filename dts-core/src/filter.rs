@@ -134,6 +134,13 @@ pub trait Filter: Send + Sync {
     /// The DDL statement to run at the destination for a source DDL, or `None` when it is not
     /// synchronized (no selected object, or its kind is not selected).
     fn route_ddl(&self, ddl: &Ddl) -> Option<Ddl>;
+
+    /// Problems the selection has with the source's actual tables (a listed table or column
+    /// that does not exist, a column subset without the key, …), each naming the object; the
+    /// precheck reports them as errors.
+    fn check(&self, _tables: &[TableSchema]) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Database names that hold the server's own tables and are never synchronized.

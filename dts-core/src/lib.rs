@@ -34,6 +34,7 @@ pub mod config;
 pub mod conflict;
 pub mod error;
 pub mod filter;
+pub mod objects;
 pub mod position;
 pub mod precheck;
 pub mod schema;
@@ -57,5 +58,7 @@ pub use schema::{Column, ColumnType, Index, SchemaRef, TableId, TableSchema};
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
-pub use task::{Control, Progress, Task, TaskHandle, TaskOptions, ThrottleSettings};
+pub use task::{
+    Alert, AlertHook, Control, LatencyRule, Progress, Task, TaskHandle, TaskOptions, ThrottleSettings,
+};
 pub use value::{Date, DateTime, Time, Timestamp, Value};

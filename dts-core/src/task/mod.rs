@@ -19,6 +19,7 @@
 //! `dts_incremental_rows_applied_total`, `dts_incremental_transactions_applied_total`,
 //! `dts_incremental_latency_ms`, labelled by task), so a host can install any exporter.
 
+pub mod alerts;
 mod full_sync;
 mod incremental;
 pub mod mapping;
@@ -26,6 +27,7 @@ pub mod progress;
 mod retry;
 pub mod throttle;
 
+pub use alerts::{Alert, AlertHook, LatencyRule};
 pub use progress::{IncrementalStatus, Progress, TableStatus};
 pub use throttle::{Throttle, ThrottleSettings};
 
@@ -182,9 +184,25 @@ pub struct Task {
     pub(crate) control: Arc<watch::Sender<Control>>,
     pub(crate) full_throttle: Throttle,
     pub(crate) incremental_throttle: Throttle,
+    pub(crate) alert_hook: Option<Arc<dyn AlertHook>>,
+    pub(crate) alert_on_failure: bool,
+    pub(crate) latency_rule: Option<LatencyRule>,
 }
 
 impl Task {
+    /// Sends alerts to `hook`: on failure (`alert_on_failure`), and when `latency` says so.
+    pub fn with_alerts(
+        mut self,
+        hook: Arc<dyn AlertHook>,
+        alert_on_failure: bool,
+        latency: Option<LatencyRule>,
+    ) -> Self {
+        self.alert_on_failure = alert_on_failure;
+        self.alert_hook = Some(hook);
+        self.latency_rule = latency;
+        self
+    }
+
     /// A task over the given parts; `store` keeps the task's progress between runs.
     pub fn new(
         source: Arc<dyn Source>,
@@ -204,6 +222,9 @@ impl Task {
             stages: StageMachine::new(),
             progress: watch::Sender::new(Progress::default()),
             control: Arc::new(watch::Sender::new(Control::Run)),
+            alert_hook: None,
+            alert_on_failure: false,
+            latency_rule: None,
         }
     }
 
@@ -221,42 +242,100 @@ impl Task {
     /// Runs the precheck alone (a dry run): source and destination checks over the selected
     /// tables, without recording anything.
     pub async fn precheck(&self) -> Result<PrecheckReport> {
-        let tables = self.selected_tables().await?;
+        let all = self.source.discover().await?;
+        let tables = self.route_tables(&all);
         let state = self.store.load().await?;
-        Ok(self.precheck_report(&tables, state.is_some()).await)
+        Ok(self.precheck_report(&all, &tables, state.is_some()).await)
     }
 
     /// Runs the task until it is stopped (`Ok`) or fails (`Err`, with the failed stage marked).
     pub async fn run(&self) -> Result<()> {
-        match self.run_stages().await {
+        let latency_alerts = self.spawn_latency_alerts();
+        let result = self.run_stages().await;
+        if let Some(h) = latency_alerts {
+            h.abort();
+        }
+        match result {
             Ok(()) | Err(Error::Stopped) => Ok(()),
             Err(e) => {
                 let stage = self.stages.status().current().unwrap_or(Stage::Precheck);
                 let _ = self.stages.fail(stage, e.to_string());
                 self.progress
                     .send_modify(|p| p.last_error = Some(e.to_string()));
+                if let (Some(hook), true) = (&self.alert_hook, self.alert_on_failure) {
+                    hook.fire(&Alert::TaskFailed {
+                        task_id: self.options.task_id.clone(),
+                        stage: stage.to_string(),
+                        reason: e.to_string(),
+                    })
+                    .await;
+                }
                 Err(e)
             }
         }
     }
 
-    async fn selected_tables(&self) -> Result<Vec<(crate::schema::SchemaRef, Routed)>> {
+    /// Checks latency once per period while incremental write runs.
+    fn spawn_latency_alerts(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let hook = self.alert_hook.clone()?;
+        let rule = self.latency_rule?;
+        let progress = self.progress.subscribe();
+        let stages = self.stages.subscribe();
+        let task_id = self.options.task_id.clone();
+        Some(tokio::spawn(async move {
+            let mut watch = alerts::LatencyWatch::new(rule);
+            let mut tick = tokio::time::interval(rule.period);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if stages.borrow().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+                    continue;
+                }
+                let latency_ms = progress.borrow().incremental.latency_ms;
+                if let Some(periods) = watch.check(latency_ms) {
+                    hook.fire(&Alert::LatencyHigh {
+                        task_id: task_id.clone(),
+                        latency_ms,
+                        threshold_ms: rule.threshold.as_millis() as u64,
+                        periods,
+                    })
+                    .await;
+                }
+            }
+        }))
+    }
+
+    fn route_tables(
+        &self,
+        all: &[crate::schema::SchemaRef],
+    ) -> Vec<(crate::schema::SchemaRef, Routed)> {
         let mut mapper = Mapper::new(self.filter.clone());
-        Ok(self
-            .source
-            .discover()
-            .await?
-            .into_iter()
-            .filter_map(|s| mapper.route(&s).map(|r| (s, r)))
-            .collect())
+        all.iter()
+            .filter_map(|s| mapper.route(s).map(|r| (s.clone(), r)))
+            .collect()
     }
 
     async fn precheck_report(
         &self,
+        all: &[crate::schema::SchemaRef],
         tables: &[(crate::schema::SchemaRef, Routed)],
         resuming: bool,
     ) -> PrecheckReport {
         let mut report = self.source.precheck().await;
+        let schemas: Vec<_> = all.iter().map(|s| (**s).clone()).collect();
+        let problems = self.filter.check(&schemas);
+        report.checks.push(if problems.is_empty() {
+            crate::precheck::CheckResult::pass(
+                "objects.selection",
+                format!("{} tables selected", tables.len()),
+            )
+        } else {
+            crate::precheck::CheckResult::error(
+                "objects.selection",
+                problems.join("; "),
+                "correct the object selection in the task configuration",
+            )
+        });
         let destinations: Vec<_> = tables
             .iter()
             .map(|(_, r)| (*r.destination).clone())
@@ -290,8 +369,9 @@ impl Task {
 
         // Precheck.
         self.stages.start(Stage::Precheck)?;
-        let tables = self.selected_tables().await?;
-        let report = self.precheck_report(&tables, resuming).await;
+        let all = self.source.discover().await?;
+        let tables = self.route_tables(&all);
+        let report = self.precheck_report(&all, &tables, resuming).await;
         let mut acknowledged = self.options.acknowledged_warnings.clone();
         if resuming || self.options.conflicting_tables == ConflictingTables::IgnoreErrorsAndProceed
         {

@@ -180,10 +180,7 @@ mod tests {
 
     #[test]
     fn nopad_collations_keep_trailing_spaces() {
-        assert_eq!(
-            c("utf8mb4_0900_ai_ci").compare("a", "A "),
-            Ordering::Less
-        );
+        assert_eq!(c("utf8mb4_0900_ai_ci").compare("a", "A "), Ordering::Less);
         assert_eq!(c("utf8mb4_nopad_bin").compare("a", "a "), Ordering::Less);
         assert_eq!(c("utf8mb4_0900_as_ci").compare("é", "e"), Ordering::Greater);
         assert_eq!(c("utf8mb4_0900_as_ci").compare("É", "é"), Ordering::Equal);

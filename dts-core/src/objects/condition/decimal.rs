@@ -88,11 +88,6 @@ impl Decimal {
         self.digits.is_empty()
     }
 
-    /// True below zero.
-    pub fn is_negative(&self) -> bool {
-        self.negative
-    }
-
     /// Digits after the point.
     pub fn scale(&self) -> u32 {
         self.scale
@@ -203,11 +198,7 @@ impl Decimal {
         if mag_cmp(&mag_add(&r, &r), &other.digits) != Ordering::Less {
             q = mag_add(&q, &[1]);
         }
-        Some(Self::normalized(
-            self.negative != other.negative,
-            q,
-            target,
-        ))
+        Some(Self::normalized(self.negative != other.negative, q, target))
     }
 
     /// Remainder with the sign of the dividend (MySQL's `MOD`); `None` for a zero divisor.
@@ -409,7 +400,9 @@ mod tests {
         assert_eq!(d("-1.5").add(&d("1.5")).to_string(), "0.0");
         assert_eq!(d("1.5").mul(&d("-0.02")).to_string(), "-0.030");
         assert_eq!(
-            d("99999999999999999999").mul(&d("99999999999999999999")).to_string(),
+            d("99999999999999999999")
+                .mul(&d("99999999999999999999"))
+                .to_string(),
             "9999999999999999999800000000000000000001"
         );
     }

@@ -1,0 +1,146 @@
+//! Temporary tables of Online DDL tools (the guide's "Copy the temporary table of the Online DDL
+//! tool …", `advanced.online_ddl`).
+//!
+//! gh-ost changes table `t` by creating a shadow table `_t_gho`, altering it, copying rows into
+//! it while it follows the binlog, keeping its state in a changelog table `_t_ghc`, and
+//! finally swapping names with `RENAME TABLE t TO _t_del, _t_gho TO t`. With
+//! `no_gh_ost` and `no_dms` the task ignores those tables (no full sync, no row changes, no
+//! DDL) and instead applies the shadow table's `ALTER` to the destination's `t` directly, so the
+//! destination reaches the new schema without copying the table twice.
+//!
+//! Tables are recognised by name with two regular expressions whose first capture group is the
+//! original table's name: shadow tables (`^_(.+)_(?:gho|new)$` by default) and useless tables
+//! (`^_(.+)_(?:ghc|del|old)$`). `no_gh_ost` uses the configured expressions; `no_dms` uses the
+//! defaults (the config has no DMS-specific patterns). With `yes` nothing is special.
+
+use crate::config::{
+    AdvancedConfig, ConfigError, OnlineDdlMode, DEFAULT_GH_OST_SHADOW_REGEX,
+    DEFAULT_GH_OST_USELESS_REGEX,
+};
+use regex::Regex;
+
+/// What an Online DDL tool uses a table for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TempTable {
+    /// The altered copy that will replace the original (`_t_gho`); holds the original's name.
+    Shadow(String),
+    /// A changelog or leftover table (`_t_ghc`, `_t_del`); holds the original's name.
+    Useless(String),
+}
+
+/// Recognises Online DDL temporary tables.
+#[derive(Clone, Debug)]
+pub struct OnlineDdl {
+    patterns: Option<(Regex, Regex)>,
+}
+
+fn compile(key: &str, re: &str) -> Result<Regex, ConfigError> {
+    Regex::new(re).map_err(|e| {
+        ConfigError::invalid(
+            key,
+            format!("`{re}` is not a valid regular expression: {e}"),
+        )
+    })
+}
+
+impl OnlineDdl {
+    /// From `[advanced]`; invalid expressions are reported at their key.
+    pub fn new(advanced: &AdvancedConfig) -> Result<OnlineDdl, ConfigError> {
+        let patterns = match advanced.online_ddl {
+            OnlineDdlMode::Yes => None,
+            OnlineDdlMode::NoGhOst => Some((
+                compile(
+                    "advanced.gh_ost_shadow_regex",
+                    advanced.gh_ost_shadow_regex(),
+                )?,
+                compile(
+                    "advanced.gh_ost_useless_regex",
+                    advanced.gh_ost_useless_regex(),
+                )?,
+            )),
+            OnlineDdlMode::NoDms => Some((
+                compile("advanced.online_ddl", DEFAULT_GH_OST_SHADOW_REGEX)?,
+                compile("advanced.online_ddl", DEFAULT_GH_OST_USELESS_REGEX)?,
+            )),
+        };
+        Ok(OnlineDdl { patterns })
+    }
+
+    /// What table `name` is, when the mode filters temporary tables and the name matches.
+    pub fn classify(&self, name: &str) -> Option<TempTable> {
+        let (shadow, useless) = self.patterns.as_ref()?;
+        let original = |re: &Regex| {
+            re.captures(name).map(|c| {
+                c.get(1)
+                    .map_or_else(|| name.to_owned(), |m| m.as_str().to_owned())
+            })
+        };
+        if let Some(o) = original(shadow) {
+            return Some(TempTable::Shadow(o));
+        }
+        original(useless).map(TempTable::Useless)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(mode: OnlineDdlMode, shadow: Option<&str>) -> OnlineDdl {
+        OnlineDdl::new(&AdvancedConfig {
+            online_ddl: mode,
+            gh_ost_shadow_regex: shadow.map(str::to_owned),
+            ..AdvancedConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn default_patterns() {
+        let o = with(OnlineDdlMode::NoGhOst, None);
+        assert_eq!(
+            o.classify("_orders_gho"),
+            Some(TempTable::Shadow("orders".into()))
+        );
+        assert_eq!(
+            o.classify("_orders_new"),
+            Some(TempTable::Shadow("orders".into()))
+        );
+        assert_eq!(
+            o.classify("_orders_ghc"),
+            Some(TempTable::Useless("orders".into()))
+        );
+        assert_eq!(
+            o.classify("_a_b_del"),
+            Some(TempTable::Useless("a_b".into()))
+        );
+        assert_eq!(
+            o.classify("_orders_old"),
+            Some(TempTable::Useless("orders".into()))
+        );
+        assert_eq!(o.classify("orders"), None);
+        assert_eq!(o.classify("orders_gho"), None);
+        assert_eq!(
+            with(OnlineDdlMode::NoDms, None).classify("_t_gho"),
+            Some(TempTable::Shadow("t".into()))
+        );
+    }
+
+    #[test]
+    fn yes_mode_treats_temp_tables_as_tables() {
+        assert_eq!(with(OnlineDdlMode::Yes, None).classify("_orders_gho"), None);
+    }
+
+    #[test]
+    fn custom_and_invalid_patterns() {
+        let o = with(OnlineDdlMode::NoGhOst, Some("^_(.+)_tmp$"));
+        assert_eq!(o.classify("_t_tmp"), Some(TempTable::Shadow("t".into())));
+        assert_eq!(o.classify("_t_gho"), None);
+        let e = OnlineDdl::new(&AdvancedConfig {
+            gh_ost_useless_regex: Some("(".into()),
+            ..AdvancedConfig::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.key, "advanced.gh_ost_useless_regex");
+    }
+}
