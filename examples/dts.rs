@@ -10,7 +10,8 @@
 
 use clap::{Parser, Subcommand};
 use dts_core::config::TaskConfig;
-use dts_core::{Stage, StageStatus, TaskHandle};
+use dts_core::{Alert, AlertHook, Stage, StageStatus, TaskHandle};
+use std::sync::Arc;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -72,7 +73,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Precheck { task, state_dir } => {
             let config = TaskConfig::from_toml_file(&task)?;
-            let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir).await?;
+            let hook = match &config.advanced.monitoring.webhook_url {
+                Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
+                None => None,
+            };
+            let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir, hook).await?;
             let report = built.task.precheck().await?;
             print!("{report}");
             if report.passes(&[]) {
@@ -98,7 +103,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     .install()?;
             }
             let config = TaskConfig::from_toml_file(&task)?;
-            let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir).await?;
+            let hook = match &config.advanced.monitoring.webhook_url {
+                Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
+                None => None,
+            };
+            let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir, hook).await?;
             let handle = built.task.handle();
             let stopper = handle.clone();
             tokio::spawn(async move {
@@ -179,6 +188,56 @@ async fn monitor(handle: TaskHandle, stop_when_caught_up: Option<u64>, json: boo
             } else {
                 caught_up_since = None;
             }
+        }
+    }
+}
+
+/// Delivers alerts as an HTTP POST of JSON to a plain-HTTP webhook.
+struct WebhookHook {
+    host_port: String,
+    path: String,
+}
+
+impl WebhookHook {
+    fn new(url: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or("advanced.monitoring.webhook_url: only http:// webhooks can be delivered by this runner")?;
+        let (host_port, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        Ok(Self {
+            host_port: host_port.to_string(),
+            path: path.to_string(),
+        })
+    }
+
+    async fn post(&self, body: &str) -> std::io::Result<()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(&self.host_port).await?;
+        let request = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.path,
+            self.host_port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertHook for WebhookHook {
+    async fn fire(&self, alert: &Alert) {
+        let body = serde_json::to_string(alert).unwrap_or_default();
+        let sent = tokio::time::timeout(Duration::from_secs(10), self.post(&body)).await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "webhook delivery failed"),
+            Err(_) => tracing::error!("webhook delivery timed out"),
         }
     }
 }

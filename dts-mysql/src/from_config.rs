@@ -6,14 +6,16 @@ use crate::conn::MysqlEndpoint;
 use crate::discovery::Scope;
 use crate::sink::{MysqlSink, SinkOptions};
 use crate::source::{MysqlSource, SourceOptions};
+use dts_core::objects::ConfigFilter;
 use dts_core::config::{
     ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode,
 };
 use dts_core::{
-    ConflictingTables, DatabaseFilter, Error, FileCheckpointStore, Filter, Task, TaskOptions,
-    ThrottleSettings,
+    ConflictingTables, Error, FileCheckpointStore, Filter, Task, TaskOptions,
+    ThrottleSettings, AlertHook, LatencyRule, LogAlertHook,
 };
 use std::path::Path;
+use std::time::Duration;
 use std::sync::Arc;
 
 /// A task built from a configuration, with the parts a host may want to use directly.
@@ -61,37 +63,9 @@ fn unsupported(key: &str, why: &str) -> Error {
 pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     let mut out = Vec::new();
     let mut no = |key: &str, why: &'static str| out.push((key.to_string(), why));
-    let o = &config.objects;
-    if !o.patterns.is_empty() {
-        no("objects.patterns", "pattern selection");
-    }
-    if !o.exclude.is_empty() {
-        no("objects.exclude", "exclusion lists");
-    }
-    if !o.mapping_rules.is_empty() {
-        no("objects.mapping_rules", "batch name mapping");
-    }
-    for (i, db) in o.databases.iter().enumerate() {
-        let key = format!("objects.databases[{i}]");
-        if db.rename_to.is_some() {
-            no(&format!("{key}.rename_to"), "name mapping");
-        }
-        if db.dml.is_some() || db.ddl.is_some() {
-            no(&format!("{key}.dml/ddl"), "operation selection");
-        }
-        if !db.tables.is_empty() {
-            no(&format!("{key}.tables"), "table-level selection");
-        }
-    }
     let a = &config.advanced;
     if a.etl != Default::default() {
         no("advanced.etl", "ETL");
-    }
-    if a.masking != Default::default() {
-        no("advanced.masking", "masking");
-    }
-    if a.monitoring != Default::default() {
-        no("advanced.monitoring", "alerting");
     }
     if config.validation != Default::default() {
         no("validation", "data verification");
@@ -108,7 +82,14 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
 /// Builds the task of a MySQL-destination configuration. Its progress (start position, full-sync
 /// cursors) is kept in `state_dir/<task id>.json`; the incremental checkpoint lives in the
 /// destination.
-pub async fn build_mysql_task(config: &TaskConfig, state_dir: &Path) -> Result<BuiltTask, Error> {
+///
+/// Alerts (`advanced.monitoring`) go to `alert_hook` when given, else to the log; a configured
+/// `webhook_url` needs a hook from the host that delivers to it (the example runner has one).
+pub async fn build_mysql_task(
+    config: &TaskConfig,
+    state_dir: &Path,
+    alert_hook: Option<Arc<dyn AlertHook>>,
+) -> Result<BuiltTask, Error> {
     config.validate()?;
     if let Some((key, why)) = unsupported_options(config).into_iter().next() {
         return Err(unsupported(&key, why));
@@ -125,7 +106,13 @@ pub async fn build_mysql_task(config: &TaskConfig, state_dir: &Path) -> Result<B
         .destination_settings()?
         .ok_or_else(|| unsupported("destination", "no connection settings"))?;
     let dest_ep = endpoint("destination", "destination", &dest_settings)?;
-    let databases: Vec<String> = config.objects.databases.iter().map(|d| d.name.clone()).collect();
+    let dest_for_sink = dest_ep.clone();
+    // Pattern selections can match any database; otherwise only the named ones are read.
+    let databases: Vec<String> = if config.objects.patterns.is_empty() {
+        config.objects.databases.iter().map(|d| d.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let source = Arc::new(
         MysqlSource::connect(
             source_ep,
@@ -140,7 +127,7 @@ pub async fn build_mysql_task(config: &TaskConfig, state_dir: &Path) -> Result<B
     );
     let sink = Arc::new(
         MysqlSink::connect(
-            dest_ep,
+            dest_for_sink,
             SinkOptions {
                 task_id: task_id.clone(),
                 ..Default::default()
@@ -148,7 +135,9 @@ pub async fn build_mysql_task(config: &TaskConfig, state_dir: &Path) -> Result<B
         )
         .await?,
     );
-    let filter: Arc<dyn Filter> = Arc::new(DatabaseFilter::new(databases));
+    let lowercase = lower_case_table_names(&dest_ep).await? != 0;
+    let filter: Arc<dyn Filter> =
+        Arc::new(ConfigFilter::from_config(config)?.with_destination_lowercase(lowercase));
     std::fs::create_dir_all(state_dir).map_err(|e| Error::Checkpoint {
         path: state_dir.display().to_string(),
         message: e.to_string(),
@@ -187,11 +176,38 @@ pub async fn build_mysql_task(config: &TaskConfig, state_dir: &Path) -> Result<B
         },
         ..Default::default()
     };
-    let task = Task::new(source.clone(), sink.clone(), filter, store, options);
+    let mut task = Task::new(source.clone(), sink.clone(), filter, store, options);
+    let monitoring = &config.advanced.monitoring;
+    if monitoring.is_enabled() {
+        if monitoring.webhook_url.is_some() && alert_hook.is_none() {
+            return Err(unsupported(
+                "advanced.monitoring.webhook_url",
+                "the host program supplies no webhook delivery",
+            ));
+        }
+        let hook = alert_hook.unwrap_or_else(|| Arc::new(LogAlertHook));
+        let latency = monitoring.latency.as_ref().map(|l| LatencyRule {
+            threshold: Duration::from_secs(l.threshold),
+            period: Duration::from_secs(u64::from(l.period_minutes) * 60),
+            periods: l.periods,
+        });
+        task = task.with_alerts(hook, monitoring.alert_on_failure, latency);
+    }
     Ok(BuiltTask {
         task,
         source,
         sink,
         task_id,
     })
+}
+
+/// The destination's `lower_case_table_names` (decides the "DTS default" case policy).
+async fn lower_case_table_names(ep: &MysqlEndpoint) -> Result<u32, Error> {
+    use mysql_async::prelude::Queryable;
+    let mut conn = ep.connect().await?;
+    let v: Option<u32> = conn
+        .query_first("SELECT @@lower_case_table_names")
+        .await
+        .map_err(|e| ep.map_err("read lower_case_table_names", e))?;
+    Ok(v.unwrap_or(0))
 }

@@ -28,9 +28,11 @@ pub mod ddl;
 pub mod decode;
 pub mod discovery;
 pub mod encode;
+pub mod from_config;
 pub mod ident;
 pub mod position;
 pub mod precheck;
+pub mod sink;
 pub mod snapshot;
 pub mod source;
 

@@ -40,6 +40,18 @@ pub trait AlertHook: Send + Sync {
     async fn fire(&self, alert: &Alert);
 }
 
+/// Delivers alerts to the log (`tracing` at error level): the hook used when the host
+/// configures no other delivery.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogAlertHook;
+
+#[async_trait]
+impl AlertHook for LogAlertHook {
+    async fn fire(&self, alert: &Alert) {
+        tracing::error!(alert = ?alert, "dts alert");
+    }
+}
+
 /// When latency counts as too high.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LatencyRule {

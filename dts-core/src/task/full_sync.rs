@@ -45,18 +45,22 @@ impl Task {
         }
         let state = Arc::new(Mutex::new(state));
         let meter = Arc::new(StdMutex::new(RateMeter::new(5_000)));
-        futures::stream::iter(tables.iter())
+        let copies: Vec<_> = tables
+            .iter()
+            .cloned()
             .map(|(source, routed)| {
                 let state = state.clone();
                 let meter = meter.clone();
                 async move {
                     if source.identity_columns().is_some() {
-                        self.copy_keyed(source, routed, &state, &meter).await
+                        self.copy_keyed(&source, &routed, &state, &meter).await
                     } else {
-                        self.copy_keyless(source, routed, &state, &meter).await
+                        self.copy_keyless(&source, &routed, &state, &meter).await
                     }
                 }
             })
+            .collect();
+        futures::stream::iter(copies)
             .buffer_unordered(self.options.table_concurrency.max(1))
             .try_collect::<()>()
             .await?;

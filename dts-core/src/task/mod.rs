@@ -27,7 +27,7 @@ pub mod progress;
 mod retry;
 pub mod throttle;
 
-pub use alerts::{Alert, AlertHook, LatencyRule};
+pub use alerts::{Alert, AlertHook, LatencyRule, LogAlertHook};
 pub use progress::{IncrementalStatus, Progress, TableStatus};
 pub use throttle::{Throttle, ThrottleSettings};
 
