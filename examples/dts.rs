@@ -11,14 +11,17 @@
 use clap::{Parser, Subcommand};
 use dts_core::config::TaskConfig;
 use dts_core::{Alert, AlertHook, Stage, StageStatus, TaskHandle};
-use std::sync::Arc;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "dts", about = "Run a dts synchronization task from a TOML file")]
+#[command(
+    name = "dts",
+    about = "Run a dts synchronization task from a TOML file"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,8 +61,7 @@ enum Command {
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -119,7 +121,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let result = built.task.run().await;
             monitor.abort();
             result?;
-            println!("task stopped; checkpoints saved in {} and in the destination", state_dir.display());
+            println!(
+                "task stopped; checkpoints saved in {} and in the destination",
+                state_dir.display()
+            );
             Ok(())
         }
     }
@@ -164,7 +169,10 @@ async fn monitor(handle: TaskHandle, stop_when_caught_up: Option<u64>, json: boo
                     bar.finish();
                 }
             }
-            let stage = status.current().map(|s| s.to_string()).unwrap_or_else(|| "starting".into());
+            let stage = status
+                .current()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "starting".into());
             incremental.set_message(format!(
                 "{stage} | latency {} ms | {:.0} rows/s | {} rows applied | {}{}",
                 p.incremental.latency_ms,

@@ -15,13 +15,35 @@ use std::sync::Arc;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let database = std::env::args().nth(1).unwrap_or_else(|| "shop".into());
     let url = |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.into());
-    let source_ep = MysqlEndpoint::from_url("source", &url("DTS_TEST_SOURCE_URL", "mysql://root@127.0.0.1:33061"))?;
-    let dest_ep = MysqlEndpoint::from_url("destination", &url("DTS_TEST_DEST_URL", "mysql://root@127.0.0.1:33062"))?;
+    let source_ep = MysqlEndpoint::from_url(
+        "source",
+        &url("DTS_TEST_SOURCE_URL", "mysql://root@127.0.0.1:33061"),
+    )?;
+    let dest_ep = MysqlEndpoint::from_url(
+        "destination",
+        &url("DTS_TEST_DEST_URL", "mysql://root@127.0.0.1:33062"),
+    )?;
 
-    let scope = Scope { databases: vec![database.clone()] };
-    let source = MysqlSource::connect(source_ep, SourceOptions { scope, ..Default::default() }).await?;
+    let scope = Scope {
+        databases: vec![database.clone()],
+    };
+    let source = MysqlSource::connect(
+        source_ep,
+        SourceOptions {
+            scope,
+            ..Default::default()
+        },
+    )
+    .await?;
     let task_id = format!("example-{database}");
-    let sink = MysqlSink::connect(dest_ep, SinkOptions { task_id: task_id.clone(), ..Default::default() }).await?;
+    let sink = MysqlSink::connect(
+        dest_ep,
+        SinkOptions {
+            task_id: task_id.clone(),
+            ..Default::default()
+        },
+    )
+    .await?;
     let store = FileCheckpointStore::new(std::env::temp_dir().join(format!("{task_id}.json")));
     let options = TaskOptions {
         task_id,

@@ -1,1 +1,284 @@
-//! Shared helpers for the benchmarks.
+//! Shared helpers for the benchmarks: process resource usage read from `/proc`, the merged
+//! `target/bench/results.json` writer, command-line and environment helpers, and a plain
+//! two-column table printer.
+//!
+//! Benchmarks measure; they never assert. Each one records its numbers under its own key in
+//! the results file, leaving the other benchmarks' keys as they were.
+#![warn(missing_docs)]
+
+use serde_json::{Map, Value};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Default URL of the test source server (see `scripts/test-env.sh`).
+pub const DEFAULT_SOURCE_URL: &str = "mysql://root@127.0.0.1:33061";
+
+/// The value of environment variable `var`, or `default` when unset or empty.
+pub fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// The source server URL: `DTS_TEST_SOURCE_URL`, or the test environment's default.
+pub fn source_url() -> String {
+    env_or("DTS_TEST_SOURCE_URL", DEFAULT_SOURCE_URL)
+}
+
+/// A count given on the command line; `_` and `,` separators are allowed (`1_000_000`), as
+/// are the suffixes `k` and `m` (`500k`, `2m`).
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| *c != '_' && *c != ',')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let (digits, factor) = match cleaned.strip_suffix('k') {
+        Some(d) => (d, 1_000),
+        None => match cleaned.strip_suffix('m') {
+            Some(d) => (d, 1_000_000),
+            None => (cleaned.as_str(), 1),
+        },
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| format!("not a count: {text:?}"))
+}
+
+// ------------------------------------------------------------------ process resources
+
+/// A `kB` field of `/proc/self/status` (e.g. `VmHWM`, `VmRSS`), in bytes.
+fn status_kb(field: &str) -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        let kb: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kb * 1024)
+    })
+}
+
+/// Peak resident set size of this process (`VmHWM`), in bytes; `None` off Linux.
+pub fn peak_rss_bytes() -> Option<u64> {
+    status_kb("VmHWM")
+}
+
+/// Current resident set size of this process (`VmRSS`), in bytes; `None` off Linux.
+pub fn current_rss_bytes() -> Option<u64> {
+    status_kb("VmRSS")
+}
+
+/// Resets the peak RSS mark to the current RSS (writing `5` to `/proc/self/clear_refs`,
+/// Linux 4.0+), so a later [`peak_rss_bytes`] covers only what follows. Returns whether the
+/// kernel accepted it; when it did not, the peak covers the whole process lifetime.
+pub fn reset_peak_rss() -> bool {
+    fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// User plus system CPU time this process has used so far, in seconds (all threads), from
+/// `/proc/self/stat`; `None` off Linux.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may contain spaces and parentheses: fields resume after the
+    // last ')'. utime and stime are fields 14 and 15, i.e. the 12th and 13th after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // /proc reports clock ticks in USER_HZ, which Linux fixes at 100 for user space.
+    Some((utime + stime) as f64 / 100.0)
+}
+
+// ------------------------------------------------------------------ results file
+
+/// The workspace root (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Where results are merged: `DTS_BENCH_RESULTS` if set, else
+/// `$CARGO_TARGET_DIR/bench/results.json`, else `<workspace>/target/bench/results.json`.
+pub fn results_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("DTS_BENCH_RESULTS").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("bench").join("results.json")
+}
+
+/// Stores `value` under `key` in the results file at `path`, keeping every other key. A
+/// missing file (or directory) is created; an unreadable or non-object file is replaced, its
+/// old content kept aside as `results.json.bad`. The write is atomic (temp file + rename).
+pub fn merge_result_into(path: &Path, key: &str, value: Value) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let mut all = match fs::read_to_string(path) {
+        Ok(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                let _ = fs::rename(path, path.with_extension("json.bad"));
+                Map::new()
+            }
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Map::new(),
+        Err(e) => return Err(e),
+    };
+    all.insert(key.to_string(), value);
+    let text = serde_json::to_string_pretty(&Value::Object(all)).map_err(io::Error::other)?;
+    let tmp = path.with_extension(format!("json.tmp{}", std::process::id()));
+    fs::write(&tmp, text + "\n")?;
+    fs::rename(&tmp, path)
+}
+
+/// Stores `value` under `key` in [`results_path`]; returns the path written.
+pub fn write_result(key: &str, value: Value) -> io::Result<PathBuf> {
+    let path = results_path();
+    merge_result_into(&path, key, value)?;
+    Ok(path)
+}
+
+/// Seconds since the Unix epoch, for stamping results.
+pub fn unix_time() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+// ------------------------------------------------------------------ formatting
+
+/// `bytes` with a binary unit (`KiB`, `MiB`, `GiB`).
+pub fn fmt_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// An integer with `_` every three digits (`1_000_000`).
+pub fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate with a thousands separator and no decimals past 100 (`123_456/s`).
+pub fn fmt_rate(per_s: f64) -> String {
+    if per_s >= 100.0 {
+        format!("{}/s", fmt_count(per_s.round() as u64))
+    } else {
+        format!("{per_s:.2}/s")
+    }
+}
+
+/// A titled two-column table, printed with aligned labels.
+#[derive(Debug, Default)]
+pub struct Table {
+    title: String,
+    rows: Vec<(String, String)>,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn row(&mut self, label: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.rows.push((label.into(), value.into()));
+        self
+    }
+
+    /// The table as text, one row a line.
+    pub fn render(&self) -> String {
+        let width = self.rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+        let rule = "-".repeat(self.title.len().max(width + 20));
+        let mut out = format!("{}\n{rule}\n", self.title);
+        for (label, value) in &self.rows {
+            out.push_str(&format!("{label:<width$}  {value}\n"));
+        }
+        out.push_str(&rule);
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_parse_with_separators_and_suffixes() {
+        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_count("1,000"), Ok(1_000));
+        assert_eq!(parse_count("500k"), Ok(500_000));
+        assert_eq!(parse_count("2M"), Ok(2_000_000));
+        assert!(parse_count("ten").is_err());
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(1_000), "1_000");
+        assert_eq!(fmt_count(1_234_567), "1_234_567");
+        assert_eq!(fmt_bytes(512), "512 B");
+        assert_eq!(fmt_bytes(3 * 1024 * 1024), "3.0 MiB");
+        assert_eq!(fmt_rate(12.5), "12.50/s");
+        assert_eq!(fmt_rate(123_456.4), "123_456/s");
+    }
+
+    #[test]
+    fn proc_readings_are_available_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(peak_rss_bytes().unwrap() >= current_rss_bytes().unwrap() / 2);
+            assert!(cpu_seconds().is_some());
+        }
+    }
+
+    #[test]
+    fn results_merge_keeps_other_keys() {
+        let dir = std::env::temp_dir().join(format!("dts-bench-test-{}", std::process::id()));
+        let path = dir.join("nested").join("results.json");
+        merge_result_into(&path, "a", serde_json::json!({"x": 1})).unwrap();
+        merge_result_into(&path, "b", serde_json::json!({"y": 2})).unwrap();
+        merge_result_into(&path, "a", serde_json::json!({"x": 3})).unwrap();
+        let v: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v, serde_json::json!({"a": {"x": 3}, "b": {"y": 2}}));
+        fs::write(&path, "not json").unwrap();
+        merge_result_into(&path, "c", serde_json::json!(1)).unwrap();
+        let v: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v, serde_json::json!({"c": 1}));
+        assert!(path.with_extension("json.bad").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

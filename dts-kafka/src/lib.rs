@@ -1,1 +1,142 @@
-//! dts-kafka (in construction).
+//! # dts-kafka
+//!
+//! The Kafka destination of **dts**: [`KafkaSink`] implements [`dts_core::Sink`] and writes
+//! every change as one Kafka record, in one of four formats, partitioned by the service's
+//! policies, delivered at least once and in order per key.
+//!
+//! ```no_run
+//! use dts_kafka::{KafkaSink, KafkaSinkOptions};
+//! use dts_core::config::{KafkaDataFormat, PartitionPolicy};
+//!
+//! # async fn demo() -> dts_core::Result<()> {
+//! let mut options = KafkaSinkOptions::new(vec!["127.0.0.1:9092".into()], "orders-cdc", "task-1");
+//! options.format = KafkaDataFormat::CanalJson;
+//! options.partition_policy = PartitionPolicy::ByPrimaryKeyHash;
+//! options.partitions = Some(12);
+//! let sink = KafkaSink::connect(options).await?;
+//! # let _ = sink; Ok(()) }
+//! ```
+//!
+//! ## What is written
+//!
+//! - **Schema sync** (`apply_schema`) creates the table's topic when missing and writes no
+//!   record: every record carries its columns' names and types.
+//! - **Full sync** (`write_rows`) writes one INSERT record per row (Debezium: `op` `r`).
+//! - **Incremental** (`apply`) writes one record per row change and one DDL record per DDL
+//!   statement, in log order; an UPDATE that changes the row's key under the primary-key
+//!   policy becomes a DELETE of the old row and an INSERT of the new one (both with header
+//!   `dts.split_update: 1`), so each key's records stay in one partition, in order.
+//! - **Re-copying a keyless table** (`reset_table`) writes a reset marker, a
+//!   `TRUNCATE TABLE` record of the table (header `dts.op: reset`), before the new copy.
+//!
+//! ## Formats
+//!
+//! | format | value | key |
+//! | --- | --- | --- |
+//! | DTS Avro (default) | one Avro datum of [`DTS_RECORD_AVSC`] (no container, no registry prefix); DDL as the `afterImages` string | `db.table[:key values]` |
+//! | Canal JSON | Canal's flat message (`data`, `database`, `es`, `id`, `isDdl`, `mysqlType`, `old`, `pkNames`, `sql`, `sqlType`, `table`, `ts`, `type`) | same |
+//! | Shareplex JSON | `meta` (time, userid, op, scn, rowid, trans, seq, size, table, idx, posttime), `data`, `key` | same |
+//! | Debezium JSON | `before`, `after`, `source`, `op`, `ts_ms`, `transaction` (schemas disabled); DDL as Debezium's schema-change value | Debezium's JSON key (`{"id":1}`) |
+//!
+//! **Synchronize all fields** (`sync_all_fields`): UPDATE records carry every column, or only
+//! the changed columns plus the identity key (primary key, else first NOT NULL unique key) —
+//! DTS Avro `fields`/images, Canal `data`, Shareplex `data`/`key`, Debezium `before`/`after`.
+//! Canal's `old` holds the whole before image when all fields are synchronized, otherwise the
+//! previous values of the changed columns (Canal's own convention).
+//!
+//! Shareplex's Oracle fields map onto the binlog: `scn` = binlog file sequence number followed
+//! by the transaction's begin offset padded to 10 digits (`mysql-bin.000003`:4567 →
+//! `30000004567`, monotonic along the log; `0` for full sync); `trans` = GTID, else
+//! `file:offset`; `rowid` = identity key values joined by `,`; `userid` = 0; `seq` = 1-based
+//! index in the transaction; `size` = changes in the transaction; `time` = commit time and
+//! `posttime` = production time, `yyyy-MM-ddTHH:mm:ss` UTC; `op` = `ins`/`upd`/`del`, `ddl`
+//! (`data` = `{"sql": statement}`), `truncate`.
+//!
+//! ### Values
+//!
+//! Text form (Canal and Shareplex values are JSON strings, NULL is JSON `null`); typed form
+//! (Debezium); DTS Avro union branch (`dataTypeNumber` in parentheses is MySQL's type code):
+//!
+//! | `Value` | text (Canal, Shareplex) | typed (Debezium) | DTS Avro |
+//! | --- | --- | --- | --- |
+//! | `Int` | decimal | number | `Integer{precision: display width, value: decimal text}` (1/2/9/3/8) |
+//! | `UInt` | decimal, exact to `u64::MAX` | number, exact (`18446744073709551615`) | `Integer`, exact text |
+//! | `Float` | shortest text that reads back to the same `f32` (`1.5`, `3.4028235e38`) | number (f32 shortest) | `Float{value: f32 widened exactly to double, precision 12, scale -1}` (4) |
+//! | `Double` | shortest round-trip text (`-1.7976931348623157e308`) | number | `Float{value, precision 22, scale -1}` (5) |
+//! | `Decimal` | exact text (`-12345678.90`) | string, exact | `Decimal{value: exact text, precision, scale}` (246) |
+//! | `Bit` | decimal of the bits as unsigned | number | `Integer{precision: width, value}` (16) |
+//! | `Text` | the string | string | `Character{charset "utf8mb4", value: UTF-8 bytes}` (254 CHAR, 253 VARCHAR/TEXT) |
+//! | `Bytes` | base64 (standard, padded) | base64 | BLOB: `BinaryObject{type "TINYBLOB"…"LONGBLOB", value}` (249/252/250/251); BINARY/VARBINARY: `Character{charset "binary"}` (254/253) |
+//! | `Date` | `YYYY-MM-DD` (zero date kept) | same string | `DateTime{year, month, day}` (10) |
+//! | `Time` | `[-]HH:MM:SS[.f]` (to 838 h) | number: signed microseconds (Debezium `MicroTime`) | `DateTime{hour, minute, second, millis: microseconds}`, every part negated when negative (11) |
+//! | `DateTime` | `YYYY-MM-DD HH:MM:SS[.f]` | `YYYY-MM-DDTHH:MM:SS[.f]` | `DateTime{…, millis: microseconds}` (12) |
+//! | `Timestamp` | UTC `YYYY-MM-DD HH:MM:SS[.f]`; zero `0000-00-00 00:00:00` | UTC `YYYY-MM-DDTHH:MM:SS[.f]Z`; zero = `1970-01-01T00:00:00Z` (the instant it is stored as) | `Timestamp{timestamp: epoch seconds, millis: microseconds}` (7) |
+//! | `Year` | 4 digits (`0000`, `2155`) | number | `DateTime{year}` (13) |
+//! | `Enum` | member text | string | `TextObject{type "ENUM"}` (247) |
+//! | `Set` | members joined by `,` | same string | `TextObject{type "SET"}` (248) |
+//! | `Json` | document text | string | `TextObject{type "JSON"}` (245) |
+//! | `Geometry` | base64 of MySQL's internal bytes (4-byte LE SRID + WKB) | `{"wkb": base64 WKB, "srid": n}` (Debezium `Geometry`) | `BinaryGeometry{type: "POINT"…, value: SRID + WKB}` (255) |
+//! | `Null` | `null` | `null` | the `null` branch |
+//!
+//! `[.f]`: as many fractional digits as the column's precision (`DATETIME(6)` → 6), or all six
+//! when the value has more; none for precision 0. Nothing is rounded.
+//!
+//! ## Partitioning
+//!
+//! Hash function: Java's `String.hashCode()` ([`java_string_hash`]: UTF-16 code units, `i32`
+//! wrapping); partition = `abs(hash) % partitions` ([`partition_for_hash`], the absolute value
+//! taken in 64 bits so `i32::MIN` stays positive), over the topic's actual partition count.
+//! The service documents Java's hashCode but not the exact string or the modulo step; these
+//! are this crate's choices:
+//!
+//! - all to partition 0: every record, DDL included;
+//! - by table hash: the string `database.table` (e.g. `shop.orders`); DDL goes with its first
+//!   table; DDL without a table (CREATE DATABASE…) to partition 0;
+//! - by primary key hash: the key column values in text form (NULL as empty) joined by `,`
+//!   (e.g. `42` or `42,eu`). Columns: `partition_key_columns` when the table has them all, else
+//!   the primary key, else the first unique key; a table with neither falls back to the table
+//!   hash. DDL to partition 0. The reset marker of a keyed table goes to every partition.
+//!
+//! ## Delivery and checkpoint
+//!
+//! `apply(batch, checkpoint)` produces every record of the batch (the idempotent producer with
+//! `acks=all`; with `acks=1` one request in flight, so retries cannot reorder), waits for every
+//! delivery report, and only then writes the checkpoint — a JSON record keyed by the task id
+//! to the compacted topic `__dts_checkpoints` (acks=all, idempotent). `read_checkpoint` reads
+//! the last record of that key by explicit partition assignment. A crash or error before the
+//! checkpoint is acknowledged replays the batch: **at least once, in order per key**. With
+//! `acks=0` delivery reports come without broker acknowledgement, so records can be lost.
+//!
+//! Every record carries where it came from, in headers: `dts.task_id`, `dts.phase`
+//! (`full`/`incremental`), `dts.op`, `dts.table`, `dts.position` (`file:offset` of the
+//! transaction's begin), `dts.gtid`, `dts.change_index` (index of the change in its
+//! transaction). `(dts.position, dts.change_index, dts.op)` identifies a change, so consumers
+//! can drop replays; the formats carry the same in their own fields (DTS Avro `sourcePosition`
+//! `offset@fileSequence` and tags, Debezium `source.file`/`pos`/`row`, Shareplex
+//! `scn`/`seq`, Canal and Avro `id` — a deterministic hash of position, index and split part).
+//!
+//! Broker outages, timeouts and leader changes surface as [`dts_core::Error::Connection`]
+//! (retried by the task); a record larger than `max_message_bytes` (or the topic's
+//! `max.message.bytes`) fails with an error naming the table and the row's key.
+#![warn(missing_docs)]
+
+mod error;
+mod event;
+pub mod format;
+mod hash;
+mod options;
+mod render;
+mod route;
+mod sink;
+
+pub use format::avro::{dts_record_schema, DTS_RECORD_AVSC};
+pub use hash::{java_string_hash, partition_for_hash, partition_for_key};
+pub use options::{
+    KafkaSinkOptions, TopicMapping, DEFAULT_CHECKPOINT_TOPIC, DEFAULT_MAX_MESSAGE_BYTES,
+};
+pub use sink::KafkaSink;
+
+/// The configuration enums a [`KafkaSinkOptions`] uses, re-exported from `dts_core::config`.
+pub use dts_core::config::{
+    KafkaAcks, KafkaCompression, KafkaDataFormat, KafkaDestination, PartitionPolicy,
+};

@@ -333,11 +333,15 @@ pub async fn discover_tables(
 
     let mut out = Vec::with_capacity(schemas.len());
     for (_, mut schema) in schemas {
-        let row: Option<(String, String)> = conn
+        let row: Result<Option<(String, String)>, _> = conn
             .query_first(format!("SHOW CREATE TABLE {}", quote_table(&schema.id)))
-            .await
-            .map_err(map)?;
-        schema.create_sql = row.map(|(_, sql)| sql);
+            .await;
+        match row {
+            Ok(row) => schema.create_sql = row.map(|(_, sql)| sql),
+            // Dropped or renamed since it was listed: it is no longer there to read.
+            Err(mysql_async::Error::Server(e)) if e.code == 1146 => continue,
+            Err(e) => return Err(map(e)),
+        }
         out.push(schema);
     }
     Ok(out)

@@ -6,17 +6,17 @@ use crate::conn::MysqlEndpoint;
 use crate::discovery::Scope;
 use crate::sink::{MysqlSink, SinkOptions};
 use crate::source::{MysqlSource, SourceOptions};
-use dts_core::objects::ConfigFilter;
 use dts_core::config::{
     ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode,
 };
+use dts_core::objects::ConfigFilter;
 use dts_core::{
-    ConflictingTables, Error, FileCheckpointStore, Filter, Task, TaskOptions,
-    ThrottleSettings, AlertHook, LatencyRule, LogAlertHook,
+    AlertHook, ConflictingTables, Error, FileCheckpointStore, Filter, LatencyRule, LogAlertHook,
+    Task, TaskOptions, ThrottleSettings,
 };
 use std::path::Path;
-use std::time::Duration;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A task built from a configuration, with the parts a host may want to use directly.
 pub struct BuiltTask {
@@ -74,7 +74,10 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
         no("topology", "two-way synchronization");
     }
     if config.migration != Default::default() {
-        no("migration", "triggers, events, accounts and capitalization policies");
+        no(
+            "migration",
+            "triggers, events, accounts and capitalization policies",
+        );
     }
     out
 }
@@ -109,7 +112,12 @@ pub async fn build_mysql_task(
     let dest_for_sink = dest_ep.clone();
     // Pattern selections can match any database; otherwise only the named ones are read.
     let databases: Vec<String> = if config.objects.patterns.is_empty() {
-        config.objects.databases.iter().map(|d| d.name.clone()).collect()
+        config
+            .objects
+            .databases
+            .iter()
+            .map(|d| d.name.clone())
+            .collect()
     } else {
         Vec::new()
     };
@@ -163,7 +171,11 @@ pub async fn build_mysql_task(
         full_throttle: ThrottleSettings {
             queries_per_s: config.advanced.full_sync_throttle.source_qps.map(clamp_u32),
             rows_per_s: config.advanced.full_sync_throttle.rps.map(clamp_u32),
-            bytes_per_s: config.advanced.full_sync_throttle.mbps.map(|m| m.saturating_mul(1 << 20)),
+            bytes_per_s: config
+                .advanced
+                .full_sync_throttle
+                .mbps
+                .map(|m| m.saturating_mul(1 << 20)),
         },
         incremental_throttle: ThrottleSettings {
             queries_per_s: None,

@@ -157,6 +157,13 @@ impl BinlogReader {
             .heartbeat
             .as_nanos()
             .min(u128::from(u64::MAX / 2));
+        // Events before the first format description carry a checksum the decoder cannot know
+        // about yet; whether the server writes one decides how the first ROTATE is read.
+        let checksum: Option<String> = conn
+            .query_first("SELECT @@global.binlog_checksum")
+            .await
+            .map_err(|e| ep.map_err("read binlog_checksum", e))?;
+        let server_checksums = checksum.is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
         conn.query_drop(format!("SET @master_heartbeat_period = {heartbeat_ns}"))
             .await
             .map_err(|e| ep.map_err("set heartbeat", e))?;
@@ -202,6 +209,7 @@ impl BinlogReader {
             .map_err(|e| map_stream_err(ep, &from, e))?;
 
         let mut file = from.file.clone();
+        let mut seen_format_description = false;
         let mut txn: Option<TxnBuilder> = None;
         loop {
             let event: Event = match stream.next().await {
@@ -249,8 +257,9 @@ impl BinlogReader {
                 continue;
             };
             match data {
+                EventData::FormatDescriptionEvent(_) => seen_format_description = true,
                 EventData::RotateEvent(r) => {
-                    file = clean_rotate_name(r.name_raw());
+                    file = rotate_name(r.name_raw(), server_checksums && !seen_format_description);
                     if txn.is_none() && !r.is_fake() {
                         state.resume = self.position(&file, r.position(), &state.tracker);
                     }
@@ -466,20 +475,15 @@ impl BinlogReader {
 }
 
 /// The file name of a ROTATE event. The first (fake) rotate arrives before the format
-/// description announces checksums, so its name may carry the 4 checksum bytes; binlog names end
-/// in their sequence digits, so anything after those is dropped.
-fn clean_rotate_name(raw: &[u8]) -> String {
-    let name = String::from_utf8_lossy(raw);
-    match name.rfind('.') {
-        Some(dot) => {
-            let digits = name[dot + 1..]
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            name[..dot + 1 + digits].to_string()
-        }
-        None => name.into_owned(),
-    }
+/// description announces checksums, so when the server writes them its name still ends in the
+/// 4 checksum bytes (which may happen to be digits): they are cut off exactly.
+fn rotate_name(raw: &[u8], has_unread_checksum: bool) -> String {
+    let name = if has_unread_checksum && raw.len() > 4 {
+        &raw[..raw.len() - 4]
+    } else {
+        raw
+    };
+    String::from_utf8_lossy(name).into_owned()
 }
 
 /// The database a database-level DDL names (its first word after DATABASE/SCHEMA).
@@ -712,9 +716,11 @@ mod tests {
     #[test]
     fn rotate_names_lose_checksum_bytes() {
         assert_eq!(
-            clean_rotate_name(b"binlog.000004N\xfe\x12>"),
+            rotate_name(b"binlog.000004N\xfe\x12>", true),
             "binlog.000004"
         );
-        assert_eq!(clean_rotate_name(b"mysql-bin.000010"), "mysql-bin.000010");
+        // Checksum bytes that happen to be digits.
+        assert_eq!(rotate_name(b"binlog.0000011234", true), "binlog.000001");
+        assert_eq!(rotate_name(b"mysql-bin.000010", false), "mysql-bin.000010");
     }
 }

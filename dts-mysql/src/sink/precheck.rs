@@ -1,0 +1,422 @@
+//! Destination precheck: can a MySQL-family server receive a task's tables?
+//!
+//! | name | passes when | otherwise |
+//! |---|---|---|
+//! | [`CONNECTIVITY`] | the account can log in | error (the other checks are skipped) |
+//! | [`PRIVILEGES`] | CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT, INDEX on every target database and the checkpoint database | error listing what is missing, with the `GRANT` |
+//! | [`EXISTING_TABLES`] | no destination table exists yet | [`ConflictingTables::PrecheckAndReportErrors`]: error naming them; [`ConflictingTables::IgnoreErrorsAndProceed`]: warning naming them |
+//! | [`CHARSET`] | every character set and collation the tables use exists on the destination | warning naming the columns |
+//!
+//! Privileges are read from `information_schema.USER_PRIVILEGES` and `SCHEMA_PRIVILEGES` for
+//! the current account and its active role; table-level grants are not considered (they never
+//! cover tables the task creates).
+
+use crate::conn::MysqlEndpoint;
+use crate::ident::{quote_ident, quote_table};
+use dts_core::{CheckResult, ConflictingTables, PrecheckReport, TableId, TableSchema};
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// `destination.connectivity`: the account can connect and log in.
+pub const CONNECTIVITY: &str = "destination.connectivity";
+/// `destination.privileges`: the account may create and write the tables and the checkpoint.
+pub const PRIVILEGES: &str = "destination.privileges";
+/// `destination.existing_tables`: destination tables that already exist.
+pub const EXISTING_TABLES: &str = "destination.existing_tables";
+/// `destination.charset`: character sets and collations the tables need exist.
+pub const CHARSET: &str = "destination.charset";
+
+/// Every check [`check_destination`] runs, in run order.
+pub const DESTINATION_CHECKS: [&str; 4] = [CONNECTIVITY, PRIVILEGES, EXISTING_TABLES, CHARSET];
+
+/// Privileges the sink needs on each database it writes.
+pub const REQUIRED_PRIVILEGES: [&str; 8] = [
+    "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX",
+];
+
+/// How many objects a message names before summarising the rest.
+pub const MAX_LISTED: usize = 20;
+
+/// How long the connectivity check waits.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the destination checks for `tables` (destination names) under `mode`.
+pub async fn check_destination(
+    endpoint: &MysqlEndpoint,
+    checkpoint_database: &str,
+    tables: &[TableSchema],
+    mode: ConflictingTables,
+) -> PrecheckReport {
+    let mut report = PrecheckReport::default();
+    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            report.checks.push(CheckResult::error(
+                CONNECTIVITY,
+                format!(
+                    "cannot connect to the destination at {}: {e}",
+                    endpoint.address()
+                ),
+                "check host, port, account and password, and that the server accepts \
+                 connections from this host",
+            ));
+            return report;
+        }
+        Err(_) => {
+            report.checks.push(CheckResult::error(
+                CONNECTIVITY,
+                format!(
+                    "the destination at {} did not answer within {} s",
+                    endpoint.address(),
+                    CONNECT_TIMEOUT.as_secs()
+                ),
+                "check that the server is running and reachable (firewall, port)",
+            ));
+            return report;
+        }
+    };
+    let version: String = conn
+        .query_first("SELECT @@version")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    report.checks.push(CheckResult::pass(
+        CONNECTIVITY,
+        format!(
+            "connected to {} as {} (server {version})",
+            endpoint.address(),
+            endpoint.user
+        ),
+    ));
+    let mut databases: BTreeSet<String> = tables.iter().map(|t| t.id.database.clone()).collect();
+    databases.insert(checkpoint_database.to_string());
+    report
+        .checks
+        .push(check_privileges(&mut conn, &databases).await);
+    report
+        .checks
+        .push(check_existing(&mut conn, tables, mode).await);
+    report.checks.push(check_charsets(&mut conn, tables).await);
+    let _ = conn.disconnect().await;
+    report
+}
+
+fn query_failed(name: &str, what: &str, e: &mysql_async::Error) -> CheckResult {
+    CheckResult::error(
+        name,
+        format!("could not check: {what} failed: {e}"),
+        "grant the account SELECT on information_schema (granted to every account by default) \
+         and retry",
+    )
+}
+
+fn listed(items: &[String]) -> String {
+    let mut s = items
+        .iter()
+        .take(MAX_LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > MAX_LISTED {
+        s.push_str(&format!(" and {} more", items.len() - MAX_LISTED));
+    }
+    s
+}
+
+/// `'user'@'host'` from `CURRENT_USER()`'s `user@host`.
+fn grantee(account: &str) -> String {
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('\'', "''");
+    match account.rsplit_once('@') {
+        Some((user, host)) => format!("'{}'@'{}'", esc(user), esc(host)),
+        None => format!("'{}'", esc(account)),
+    }
+}
+
+/// SQL `LIKE` with `\` escapes, as grant database patterns use it.
+fn like_match(pattern: &str, name: &str) -> bool {
+    fn rec(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('%') => (0..=n.len()).any(|i| rec(&p[1..], &n[i..])),
+            Some('_') => !n.is_empty() && rec(&p[1..], &n[1..]),
+            Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && rec(&p[2..], &n[1..]),
+            Some(c) => n.first() == Some(c) && rec(&p[1..], &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    rec(&p, &n)
+}
+
+async fn check_privileges(conn: &mut Conn, databases: &BTreeSet<String>) -> CheckResult {
+    let account: String = match conn.query_first("SELECT CURRENT_USER()").await {
+        Ok(a) => a.unwrap_or_default(),
+        Err(e) => return query_failed(PRIVILEGES, "SELECT CURRENT_USER()", &e),
+    };
+    let mut grantees = vec![grantee(&account)];
+    // Privileges of an active role count too (MariaDB).
+    if let Ok(Some(Some(role))) = conn
+        .query_first::<Option<String>, _>("SELECT CURRENT_ROLE()")
+        .await
+    {
+        if !role.is_empty() && !role.eq_ignore_ascii_case("NONE") {
+            grantees.push(grantee(&role));
+        }
+    }
+    let mut global: BTreeSet<String> = BTreeSet::new();
+    let mut by_db: Vec<(String, String)> = Vec::new();
+    for g in &grantees {
+        match conn
+            .exec::<String, _, _>(
+                "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?",
+                (g.as_str(),),
+            )
+            .await
+        {
+            Ok(rows) => global.extend(rows),
+            Err(e) => return query_failed(PRIVILEGES, "read USER_PRIVILEGES", &e),
+        }
+        match conn
+            .exec::<(String, String), _, _>(
+                "SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES \
+                 WHERE GRANTEE = ?",
+                (g.as_str(),),
+            )
+            .await
+        {
+            Ok(rows) => by_db.extend(rows),
+            Err(e) => return query_failed(PRIVILEGES, "read SCHEMA_PRIVILEGES", &e),
+        }
+    }
+    let who = grantee(&account);
+    let mut missing: BTreeMap<&String, Vec<&str>> = BTreeMap::new();
+    for db in databases {
+        for p in REQUIRED_PRIVILEGES {
+            let has = global.contains(p)
+                || by_db
+                    .iter()
+                    .any(|(pattern, priv_)| priv_ == p && like_match(pattern, db));
+            if !has {
+                missing.entry(db).or_default().push(p);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return CheckResult::pass(
+            PRIVILEGES,
+            format!(
+                "account {who} has {} on {}",
+                REQUIRED_PRIVILEGES.join(", "),
+                listed(&databases.iter().map(|d| quote_ident(d)).collect::<Vec<_>>())
+            ),
+        );
+    }
+    let what: Vec<String> = missing
+        .iter()
+        .map(|(db, ps)| format!("{} on {}", ps.join(", "), quote_ident(db)))
+        .collect();
+    let fix: Vec<String> = missing
+        .iter()
+        .map(|(db, ps)| format!("GRANT {} ON {}.* TO {who};", ps.join(", "), quote_ident(db)))
+        .collect();
+    CheckResult::error(
+        PRIVILEGES,
+        format!(
+            "account {who} lacks {} (the task creates the tables and writes them and its \
+             checkpoint)",
+            what.join("; ")
+        ),
+        fix.join(" "),
+    )
+}
+
+async fn check_existing(
+    conn: &mut Conn,
+    tables: &[TableSchema],
+    mode: ConflictingTables,
+) -> CheckResult {
+    if tables.is_empty() {
+        return CheckResult::pass(EXISTING_TABLES, "no tables selected");
+    }
+    let case_insensitive = matches!(
+        conn.query_first::<u32, _>("SELECT @@lower_case_table_names").await,
+        Ok(Some(n)) if n != 0
+    );
+    let norm = |s: &str| {
+        if case_insensitive {
+            s.to_lowercase()
+        } else {
+            s.to_string()
+        }
+    };
+    let wanted: BTreeSet<(String, String)> = tables
+        .iter()
+        .map(|t| (norm(&t.id.database), norm(&t.id.table)))
+        .collect();
+    let ids: Vec<&TableId> = tables.iter().map(|t| &t.id).collect();
+    let mut found: BTreeSet<(String, String)> = BTreeSet::new();
+    for chunk in ids.chunks(500) {
+        let cond = vec!["(TABLE_SCHEMA = ? AND TABLE_NAME = ?)"; chunk.len()].join(" OR ");
+        let params: Vec<mysql_async::Value> = chunk
+            .iter()
+            .flat_map(|id| [id.database.as_str().into(), id.table.as_str().into()])
+            .collect();
+        match conn
+            .exec::<(String, String), _, _>(
+                format!(
+                    "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE {cond}"
+                ),
+                params,
+            )
+            .await
+        {
+            // information_schema compares names case-insensitively: keep exact matches only.
+            Ok(rows) => found.extend(
+                rows.into_iter()
+                    .map(|(d, t)| (norm(&d), norm(&t)))
+                    .filter(|k| wanted.contains(k)),
+            ),
+            Err(e) => return query_failed(EXISTING_TABLES, "read information_schema.TABLES", &e),
+        }
+    }
+    let existing: Vec<String> = ids
+        .iter()
+        .filter(|id| found.contains(&(norm(&id.database), norm(&id.table))))
+        .map(|id| quote_table(id))
+        .collect();
+    if existing.is_empty() {
+        return CheckResult::pass(
+            EXISTING_TABLES,
+            format!("none of the {} destination tables exists yet", tables.len()),
+        );
+    }
+    let names = listed(&existing);
+    match mode {
+        ConflictingTables::PrecheckAndReportErrors => CheckResult::error(
+            EXISTING_TABLES,
+            format!(
+                "{} destination table(s) already exist: {names}",
+                existing.len()
+            ),
+            "drop or rename them, map the tables to other names, or choose \
+             IgnoreErrorsAndProceed to use them as they are",
+        ),
+        ConflictingTables::IgnoreErrorsAndProceed => CheckResult::warning(
+            EXISTING_TABLES,
+            format!(
+                "{} destination table(s) already exist and will be used as they are (full sync \
+                 keeps their rows with the same key, incremental sync overwrites them; a \
+                 different schema can make writes fail or change values): {names}",
+                existing.len()
+            ),
+            "check that their schemas match the source's, or drop them to have them created",
+        ),
+    }
+}
+
+async fn check_charsets(conn: &mut Conn, tables: &[TableSchema]) -> CheckResult {
+    let collations: BTreeSet<String> = match conn
+        .query::<String, _>("SELECT COLLATION_NAME FROM information_schema.COLLATIONS")
+        .await
+    {
+        Ok(rows) => rows.into_iter().map(|c| c.to_lowercase()).collect(),
+        Err(e) => return query_failed(CHARSET, "read information_schema.COLLATIONS", &e),
+    };
+    let charsets: BTreeSet<String> = match conn
+        .query::<String, _>("SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS")
+        .await
+    {
+        Ok(rows) => rows.into_iter().map(|c| c.to_lowercase()).collect(),
+        Err(e) => return query_failed(CHARSET, "read information_schema.CHARACTER_SETS", &e),
+    };
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for t in tables {
+        let (table_cs, table_coll) = t
+            .create_sql
+            .as_deref()
+            .map(super::create::source_table_charset)
+            .unwrap_or_default();
+        if let Some(cs) = table_cs.filter(|cs| !charsets.contains(&cs.to_lowercase())) {
+            missing
+                .entry(format!("character set {cs}"))
+                .or_default()
+                .push(format!("table {}", quote_table(&t.id)));
+        }
+        if let Some(c) = table_coll.filter(|c| !collations.contains(&c.to_lowercase())) {
+            missing
+                .entry(format!("collation {c}"))
+                .or_default()
+                .push(format!("table {}", quote_table(&t.id)));
+        }
+        for col in &t.columns {
+            let at = || format!("{}.{}", quote_table(&t.id), quote_ident(&col.name));
+            if let Some(cs) = col.charset.as_deref() {
+                if cs != "binary" && !charsets.contains(&cs.to_lowercase()) {
+                    missing
+                        .entry(format!("character set {cs}"))
+                        .or_default()
+                        .push(at());
+                }
+            }
+            if let Some(c) = col.collation.as_deref() {
+                if !collations.contains(&c.to_lowercase()) {
+                    missing
+                        .entry(format!("collation {c}"))
+                        .or_default()
+                        .push(at());
+                }
+            }
+        }
+    }
+    if missing.is_empty() {
+        return CheckResult::pass(
+            CHARSET,
+            "every character set and collation of the tables exists on the destination",
+        );
+    }
+    let what: Vec<String> = missing
+        .iter()
+        .map(|(k, v)| format!("{k} (used by {})", listed(v)))
+        .collect();
+    CheckResult::warning(
+        CHARSET,
+        format!(
+            "the destination lacks {}: creating these tables will fail",
+            what.join("; ")
+        ),
+        "create the tables on the destination beforehand with an available character set or \
+         collation (and choose IgnoreErrorsAndProceed), or use a destination version that has them",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_patterns() {
+        assert!(like_match("shop", "shop"));
+        assert!(!like_match("shop", "shops"));
+        assert!(like_match("shop\\_%", "shop_1"));
+        assert!(!like_match("shop\\_%", "shopx1"));
+        assert!(like_match("sh_p", "shxp"));
+        assert!(like_match("%", "anything"));
+    }
+
+    #[test]
+    fn grantee_form() {
+        assert_eq!(grantee("dts@127.0.0.1"), "'dts'@'127.0.0.1'");
+        assert_eq!(grantee("o'brien@%"), "'o''brien'@'%'");
+        assert_eq!(grantee("role1"), "'role1'");
+    }
+
+    #[test]
+    fn long_lists_are_summarised() {
+        let items: Vec<String> = (0..25).map(|i| format!("t{i}")).collect();
+        let s = listed(&items);
+        assert!(s.ends_with("and 5 more"), "{s}");
+    }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Run the dts benchmarks against the real test environment.
+#
+#   scripts/bench.sh                 every scenario
+#   scripts/bench.sh NAME [NAME...]  the named scenarios
+#   scripts/bench.sh --list          list the scenarios
+#
+# Brings the environment up (scripts/test-env.sh up), exports the DTS_TEST_*
+# variables, builds the benchmarks in release mode, runs the scenarios one
+# after another, and prints where the merged results are (target/bench/results.json,
+# or $DTS_BENCH_RESULTS). Each scenario stores its numbers under its own key.
+#
+# Extra arguments for a scenario come from DTS_BENCH_ARGS_<NAME> (upper case),
+# e.g. DTS_BENCH_ARGS_BINLOG_DECODE="--rows 200_000" scripts/bench.sh binlog_decode
+# Benchmarks measure; they never assert: a scenario fails only when it cannot run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$PATH:$HOME/.cargo/bin"
+
+# ---------------------------------------------------------------- scenarios
+# One line per scenario: "name|cargo binary in dts-benches|default arguments|what it measures".
+# To add one: add a [[bin]] to benches/Cargo.toml and a line here.
+SCENARIOS=(
+    "binlog_decode|binlog_decode|--rows 1_000_000|MySQL source binlog decode: row events/s, peak RSS"
+)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+field() { # "a|b|c|d" index
+    local IFS='|'
+    # shellcheck disable=SC2206
+    local parts=($1)
+    echo "${parts[$2]-}"
+}
+
+scenario_line() { # name -> its line, or failure
+    local s
+    for s in "${SCENARIOS[@]}"; do
+        [[ "$(field "$s" 0)" == "$1" ]] && { echo "$s"; return 0; }
+    done
+    return 1
+}
+
+list() {
+    local s
+    for s in "${SCENARIOS[@]}"; do
+        printf '%-20s %s\n' "$(field "$s" 0)" "$(field "$s" 3)"
+    done
+}
+
+case "${1:-}" in
+-h | --help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-l | --list) list; exit 0 ;;
+esac
+
+selected=()
+if (($# == 0)); then
+    for s in "${SCENARIOS[@]}"; do selected+=("$(field "$s" 0)"); done
+else
+    for name in "$@"; do
+        scenario_line "$name" >/dev/null || { list >&2; die "unknown scenario '$name'"; }
+        selected+=("$name")
+    done
+fi
+
+log "bringing the test environment up"
+bash scripts/test-env.sh up >/dev/null
+eval "$(bash scripts/test-env.sh env)"
+
+bins=()
+for name in "${selected[@]}"; do
+    bins+=(--bin "$(field "$(scenario_line "$name")" 1)")
+done
+log "building ${selected[*]} (release)"
+cargo build --release -p dts-benches "${bins[@]}"
+
+target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+results="${DTS_BENCH_RESULTS:-$target_dir/bench/results.json}"
+failed=()
+for name in "${selected[@]}"; do
+    line="$(scenario_line "$name")"
+    bin="$(field "$line" 1)"
+    var="DTS_BENCH_ARGS_$(echo "$name" | tr '[:lower:]-' '[:upper:]_')"
+    # shellcheck disable=SC2206  # word splitting of the argument string is intended
+    args=(${!var-$(field "$line" 2)})
+    log "running $name: $bin ${args[*]-}"
+    start=$SECONDS
+    if "$target_dir/release/$bin" "${args[@]}"; then
+        log "$name done in $((SECONDS - start))s"
+    else
+        log "$name FAILED after $((SECONDS - start))s"
+        failed+=("$name")
+    fi
+done
+
+log "results: $results"
+((${#failed[@]} == 0)) || die "scenarios that could not run: ${failed[*]}"
