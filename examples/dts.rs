@@ -79,8 +79,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
                 None => None,
             };
-            let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir, hook).await?;
-            let report = built.task.precheck().await?;
+            let task = build_task(&config, &state_dir, hook).await?;
+            let report = task.precheck().await?;
             print!("{report}");
             if report.passes(&[]) {
                 println!("precheck passed");
@@ -109,8 +109,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
                 None => None,
             };
-            let built = dts_mysql::from_config::build_mysql_task(&config, &state_dir, hook).await?;
-            let handle = built.task.handle();
+            let task = build_task(&config, &state_dir, hook).await?;
+            let handle = task.handle();
             let stopper = handle.clone();
             tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
@@ -118,7 +118,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 stopper.stop();
             });
             let monitor = tokio::spawn(monitor(handle, stop_when_caught_up, json));
-            let result = built.task.run().await;
+            let result = task.run().await;
             monitor.abort();
             result?;
             println!(
@@ -128,6 +128,32 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// Composes the task of a configuration: the MySQL source and filter from `dts-mysql`, and the
+/// sink of the configured destination kind.
+async fn build_task(
+    config: &TaskConfig,
+    state_dir: &std::path::Path,
+    hook: Option<Arc<dyn AlertHook>>,
+) -> Result<dts_core::Task, Box<dyn std::error::Error>> {
+    use dts_core::config::DestinationConfig;
+    Ok(match &config.destination {
+        DestinationConfig::Mysql(_) => {
+            dts_mysql::from_config::build_mysql_task(config, state_dir, hook)
+                .await?
+                .task
+        }
+        DestinationConfig::Kafka(kafka) => {
+            let parts = dts_mysql::from_config::build_parts(config, state_dir, false).await?;
+            let options = dts_kafka::KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
+            let sink = Arc::new(dts_kafka::KafkaSink::connect(options).await?);
+            parts.into_task(config, sink, hook)?
+        }
+        DestinationConfig::Adb(_) => {
+            return Err("destination.type = \"adb\": not supported by this runner yet".into())
+        }
+    })
 }
 
 /// Draws progress; stops the task once caught up long enough, when asked to.

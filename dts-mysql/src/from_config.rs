@@ -82,34 +82,64 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     out
 }
 
-/// Builds the task of a MySQL-destination configuration. Its progress (start position, full-sync
-/// cursors) is kept in `state_dir/<task id>.json`; the incremental checkpoint lives in the
-/// destination.
-///
-/// Alerts (`advanced.monitoring`) go to `alert_hook` when given, else to the log; a configured
-/// `webhook_url` needs a hook from the host that delivers to it (the example runner has one).
-pub async fn build_mysql_task(
+/// Everything of a task that does not depend on the destination's kind: the source, the
+/// filter, the state store and the runner options, all from the configuration.
+pub struct TaskParts {
+    /// The source.
+    pub source: Arc<MysqlSource>,
+    /// The object filter (selection, mapping, conditions, masking).
+    pub filter: Arc<dyn Filter>,
+    /// Where the task's own progress is kept.
+    pub store: Arc<FileCheckpointStore>,
+    /// Runner options.
+    pub options: TaskOptions,
+    /// The task id.
+    pub task_id: String,
+}
+
+impl TaskParts {
+    /// The task over these parts and `sink`, with the configuration's alerting.
+    pub fn into_task(
+        self,
+        config: &TaskConfig,
+        sink: Arc<dyn dts_core::Sink>,
+        alert_hook: Option<Arc<dyn AlertHook>>,
+    ) -> Result<Task, Error> {
+        let mut task = Task::new(self.source, sink, self.filter, self.store, self.options);
+        let monitoring = &config.advanced.monitoring;
+        if monitoring.is_enabled() {
+            if monitoring.webhook_url.is_some() && alert_hook.is_none() {
+                return Err(unsupported(
+                    "advanced.monitoring.webhook_url",
+                    "the host program supplies no webhook delivery",
+                ));
+            }
+            let hook = alert_hook.unwrap_or_else(|| Arc::new(LogAlertHook));
+            let latency = monitoring.latency.as_ref().map(|l| LatencyRule {
+                threshold: Duration::from_secs(l.threshold),
+                period: Duration::from_secs(u64::from(l.period_minutes) * 60),
+                periods: l.periods,
+            });
+            task = task.with_alerts(hook, monitoring.alert_on_failure, latency);
+        }
+        Ok(task)
+    }
+}
+
+/// Builds the destination-independent parts of a task. `destination_lowercase` is whether the
+/// destination folds names to lower case (the "DTS default" capitalization policy follows it).
+/// Progress (start position, full-sync cursors) is kept in `state_dir/<task id>.json`.
+pub async fn build_parts(
     config: &TaskConfig,
     state_dir: &Path,
-    alert_hook: Option<Arc<dyn AlertHook>>,
-) -> Result<BuiltTask, Error> {
+    destination_lowercase: bool,
+) -> Result<TaskParts, Error> {
     config.validate()?;
     if let Some((key, why)) = unsupported_options(config).into_iter().next() {
         return Err(unsupported(&key, why));
     }
-    let DestinationConfig::Mysql(_) = &config.destination else {
-        return Err(unsupported(
-            "destination.type",
-            "this builder runs MySQL destinations only",
-        ));
-    };
     let task_id = config.id.clone().unwrap_or_else(|| "dts-task".to_string());
     let source_ep = endpoint("source", "source", &config.source_settings()?)?;
-    let dest_settings = config
-        .destination_settings()?
-        .ok_or_else(|| unsupported("destination", "no connection settings"))?;
-    let dest_ep = endpoint("destination", "destination", &dest_settings)?;
-    let dest_for_sink = dest_ep.clone();
     // Pattern selections can match any database; otherwise only the named ones are read.
     let databases: Vec<String> = if config.objects.patterns.is_empty() {
         config
@@ -125,27 +155,15 @@ pub async fn build_mysql_task(
         MysqlSource::connect(
             source_ep,
             SourceOptions {
-                scope: Scope {
-                    databases: databases.clone(),
-                },
+                scope: Scope { databases },
                 ..Default::default()
             },
         )
         .await?,
     );
-    let sink = Arc::new(
-        MysqlSink::connect(
-            dest_for_sink,
-            SinkOptions {
-                task_id: task_id.clone(),
-                ..Default::default()
-            },
-        )
-        .await?,
+    let filter: Arc<dyn Filter> = Arc::new(
+        ConfigFilter::from_config(config)?.with_destination_lowercase(destination_lowercase),
     );
-    let lowercase = lower_case_table_names(&dest_ep).await? != 0;
-    let filter: Arc<dyn Filter> =
-        Arc::new(ConfigFilter::from_config(config)?.with_destination_lowercase(lowercase));
     std::fs::create_dir_all(state_dir).map_err(|e| Error::Checkpoint {
         path: state_dir.display().to_string(),
         message: e.to_string(),
@@ -188,23 +206,49 @@ pub async fn build_mysql_task(
         },
         ..Default::default()
     };
-    let mut task = Task::new(source.clone(), sink.clone(), filter, store, options);
-    let monitoring = &config.advanced.monitoring;
-    if monitoring.is_enabled() {
-        if monitoring.webhook_url.is_some() && alert_hook.is_none() {
-            return Err(unsupported(
-                "advanced.monitoring.webhook_url",
-                "the host program supplies no webhook delivery",
-            ));
-        }
-        let hook = alert_hook.unwrap_or_else(|| Arc::new(LogAlertHook));
-        let latency = monitoring.latency.as_ref().map(|l| LatencyRule {
-            threshold: Duration::from_secs(l.threshold),
-            period: Duration::from_secs(u64::from(l.period_minutes) * 60),
-            periods: l.periods,
-        });
-        task = task.with_alerts(hook, monitoring.alert_on_failure, latency);
-    }
+    Ok(TaskParts {
+        source,
+        filter,
+        store,
+        options,
+        task_id,
+    })
+}
+
+/// Builds the task of a MySQL-destination configuration.
+///
+/// Alerts (`advanced.monitoring`) go to `alert_hook` when given, else to the log; a configured
+/// `webhook_url` needs a hook from the host that delivers to it (the example runner has one).
+pub async fn build_mysql_task(
+    config: &TaskConfig,
+    state_dir: &Path,
+    alert_hook: Option<Arc<dyn AlertHook>>,
+) -> Result<BuiltTask, Error> {
+    let DestinationConfig::Mysql(_) = &config.destination else {
+        return Err(unsupported(
+            "destination.type",
+            "this builder runs MySQL destinations only",
+        ));
+    };
+    let dest_settings = config
+        .destination_settings()?
+        .ok_or_else(|| unsupported("destination", "no connection settings"))?;
+    let dest_ep = endpoint("destination", "destination", &dest_settings)?;
+    let lowercase = lower_case_table_names(&dest_ep).await? != 0;
+    let parts = build_parts(config, state_dir, lowercase).await?;
+    let sink = Arc::new(
+        MysqlSink::connect(
+            dest_ep,
+            SinkOptions {
+                task_id: parts.task_id.clone(),
+                ..Default::default()
+            },
+        )
+        .await?,
+    );
+    let source = parts.source.clone();
+    let task_id = parts.task_id.clone();
+    let task = parts.into_task(config, sink.clone(), alert_hook)?;
     Ok(BuiltTask {
         task,
         source,
