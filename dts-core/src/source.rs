@@ -22,6 +22,9 @@ pub struct ChunkRequest {
     pub limit: usize,
     /// Extra row condition pushed into the read (the task's WHERE filter), in the source's SQL.
     pub condition: Option<String>,
+    /// Columns to read, by position (the task's column subset; key columns are always read).
+    /// Rows keep every position; columns not read hold `Value::Null`. `None`: every column.
+    pub columns: Option<Vec<usize>>,
 }
 
 /// The rows of one chunk and where the next chunk starts.
@@ -93,6 +96,7 @@ pub trait Source: Send + Sync {
         &self,
         schema: SchemaRef,
         condition: Option<String>,
+        columns: Option<Vec<usize>>,
         batch_rows: usize,
     ) -> Result<ConsistentRead>;
 

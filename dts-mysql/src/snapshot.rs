@@ -20,12 +20,22 @@ pub const SESSION_SETUP: [&str; 2] = [
     "SET character_set_results = utf8mb4",
 ];
 
-/// `SELECT` list of every column, in order.
-fn select_list(schema: &TableSchema) -> String {
-    schema
-        .columns
+/// The column positions a read fetches: the requested subset plus the key columns, in table
+/// order; every column when no subset is given.
+fn read_positions(schema: &TableSchema, columns: Option<&[usize]>, keys: &[String]) -> Vec<usize> {
+    match columns {
+        None => (0..schema.columns.len()).collect(),
+        Some(cols) => (0..schema.columns.len())
+            .filter(|i| cols.contains(i) || keys.iter().any(|k| *k == schema.columns[*i].name))
+            .collect(),
+    }
+}
+
+/// `SELECT` list of the given columns, in order.
+fn select_list(schema: &TableSchema, positions: &[usize]) -> String {
+    positions
         .iter()
-        .map(|c| quote_ident(&c.name))
+        .map(|i| quote_ident(&schema.columns[*i].name))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -48,18 +58,28 @@ pub fn keyset_condition(keys: &[String], after: &[dts_core::Value]) -> (String, 
     (ors.join(" OR "), params)
 }
 
-/// Decodes one driver row of `schema`.
+/// Decodes one driver row of `schema` holding every column.
 pub fn decode_row(schema: &TableSchema, row: mysql_async::Row) -> Result<Row, Error> {
-    row.unwrap()
-        .into_iter()
-        .zip(&schema.columns)
-        .map(|(v, c)| {
-            decode(c, v, Origin::Snapshot).map_err(|m| Error::Schema {
-                table: schema.id.clone(),
-                message: format!("column {}: {m}", c.name),
-            })
-        })
-        .collect()
+    let all: Vec<usize> = (0..schema.columns.len()).collect();
+    decode_partial_row(schema, &all, row)
+}
+
+/// Decodes a driver row holding the columns at `positions` into a full-width row (`Null` for
+/// the columns not read).
+pub fn decode_partial_row(
+    schema: &TableSchema,
+    positions: &[usize],
+    row: mysql_async::Row,
+) -> Result<Row, Error> {
+    let mut out = vec![dts_core::Value::Null; schema.columns.len()];
+    for (v, &i) in row.unwrap().into_iter().zip(positions) {
+        let c = &schema.columns[i];
+        out[i] = decode(c, v, Origin::Snapshot).map_err(|m| Error::Schema {
+            table: schema.id.clone(),
+            message: format!("column {}: {m}", c.name),
+        })?;
+    }
+    Ok(out)
 }
 
 /// Reads one chunk.
@@ -100,9 +120,10 @@ pub async fn read_chunk(
         .map(|k| quote_ident(k))
         .collect::<Vec<_>>()
         .join(", ");
+    let positions = read_positions(schema, req.columns.as_deref(), &req.key_columns);
     let sql = format!(
         "SELECT {} FROM {}{where_sql} ORDER BY {order} LIMIT {}",
-        select_list(schema),
+        select_list(schema, &positions),
         quote_table(&schema.id),
         req.limit
     );
@@ -116,7 +137,7 @@ pub async fn read_chunk(
         .map_err(|e| ep.map_err(&format!("read chunk of {}", schema.id), e))?;
     let rows = raw
         .into_iter()
-        .map(|r| decode_row(schema, r))
+        .map(|r| decode_partial_row(schema, &positions, r))
         .collect::<Result<Vec<_>, _>>()?;
     let last_key = rows
         .last()
@@ -130,6 +151,7 @@ pub async fn read_consistent(
     server: &ServerInfo,
     schema: SchemaRef,
     condition: Option<String>,
+    columns: Option<Vec<usize>>,
     batch_rows: usize,
 ) -> Result<ConsistentRead, Error> {
     let mut conn = ep.connect().await?;
@@ -194,9 +216,10 @@ pub async fn read_consistent(
         started.map_err(m("consistent snapshot"))?;
         pos?
     };
+    let positions = read_positions(&schema, columns.as_deref(), &[]);
     let sql = format!(
         "SELECT {} FROM {}{}",
-        select_list(&schema),
+        select_list(&schema, &positions),
         quote_table(&schema.id),
         condition
             .map(|c| format!(" WHERE ({c})"))
@@ -218,7 +241,7 @@ pub async fn read_consistent(
             let mut batch = Vec::with_capacity(batch_rows);
             while let Some(row) = stream.next().await {
                 let row = row.map_err(|e| ep.map_err("consistent read", e))?;
-                batch.push(decode_row(&schema, row)?);
+                batch.push(decode_partial_row(&schema, &positions, row)?);
                 if batch.len() >= batch_rows
                     && tx.send(Ok(std::mem::take(&mut batch))).await.is_err()
                 {

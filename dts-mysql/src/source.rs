@@ -158,9 +158,18 @@ impl Source for MysqlSource {
         &self,
         schema: SchemaRef,
         condition: Option<String>,
+        columns: Option<Vec<usize>>,
         batch_rows: usize,
     ) -> Result<ConsistentRead> {
-        snapshot::read_consistent(&self.endpoint, &self.server, schema, condition, batch_rows).await
+        snapshot::read_consistent(
+            &self.endpoint,
+            &self.server,
+            schema,
+            condition,
+            columns,
+            batch_rows,
+        )
+        .await
     }
 
     async fn stream(

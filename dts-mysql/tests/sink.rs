@@ -79,6 +79,7 @@ async fn read_all(ep: MysqlEndpoint, schema: &SchemaRef) -> Vec<Row> {
             after: None,
             limit: 1_000_000,
             condition: None,
+            columns: None,
         })
         .await
         .unwrap()

@@ -99,6 +99,7 @@ async fn snapshot_and_binlog_values_are_identical_and_exact() {
             after: None,
             limit: 100,
             condition: None,
+            columns: None,
         })
         .await
         .unwrap();
@@ -344,6 +345,7 @@ async fn chunked_snapshot_resumes_without_rereading_or_skipping() {
         after: None,
         limit: 64,
         condition: None,
+        columns: None,
     };
     let mut seen = Vec::new();
     // Read three chunks, then "crash": only the cursor survives.
@@ -380,10 +382,29 @@ async fn chunked_snapshot_resumes_without_rereading_or_skipping() {
             after: None,
             limit: 10_000,
             condition: Some("`v` < 10".into()),
+            columns: None,
         })
         .await
         .unwrap();
     assert_eq!(filtered.rows.len(), 10);
+
+    // A pushed-down column subset: only the key is read; other positions hold NULL.
+    let keys_only = src
+        .read_chunk(&ChunkRequest {
+            schema: src.discover().await.unwrap().remove(0),
+            key_columns: vec!["a".into(), "b".into()],
+            after: None,
+            limit: 5,
+            condition: None,
+            columns: Some(vec![]),
+        })
+        .await
+        .unwrap();
+    assert_eq!(keys_only.rows.len(), 5);
+    assert!(keys_only
+        .rows
+        .iter()
+        .all(|r| !r[0].is_null() && r[2].is_null()));
     exec_all(&mut c, &[&format!("DROP DATABASE `{db}`")]).await;
 }
 
@@ -405,7 +426,7 @@ async fn consistent_read_of_keyless_table_matches_its_position() {
     let src = source_for(&db).await;
     let schema = src.discover().await.unwrap().remove(0);
     assert!(schema.identity_columns().is_none());
-    let mut read = src.read_consistent(schema, None, 100).await.unwrap();
+    let mut read = src.read_consistent(schema, None, None, 100).await.unwrap();
     // Committed after the snapshot started: not in the read, but in the stream from its position.
     exec_all(&mut c, &["INSERT INTO t VALUES (501, 'late')"]).await;
     let mut total = 0;

@@ -133,6 +133,7 @@ impl Task {
             after: progress.last_key.clone(),
             limit,
             condition: routed.route.condition.clone(),
+            columns: read_columns(routed),
         };
         // The reader runs ahead of the writers by a few chunks.
         let width = self.options.write_concurrency.max(1);
@@ -240,6 +241,7 @@ impl Task {
             .read_consistent(
                 source.clone(),
                 routed.route.condition.clone(),
+                read_columns(routed),
                 self.options.chunk_rows.max(1),
             )
             .await?;
@@ -276,4 +278,13 @@ pub(crate) fn bytes_of(rows: &[Row]) -> u64 {
                 .sum::<usize>() as u64
         })
         .sum()
+}
+
+/// The source columns a route needs (its column subset), for pushing into the read.
+fn read_columns(routed: &Routed) -> Option<Vec<usize>> {
+    routed
+        .route
+        .columns
+        .as_ref()
+        .map(|cols| cols.iter().map(|(i, _)| *i).collect())
 }
