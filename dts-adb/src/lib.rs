@@ -1,1 +1,590 @@
-//! dts-adb (in construction).
+//! # dts-adb
+//!
+//! The AnalyticDB for MySQL 3.0 destination of **dts**: [`AdbSink`] implements
+//! [`dts_core::Sink`] over the MySQL protocol (`mysql_async`).
+//!
+//! - **Schema sync in ADB's dialect** ([`ddl`]): `CREATE TABLE IF NOT EXISTS … DISTRIBUTED BY
+//!   HASH(<primary key>)` with a documented type mapping; tables without a key get an added
+//!   `__dts_auto_id` primary key (with a warning).
+//! - **Batched writes** ([`mod@write`]): coalesced per key, `INSERT … ON DUPLICATE KEY UPDATE` or
+//!   `REPLACE INTO` upserts and `DELETE … WHERE (keys) IN (…)`, sized by rows and bytes.
+//! - **Checkpoint** ([`checkpoint`]): stored in `dts_meta.dts_adb_checkpoint` after each
+//!   flushed `apply` batch: at-least-once delivery made convergent by idempotent upserts.
+//! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
+//!   `__dts_data_source` column (`<task id>:<database>:<schema>:<table>` of the source table)
+//!   that is part of the primary and distribution key.
+//! - **Stream DDL**: only what ADB runs (CREATE/DROP TABLE, TRUNCATE, CREATE/DROP DATABASE,
+//!   ALTER TABLE ADD/DROP COLUMN); anything else is an [`Error::Schema`] naming the statement,
+//!   or skipped with a warning under [`AdbOptions::skip_unsupported_ddl`].
+//!
+//! ## Merged tables: where the source identity comes from
+//!
+//! The sink receives schemas and rows already mapped by the task's filter, so a destination
+//! schema alone cannot say which shard a row came from. With merging, the task therefore routes
+//! each shard to the sink **under its own (source) name**, and the sink performs the merge: a
+//! table registered with [`AdbSink::merge_into`] is written to its destination table, every
+//! other table into a table of its own name, and `__dts_data_source` is built from the name the
+//! sink received (MySQL has no schema level below the database, so the database name fills both
+//! the `<database>` and `<schema>` parts). Schema-changing DDL on merged tables is refused
+//! (the guide: do not change the schema of merged sources); TRUNCATE of a shard deletes only
+//! that shard's rows.
+//!
+//! ## Testing without an ADB server
+//!
+//! [`AdbOptions::mariadb_compat`] omits only the ADB-only clauses (`DISTRIBUTED BY …`) and
+//! spells length-less `VARCHAR`/`VARBINARY` as `LONGTEXT`/`LONGBLOB`, so the whole write path
+//! runs against MariaDB. The DDL generator's ADB output is checked by exact expected statements.
+//!
+//! ```no_run
+//! use dts_adb::{AdbOptions, AdbSink};
+//! use dts_core::{Sink, TableId};
+//!
+//! # async fn run(schema: dts_core::TableSchema) -> dts_core::Result<()> {
+//! let mut options = AdbOptions::new("mysql://user:pass@adb-host:3306", "dts-task-1");
+//! options.merge_tables = true;
+//! let sink = AdbSink::new(options)?;
+//! // Shards `shop.orders_0` … `shop.orders_2` all land in `dw.orders`.
+//! for i in 0..3 {
+//!     sink.merge_into(TableId::new("shop", format!("orders_{i}")), TableId::new("dw", "orders"));
+//! }
+//! sink.apply_schema(&schema).await?;
+//! println!("{:?}", sink.read_checkpoint().await?);
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+pub mod checkpoint;
+pub mod ddl;
+pub mod ident;
+pub mod write;
+
+pub use ddl::{
+    adb_type, create_table_sql, DdlOptions, KeySource, TableLayout, AUTO_ID_COLUMN,
+    DATA_SOURCE_COLUMN,
+};
+pub use write::{Limits, UpsertStyle, WriteStats};
+
+use async_trait::async_trait;
+use dts_core::{
+    Change, CheckResult, Checkpoint, ConflictingTables, Ddl, DdlKind, Error, ExistingRows,
+    PrecheckReport, Result, Row, SchemaRef, Sink, TableId, TableSchema, Transaction,
+};
+use ident::{quote_ident, quote_table};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Value as Raw};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use write::{exec_chunked, Stats, Writer};
+
+/// Configuration of an [`AdbSink`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdbOptions {
+    /// `mysql://user:password@host:port` of the ADB cluster (or of MariaDB in compat mode).
+    pub url: String,
+    /// Task id: checkpoint row key and first part of `__dts_data_source`.
+    pub task_id: String,
+    /// Omit ADB-only clauses so MariaDB can run the statements (testing only).
+    pub mariadb_compat: bool,
+    /// Merge tables (task level): add `__dts_data_source` to every table.
+    pub merge_tables: bool,
+    /// Skip DDL that ADB cannot run (with a warning) instead of failing.
+    pub skip_unsupported_ddl: bool,
+    /// Upsert statement form.
+    pub upsert: UpsertStyle,
+    /// Rows per table buffer and statement (default 2 000).
+    pub batch_rows: usize,
+    /// Approximate value bytes per table buffer and statement (default 4 MiB).
+    pub batch_bytes: usize,
+    /// Database of the checkpoint table (default `dts_meta`).
+    pub checkpoint_database: String,
+    /// Largest connection pool size (default 4).
+    pub pool_max: usize,
+}
+
+impl AdbOptions {
+    /// Options with the defaults above.
+    pub fn new(url: impl Into<String>, task_id: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            task_id: task_id.into(),
+            mariadb_compat: false,
+            merge_tables: false,
+            skip_unsupported_ddl: false,
+            upsert: UpsertStyle::default(),
+            batch_rows: 2_000,
+            batch_bytes: 4 << 20,
+            checkpoint_database: "dts_meta".into(),
+            pool_max: 4,
+        }
+    }
+
+    fn ddl_options(&self) -> DdlOptions {
+        DdlOptions {
+            merged: self.merge_tables,
+            mariadb_compat: self.mariadb_compat,
+        }
+    }
+}
+
+/// Server error codes a retry may fix.
+const TRANSIENT_CODES: [u16; 6] = [1205, 1213, 1040, 1053, 1927, 3024];
+
+/// Server error codes that mean a replayed DDL already ran (table/database exists or is gone,
+/// column exists or is gone).
+const ALREADY_APPLIED_CODES: [u16; 6] = [1050, 1051, 1060, 1091, 1007, 1008];
+
+/// The ADB destination. See the crate docs.
+pub struct AdbSink {
+    options: AdbOptions,
+    endpoint: String,
+    pool: Pool,
+    merges: RwLock<HashMap<TableId, TableId>>,
+    stats: Stats,
+    apply_lock: tokio::sync::Mutex<()>,
+    checkpoint_ready: AtomicBool,
+}
+
+impl std::fmt::Debug for AdbSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdbSink")
+            .field("endpoint", &self.endpoint)
+            .field("task_id", &self.options.task_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdbSink {
+    /// A sink for `options` (connects lazily).
+    pub fn new(options: AdbOptions) -> Result<Self> {
+        let opts = Opts::from_url(&options.url)
+            .map_err(|e| Error::other("destination", format!("bad connection URL: {e}")))?;
+        let endpoint = format!(
+            "destination ({}:{})",
+            opts.ip_or_hostname(),
+            opts.tcp_port()
+        );
+        let constraints = PoolConstraints::new(1, options.pool_max.max(1))
+            .ok_or_else(|| Error::other(&endpoint, "invalid pool size"))?;
+        let opts = OptsBuilder::from_opts(opts)
+            .prefer_socket(false)
+            .stmt_cache_size(64)
+            .setup(vec!["SET time_zone = '+00:00'", "SET NAMES utf8mb4"])
+            .pool_opts(PoolOpts::default().with_constraints(constraints));
+        Ok(Self {
+            pool: Pool::new(opts),
+            endpoint,
+            options,
+            merges: RwLock::new(HashMap::new()),
+            stats: Stats::default(),
+            apply_lock: tokio::sync::Mutex::new(()),
+            checkpoint_ready: AtomicBool::new(false),
+        })
+    }
+
+    /// The options the sink was built with.
+    pub fn options(&self) -> &AdbOptions {
+        &self.options
+    }
+
+    /// Registers a shard: rows and schemas of table `source` go to `destination` (requires
+    /// [`AdbOptions::merge_tables`] to tag rows by source; without it shards would collide).
+    pub fn merge_into(&self, source: TableId, destination: TableId) {
+        self.merges
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(source, destination);
+    }
+
+    /// The destination table of a table the sink receives.
+    pub fn destination_of(&self, table: &TableId) -> TableId {
+        self.merges
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(table)
+            .cloned()
+            .unwrap_or_else(|| table.clone())
+    }
+
+    /// `__dts_data_source` of a source table: `<task id>:<database>:<schema>:<table>`.
+    pub fn data_source(&self, table: &TableId) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.options.task_id, table.database, table.database, table.table
+        )
+    }
+
+    /// Counters of the statements run so far.
+    pub fn stats(&self) -> WriteStats {
+        self.stats.snapshot()
+    }
+
+    /// Closes the connection pool.
+    pub async fn disconnect(self) -> Result<()> {
+        let endpoint = self.endpoint.clone();
+        self.pool
+            .disconnect()
+            .await
+            .map_err(|e| map_err(&endpoint, "disconnect", e))
+    }
+
+    async fn conn(&self) -> Result<Conn> {
+        self.pool
+            .get_conn()
+            .await
+            .map_err(|e| map_err(&self.endpoint, "connect", e))
+    }
+
+    fn err(&self, what: &str) -> impl Fn(mysql_async::Error) -> Error + '_ {
+        let what = what.to_string();
+        move |e| map_err(&self.endpoint, &what, e)
+    }
+
+    fn tag(&self, table: &TableId) -> Option<String> {
+        self.options.merge_tables.then(|| self.data_source(table))
+    }
+
+    fn layout(&self, schema: &TableSchema) -> Result<TableLayout> {
+        TableLayout::new(schema, self.options.merge_tables).map_err(|message| Error::Schema {
+            table: schema.id.clone(),
+            message,
+        })
+    }
+
+    async fn ensure_checkpoint_table(&self, conn: &mut Conn) -> Result<()> {
+        if self.checkpoint_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        conn.query_drop(ddl::create_database_sql(&self.options.checkpoint_database))
+            .await
+            .map_err(self.err("create checkpoint database"))?;
+        conn.query_drop(checkpoint::create_table_sql(
+            &self.options.checkpoint_database,
+            self.options.mariadb_compat,
+        ))
+        .await
+        .map_err(self.err("create checkpoint table"))?;
+        self.checkpoint_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Runs one stream DDL statement under the ADB rules (see the crate docs).
+    async fn run_ddl(&self, conn: &mut Conn, ddl: &Ddl) -> Result<()> {
+        let table = ddl
+            .tables
+            .first()
+            .cloned()
+            .unwrap_or_else(|| TableId::new(ddl.database.clone().unwrap_or_default(), ""));
+        let refuse = |message: String| -> Result<()> {
+            if self.options.skip_unsupported_ddl {
+                tracing::warn!(statement = %ddl.statement, "skipping DDL: {message}");
+                Ok(())
+            } else {
+                Err(Error::Schema {
+                    table: table.clone(),
+                    message: format!("{message}: `{}`", ddl.statement),
+                })
+            }
+        };
+        if self.options.merge_tables && !ddl.tables.is_empty() {
+            if ddl.kind == DdlKind::TruncateTable {
+                for t in &ddl.tables {
+                    let sql = format!(
+                        "DELETE FROM {} WHERE {} = ?",
+                        quote_table(&self.destination_of(t)),
+                        quote_ident(DATA_SOURCE_COLUMN)
+                    );
+                    conn.exec_drop(sql, (self.data_source(t),))
+                        .await
+                        .map_err(self.err("truncate merged shard"))?;
+                }
+                return Ok(());
+            }
+            if !matches!(ddl.kind, DdlKind::CreateDatabase | DdlKind::DropDatabase) {
+                return refuse(
+                    "schema-changing DDL on merged tables is not supported (the merged \
+                     destination's schema must stay identical for every shard)"
+                        .into(),
+                );
+            }
+        }
+        if let Err(reason) = ddl::check_stream_ddl(ddl) {
+            return refuse(reason);
+        }
+        if let Some(db) = &ddl.database {
+            conn.query_drop(format!("USE {}", quote_ident(db)))
+                .await
+                .map_err(self.err("select DDL database"))?;
+        }
+        match conn.query_drop(&ddl.statement).await {
+            Ok(()) => Ok(()),
+            Err(mysql_async::Error::Server(s)) if ALREADY_APPLIED_CODES.contains(&s.code) => {
+                tracing::warn!(statement = %ddl.statement, "DDL already applied (replay): {}", s.message);
+                Ok(())
+            }
+            Err(e) => Err(map_err(
+                &self.endpoint,
+                &format!("DDL `{}`", ddl.statement),
+                e,
+            )),
+        }
+    }
+}
+
+/// Maps a driver error to a dts error naming the endpoint, classified by what a retry can fix.
+fn map_err(endpoint: &str, what: &str, e: mysql_async::Error) -> Error {
+    use mysql_async::Error as E;
+    match &e {
+        E::Io(_) | E::Driver(_) => Error::Connection {
+            endpoint: endpoint.to_string(),
+            message: format!("{what}: {e}"),
+        },
+        E::Server(s) if TRANSIENT_CODES.contains(&s.code) => Error::Transient {
+            object: endpoint.to_string(),
+            message: format!("{what}: {e}"),
+        },
+        _ => Error::other(endpoint, format!("{what}: {e}")),
+    }
+}
+
+#[async_trait]
+impl Sink for AdbSink {
+    async fn precheck(&self, tables: &[TableSchema], mode: ConflictingTables) -> PrecheckReport {
+        let mut report = PrecheckReport::default();
+        let mut conn = match self.conn().await {
+            Ok(c) => c,
+            Err(e) => {
+                report.checks.push(CheckResult::error(
+                    "destination.connectivity",
+                    e.to_string(),
+                    "check the ADB endpoint, network whitelist and account",
+                ));
+                return report;
+            }
+        };
+        report.checks.push(CheckResult::pass(
+            "destination.connectivity",
+            format!("connected to {}", self.endpoint),
+        ));
+        let mut existing = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for t in tables {
+            let dest = self.destination_of(&t.id);
+            if !seen.insert(dest.clone()) {
+                continue;
+            }
+            if let Some(w) = ddl::key_warning(t) {
+                report.checks.push(CheckResult::warning(
+                    "destination.primary_key",
+                    w,
+                    "add a primary key to the source table",
+                ));
+            }
+            let found: std::result::Result<Option<u64>, _> = conn
+                .exec_first(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = ? AND table_name = ?",
+                    (dest.database.as_str(), dest.table.as_str()),
+                )
+                .await;
+            match found {
+                Ok(Some(n)) if n > 0 => existing.push(dest.to_string()),
+                Ok(_) => {}
+                Err(e) => {
+                    report.checks.push(CheckResult::error(
+                        "destination.existing_tables",
+                        format!("cannot list tables on {}: {e}", self.endpoint),
+                        "grant SELECT on information_schema",
+                    ));
+                    return report;
+                }
+            }
+        }
+        let check = "destination.existing_tables";
+        report.checks.push(match (existing.is_empty(), mode) {
+            (true, _) => CheckResult::pass(check, "no destination table exists yet"),
+            (false, ConflictingTables::PrecheckAndReportErrors) => CheckResult::error(
+                check,
+                format!("destination tables already exist: {}", existing.join(", ")),
+                "drop or rename them, or choose Ignore Errors and Proceed",
+            ),
+            (false, ConflictingTables::IgnoreErrorsAndProceed) => CheckResult::warning(
+                check,
+                format!(
+                    "destination tables already exist and will be written: {}",
+                    existing.join(", ")
+                ),
+                "acknowledge to proceed",
+            ),
+        });
+        report
+    }
+
+    async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {
+        let mut dest = schema.clone();
+        dest.id = self.destination_of(&schema.id);
+        let sql = create_table_sql(&dest, self.options.ddl_options()).map_err(|message| {
+            Error::Schema {
+                table: schema.id.clone(),
+                message,
+            }
+        })?;
+        if let Some(w) = ddl::key_warning(schema) {
+            tracing::warn!("{w}");
+        }
+        let mut conn = self.conn().await?;
+        conn.query_drop(ddl::create_database_sql(&dest.id.database))
+            .await
+            .map_err(self.err("create database"))?;
+        conn.query_drop(sql)
+            .await
+            .map_err(self.err(&format!("create table {}", dest.id)))
+    }
+
+    async fn write_rows(
+        &self,
+        schema: &SchemaRef,
+        rows: Vec<Row>,
+        existing: ExistingRows,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let layout = self.layout(schema)?;
+        let dest = self.destination_of(&schema.id);
+        let tag = self.tag(&schema.id);
+        let params: Vec<(Vec<Raw>, usize)> = rows
+            .iter()
+            .map(|row| {
+                let mut size = 0;
+                let mut p: Vec<Raw> = layout
+                    .columns
+                    .iter()
+                    .map(|&i| {
+                        size += row[i].approx_size();
+                        write::to_param(&row[i])
+                    })
+                    .collect();
+                if let Some(tag) = &tag {
+                    p.push(Raw::Bytes(tag.as_bytes().to_vec()));
+                }
+                (p, size)
+            })
+            .collect();
+        let n = params.len() as u64;
+        let limits = self.limits();
+        let style = self.options.upsert;
+        let keyed = layout.key.is_some();
+        let mut conn = self.conn().await?;
+        let statements = exec_chunked(&mut conn, params, limits, |rows| match (existing, keyed) {
+            (ExistingRows::Keep, _) => write::insert_sql(&dest, &layout.column_names, rows, true),
+            (ExistingRows::Replace, true) => {
+                write::upsert_sql(&dest, &layout.column_names, &layout.key_names, rows, style)
+            }
+            (ExistingRows::Replace, false) => {
+                write::insert_sql(&dest, &layout.column_names, rows, false)
+            }
+        })
+        .await
+        .map_err(self.err(&format!("write rows of {dest}")))?;
+        self.stats.add_upserts(statements, n);
+        Ok(())
+    }
+
+    async fn reset_table(&self, schema: &TableSchema) -> Result<()> {
+        let dest = self.destination_of(&schema.id);
+        let mut conn = self.conn().await?;
+        match self.tag(&schema.id) {
+            Some(tag) => {
+                conn.exec_drop(
+                    format!(
+                        "DELETE FROM {} WHERE {} = ?",
+                        quote_table(&dest),
+                        quote_ident(DATA_SOURCE_COLUMN)
+                    ),
+                    Params::Positional(vec![Raw::from(tag)]),
+                )
+                .await
+            }
+            None => {
+                conn.query_drop(format!("TRUNCATE TABLE {}", quote_table(&dest)))
+                    .await
+            }
+        }
+        .map_err(self.err(&format!("reset {dest}")))
+    }
+
+    async fn apply_ddl(&self, ddl: &Ddl) -> Result<()> {
+        let mut conn = self.conn().await?;
+        self.run_ddl(&mut conn, ddl).await
+    }
+
+    async fn apply(&self, batch: &[Transaction], checkpoint: &Checkpoint) -> Result<()> {
+        let _serial = self.apply_lock.lock().await;
+        let mut conn = self.conn().await?;
+        self.ensure_checkpoint_table(&mut conn).await?;
+        let mut layouts: HashMap<usize, Arc<TableLayout>> = HashMap::new();
+        {
+            let mut writer =
+                Writer::new(&mut conn, self.limits(), self.options.upsert, &self.stats);
+            for txn in batch {
+                for change in &txn.changes {
+                    match change {
+                        Change::Row(rc) => {
+                            let key = Arc::as_ptr(&rc.schema) as usize;
+                            let layout = match layouts.get(&key) {
+                                Some(l) => l.clone(),
+                                None => {
+                                    let l = Arc::new(self.layout(&rc.schema)?);
+                                    layouts.insert(key, l.clone());
+                                    l
+                                }
+                            };
+                            let dest = self.destination_of(rc.table());
+                            let tag = self.tag(rc.table());
+                            writer
+                                .push(rc, &dest, &layout, &tag)
+                                .await
+                                .map_err(self.err(&format!("write {dest}")))?;
+                        }
+                        Change::Ddl(ddl) => {
+                            writer.flush().await.map_err(self.err("flush before DDL"))?;
+                            self.run_ddl(writer.conn(), ddl).await?;
+                        }
+                    }
+                }
+            }
+            writer.flush().await.map_err(self.err("flush batch"))?;
+        }
+        checkpoint::write(
+            &mut conn,
+            &self.options.checkpoint_database,
+            &self.options.task_id,
+            checkpoint,
+        )
+        .await
+        .map_err(self.err("store checkpoint"))
+    }
+
+    async fn read_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let mut conn = self.conn().await?;
+        self.ensure_checkpoint_table(&mut conn).await?;
+        checkpoint::read(
+            &mut conn,
+            &self.options.checkpoint_database,
+            &self.options.task_id,
+        )
+        .await
+        .map_err(self.err("read checkpoint"))
+    }
+}
+
+impl AdbSink {
+    fn limits(&self) -> Limits {
+        Limits {
+            rows: self.options.batch_rows.max(1),
+            bytes: self.options.batch_bytes.max(1),
+        }
+    }
+}

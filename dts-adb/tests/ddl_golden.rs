@@ -1,0 +1,443 @@
+//! Golden tests of the ADB DDL generator: exact statements for every type and key shape.
+
+use dts_adb::ddl::{check_stream_ddl, key_warning};
+use dts_adb::{adb_type, create_table_sql, DdlOptions, KeySource, TableLayout};
+use dts_core::{Column, ColumnType, Ddl, DdlKind, Index, TableId, TableSchema};
+
+fn col(name: &str, t: ColumnType, nullable: bool) -> Column {
+    let mut c = Column::new(name, t, "");
+    c.nullable = nullable;
+    c
+}
+
+fn int(bytes: u8, unsigned: bool) -> ColumnType {
+    ColumnType::Integer { bytes, unsigned }
+}
+
+const ADB: DdlOptions = DdlOptions {
+    merged: false,
+    mariadb_compat: false,
+};
+const COMPAT: DdlOptions = DdlOptions {
+    merged: false,
+    mariadb_compat: true,
+};
+
+#[test]
+fn every_type_maps() {
+    let m = |s: &str| s.to_string();
+    let cases: Vec<(ColumnType, &str, &str)> = vec![
+        (int(1, false), "TINYINT", "TINYINT"),
+        (int(1, true), "SMALLINT", "SMALLINT"),
+        (int(2, false), "SMALLINT", "SMALLINT"),
+        (int(2, true), "INT", "INT"),
+        (int(3, false), "INT", "INT"),
+        (int(3, true), "INT", "INT"),
+        (int(4, false), "INT", "INT"),
+        (int(4, true), "BIGINT", "BIGINT"),
+        (int(8, false), "BIGINT", "BIGINT"),
+        (int(8, true), "DECIMAL(20,0)", "DECIMAL(20,0)"),
+        (ColumnType::Float, "FLOAT", "FLOAT"),
+        (ColumnType::Double, "DOUBLE", "DOUBLE"),
+        (
+            ColumnType::Decimal {
+                precision: 65,
+                scale: 30,
+            },
+            "DECIMAL(65,30)",
+            "DECIMAL(65,30)",
+        ),
+        (ColumnType::Bit { width: 1 }, "BIGINT", "BIGINT"),
+        (ColumnType::Bit { width: 63 }, "BIGINT", "BIGINT"),
+        (
+            ColumnType::Bit { width: 64 },
+            "DECIMAL(20,0)",
+            "DECIMAL(20,0)",
+        ),
+        (
+            ColumnType::Char { length: 10 },
+            "VARCHAR(10)",
+            "VARCHAR(10)",
+        ),
+        (ColumnType::Char { length: 0 }, "VARCHAR(1)", "VARCHAR(1)"),
+        (
+            ColumnType::VarChar { length: 255 },
+            "VARCHAR(255)",
+            "VARCHAR(255)",
+        ),
+        (ColumnType::Text { max_bytes: 255 }, "VARCHAR", "LONGTEXT"),
+        (
+            ColumnType::Text {
+                max_bytes: 4_294_967_295,
+            },
+            "VARCHAR",
+            "LONGTEXT",
+        ),
+        (
+            ColumnType::Binary { length: 16 },
+            "VARBINARY(16)",
+            "VARBINARY(16)",
+        ),
+        (
+            ColumnType::VarBinary { length: 3 },
+            "VARBINARY(3)",
+            "VARBINARY(3)",
+        ),
+        (
+            ColumnType::Blob { max_bytes: 65_535 },
+            "VARBINARY",
+            "LONGBLOB",
+        ),
+        (ColumnType::Date, "DATE", "DATE"),
+        (ColumnType::Time { fsp: 0 }, "TIME", "TIME"),
+        (ColumnType::Time { fsp: 6 }, "TIME(6)", "TIME(6)"),
+        (ColumnType::DateTime { fsp: 0 }, "DATETIME", "DATETIME"),
+        (
+            ColumnType::DateTime { fsp: 3 },
+            "DATETIME(3)",
+            "DATETIME(3)",
+        ),
+        (ColumnType::Timestamp { fsp: 0 }, "TIMESTAMP", "TIMESTAMP"),
+        (
+            ColumnType::Timestamp { fsp: 6 },
+            "TIMESTAMP(6)",
+            "TIMESTAMP(6)",
+        ),
+        (ColumnType::Year, "INT", "INT"),
+        (
+            ColumnType::Enum {
+                members: vec![m("a"), m("médium"), m("xyz")],
+            },
+            "VARCHAR(6)",
+            "VARCHAR(6)",
+        ),
+        (
+            ColumnType::Enum { members: vec![] },
+            "VARCHAR(1)",
+            "VARCHAR(1)",
+        ),
+        (
+            ColumnType::Set {
+                members: vec![m("a"), m("bb"), m("ccc")],
+            },
+            "VARCHAR(8)",
+            "VARCHAR(8)",
+        ),
+        (ColumnType::Json, "JSON", "JSON"),
+        (
+            ColumnType::Geometry {
+                subtype: m("point"),
+            },
+            "VARBINARY",
+            "LONGBLOB",
+        ),
+    ];
+    for (t, adb, compat) in cases {
+        assert_eq!(adb_type(&t, false), adb, "{t:?}");
+        assert_eq!(adb_type(&t, true), compat, "{t:?}");
+    }
+}
+
+fn all_types_table() -> TableSchema {
+    let mut columns = vec![col("id", int(8, true), false)];
+    let types = [
+        ("ti", int(1, false)),
+        ("tiu", int(1, true)),
+        ("si", int(2, false)),
+        ("siu", int(2, true)),
+        ("mi", int(3, false)),
+        ("i", int(4, false)),
+        ("iu", int(4, true)),
+        ("bi", int(8, false)),
+        ("f", ColumnType::Float),
+        ("d", ColumnType::Double),
+        (
+            "dec",
+            ColumnType::Decimal {
+                precision: 10,
+                scale: 2,
+            },
+        ),
+        ("b", ColumnType::Bit { width: 8 }),
+        ("c", ColumnType::Char { length: 4 }),
+        ("vc", ColumnType::VarChar { length: 20 }),
+        ("tx", ColumnType::Text { max_bytes: 65_535 }),
+        ("bn", ColumnType::Binary { length: 4 }),
+        ("vb", ColumnType::VarBinary { length: 8 }),
+        ("bl", ColumnType::Blob { max_bytes: 65_535 }),
+        ("dt", ColumnType::Date),
+        ("tm", ColumnType::Time { fsp: 0 }),
+        ("dtm", ColumnType::DateTime { fsp: 6 }),
+        ("ts", ColumnType::Timestamp { fsp: 0 }),
+        ("y", ColumnType::Year),
+        (
+            "e",
+            ColumnType::Enum {
+                members: vec!["x".into(), "yy".into()],
+            },
+        ),
+        (
+            "s",
+            ColumnType::Set {
+                members: vec!["p".into(), "q".into()],
+            },
+        ),
+        ("j", ColumnType::Json),
+        (
+            "g",
+            ColumnType::Geometry {
+                subtype: "geometry".into(),
+            },
+        ),
+    ];
+    for (n, t) in types {
+        columns.push(col(n, t, true));
+    }
+    let mut generated = col("gen", int(4, false), true);
+    generated.generated = Some("`i` + 1".into());
+    columns.push(generated);
+    TableSchema {
+        id: TableId::new("db", "all_types"),
+        columns,
+        primary_key: vec!["id".into()],
+        unique_keys: vec![],
+        indexes: vec![Index {
+            name: "ix".into(),
+            columns: vec!["vc".into()],
+            unique: false,
+        }],
+        create_sql: None,
+    }
+}
+
+#[test]
+fn golden_all_types_adb() {
+    let expected = "CREATE TABLE IF NOT EXISTS `db`.`all_types` (
+  `id` DECIMAL(20,0) NOT NULL,
+  `ti` TINYINT NULL,
+  `tiu` SMALLINT NULL,
+  `si` SMALLINT NULL,
+  `siu` INT NULL,
+  `mi` INT NULL,
+  `i` INT NULL,
+  `iu` BIGINT NULL,
+  `bi` BIGINT NULL,
+  `f` FLOAT NULL,
+  `d` DOUBLE NULL,
+  `dec` DECIMAL(10,2) NULL,
+  `b` BIGINT NULL,
+  `c` VARCHAR(4) NULL,
+  `vc` VARCHAR(20) NULL,
+  `tx` VARCHAR NULL,
+  `bn` VARBINARY(4) NULL,
+  `vb` VARBINARY(8) NULL,
+  `bl` VARBINARY NULL,
+  `dt` DATE NULL,
+  `tm` TIME NULL,
+  `dtm` DATETIME(6) NULL,
+  `ts` TIMESTAMP NULL,
+  `y` INT NULL,
+  `e` VARCHAR(2) NULL,
+  `s` VARCHAR(3) NULL,
+  `j` JSON NULL,
+  `g` VARBINARY NULL,
+  PRIMARY KEY (`id`)
+) DISTRIBUTED BY HASH(`id`)";
+    assert_eq!(create_table_sql(&all_types_table(), ADB).unwrap(), expected);
+}
+
+#[test]
+fn golden_all_types_compat_differs_only_in_adb_clauses_and_unbounded_types() {
+    let adb = create_table_sql(&all_types_table(), ADB).unwrap();
+    let compat = create_table_sql(&all_types_table(), COMPAT).unwrap();
+    let converted = adb
+        .replace(" DISTRIBUTED BY HASH(`id`)", "")
+        .replace("`tx` VARCHAR NULL", "`tx` LONGTEXT NULL")
+        .replace("`bl` VARBINARY NULL", "`bl` LONGBLOB NULL")
+        .replace("`g` VARBINARY NULL", "`g` LONGBLOB NULL");
+    assert_eq!(compat, converted);
+}
+
+fn two_col(pk: Vec<&str>, unique: Option<(&str, bool)>) -> TableSchema {
+    let mut a = col("a", int(4, false), pk.is_empty());
+    let mut b = col("b", ColumnType::VarChar { length: 8 }, true);
+    let mut unique_keys = vec![];
+    if let Some((name, nullable)) = unique {
+        if name == "a" {
+            a.nullable = nullable;
+        } else {
+            b.nullable = nullable;
+        }
+        unique_keys.push(Index {
+            name: "uk".into(),
+            columns: vec![name.into()],
+            unique: true,
+        });
+    }
+    TableSchema {
+        id: TableId::new("d", "t"),
+        columns: vec![a, b],
+        primary_key: pk.into_iter().map(String::from).collect(),
+        unique_keys,
+        indexes: vec![],
+        create_sql: None,
+    }
+}
+
+#[test]
+fn golden_composite_primary_key() {
+    let t = two_col(vec!["b", "a"], None);
+    assert_eq!(
+        create_table_sql(&t, ADB).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NOT NULL,\n  `b` VARCHAR(8) NOT NULL,\n  \
+         PRIMARY KEY (`b`, `a`)\n) DISTRIBUTED BY HASH(`b`, `a`)"
+    );
+    assert!(key_warning(&t).is_none());
+}
+
+#[test]
+fn golden_not_null_unique_key_becomes_primary_key() {
+    let t = two_col(vec![], Some(("b", false)));
+    assert_eq!(
+        create_table_sql(&t, ADB).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NULL,\n  `b` VARCHAR(8) NOT NULL,\n  \
+         PRIMARY KEY (`b`)\n) DISTRIBUTED BY HASH(`b`)"
+    );
+    let layout = TableLayout::new(&t, false).unwrap();
+    assert_eq!(layout.key_source, KeySource::UniqueKey("uk".into()));
+}
+
+#[test]
+fn golden_no_key_gets_auto_id_and_warning() {
+    for t in [two_col(vec![], None), two_col(vec![], Some(("b", true)))] {
+        assert_eq!(
+            create_table_sql(&t, ADB).unwrap(),
+            "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NULL,\n  `b` VARCHAR(8) NULL,\n  \
+             `__dts_auto_id` BIGINT NOT NULL AUTO_INCREMENT,\n  PRIMARY KEY (`__dts_auto_id`)\n\
+             ) DISTRIBUTED BY HASH(`__dts_auto_id`)"
+        );
+        let w = key_warning(&t).unwrap();
+        assert!(w.contains("d.t") && w.contains("__dts_auto_id"), "{w}");
+        assert!(w.contains("may differ from the source"), "{w}");
+    }
+}
+
+#[test]
+fn golden_merged_tables() {
+    let merged = DdlOptions {
+        merged: true,
+        mariadb_compat: false,
+    };
+    assert_eq!(
+        create_table_sql(&two_col(vec!["a"], None), merged).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NOT NULL,\n  `b` VARCHAR(8) NULL,\n  \
+         `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         PRIMARY KEY (`a`, `__dts_data_source`)\n) DISTRIBUTED BY HASH(`a`, `__dts_data_source`)"
+    );
+    assert_eq!(
+        create_table_sql(&two_col(vec![], None), merged).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NULL,\n  `b` VARCHAR(8) NULL,\n  \
+         `__dts_auto_id` BIGINT NOT NULL AUTO_INCREMENT,\n  \
+         `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         PRIMARY KEY (`__dts_auto_id`, `__dts_data_source`)\n\
+         ) DISTRIBUTED BY HASH(`__dts_auto_id`, `__dts_data_source`)"
+    );
+    let compat = DdlOptions {
+        merged: true,
+        mariadb_compat: true,
+    };
+    assert_eq!(
+        create_table_sql(&two_col(vec!["a"], None), compat).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NOT NULL,\n  `b` VARCHAR(8) NULL,\n  \
+         `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         PRIMARY KEY (`a`, `__dts_data_source`)\n)"
+    );
+}
+
+#[test]
+fn golden_hostile_identifiers() {
+    let t = TableSchema {
+        id: TableId::new("we`ird db", "t`; DROP TABLE x; --"),
+        columns: vec![
+            col("k`ey", int(4, false), false),
+            col("sp ace,(\"quote'", ColumnType::Json, true),
+        ],
+        primary_key: vec!["k`ey".into()],
+        unique_keys: vec![],
+        indexes: vec![],
+        create_sql: None,
+    };
+    assert_eq!(
+        create_table_sql(&t, ADB).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `we``ird db`.`t``; DROP TABLE x; --` (\n  \
+         `k``ey` INT NOT NULL,\n  `sp ace,(\"quote'` JSON NULL,\n  PRIMARY KEY (`k``ey`)\n\
+         ) DISTRIBUTED BY HASH(`k``ey`)"
+    );
+}
+
+#[test]
+fn generated_key_column_is_a_schema_error() {
+    let mut t = two_col(vec!["a"], None);
+    t.columns[0].generated = Some("1".into());
+    let err = create_table_sql(&t, ADB).unwrap_err();
+    assert!(err.contains("`a`") && err.contains("generated"), "{err}");
+}
+
+fn ddl(kind: DdlKind, statement: &str) -> Ddl {
+    Ddl {
+        database: Some("d".into()),
+        statement: statement.into(),
+        kind,
+        tables: vec![TableId::new("d", "t")],
+    }
+}
+
+#[test]
+fn stream_ddl_selection() {
+    let ok = [
+        (DdlKind::CreateTable, "CREATE TABLE t (a int primary key)"),
+        (DdlKind::DropTable, "DROP TABLE t"),
+        (DdlKind::TruncateTable, "TRUNCATE TABLE t"),
+        (DdlKind::CreateDatabase, "CREATE DATABASE x"),
+        (DdlKind::DropDatabase, "DROP DATABASE x"),
+        (DdlKind::AlterTable, "ALTER TABLE t ADD COLUMN c INT"),
+        (
+            DdlKind::AlterTable,
+            "alter table `d`.`t` add c int, drop column b",
+        ),
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE IF EXISTS t ADD COLUMN (c INT, d VARCHAR(3))",
+        ),
+        (DdlKind::AlterTable, "ALTER TABLE `we``ird` DROP b"),
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE t ADD c ENUM('a,b', 'c') DEFAULT 'a,b'",
+        ),
+    ];
+    for (k, s) in ok {
+        assert_eq!(check_stream_ddl(&ddl(k, s)), Ok(()), "{s}");
+    }
+    let refused = [
+        (DdlKind::AlterTable, "ALTER TABLE t MODIFY c BIGINT"),
+        (DdlKind::AlterTable, "ALTER TABLE t CHANGE c d INT"),
+        (DdlKind::AlterTable, "ALTER TABLE t ADD INDEX ix (c)"),
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE t ADD COLUMN c INT, ADD PRIMARY KEY (c)",
+        ),
+        (DdlKind::AlterTable, "ALTER TABLE t DROP PRIMARY KEY"),
+        (DdlKind::AlterTable, "ALTER TABLE t ENGINE=InnoDB"),
+        (DdlKind::AlterTable, "ALTER TABLE t RENAME TO u"),
+        (DdlKind::RenameTable, "RENAME TABLE t TO u"),
+        (DdlKind::CreateIndex, "CREATE INDEX ix ON t (c)"),
+        (DdlKind::Other, "CREATE VIEW v AS SELECT 1"),
+        (DdlKind::Unparsed, "FROB t"),
+    ];
+    for (k, s) in refused {
+        assert!(check_stream_ddl(&ddl(k, s)).is_err(), "{s}");
+    }
+    let err =
+        check_stream_ddl(&ddl(DdlKind::AlterTable, "ALTER TABLE t MODIFY c BIGINT")).unwrap_err();
+    assert!(err.contains("MODIFY c BIGINT"), "{err}");
+}

@@ -1,0 +1,656 @@
+//! End-to-end tests of the write path against the real destination MariaDB of the test
+//! environment (`DTS_TEST_DEST_URL`, from `eval "$(scripts/test-env.sh env)"`), with
+//! `AdbOptions::mariadb_compat` set. Without the variable the tests fail, naming it.
+
+use bytes::Bytes;
+use dts_adb::{AdbOptions, AdbSink};
+use dts_core::{
+    Change, Checkpoint, Column, ColumnType, Ddl, DdlKind, Error, ExistingRows, Fragment,
+    GtidFlavor, GtidSet, Position, RowChange, RowOp, SchemaRef, Sink, TableId, TableSchema,
+    Timestamp, Transaction, Value,
+};
+use mysql_async::prelude::Queryable;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// id, name, ts, amount, tags, blob, j, b as the destination returns them.
+type TypedRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    String,
+);
+
+fn url() -> Option<String> {
+    let url = std::env::var("DTS_TEST_DEST_URL").unwrap_or_else(|_| {
+        panic!("DTS_TEST_DEST_URL is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
+    });
+    Some(url)
+}
+
+fn options(url: &str, task: &str) -> AdbOptions {
+    let mut o = AdbOptions::new(url, task);
+    o.mariadb_compat = true;
+    o
+}
+
+async fn reset_db(url: &str, db: &str) -> mysql_async::Conn {
+    let mut conn = mysql_async::Conn::from_url(url).await.unwrap();
+    conn.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+        .await
+        .unwrap();
+    conn.query_drop("SET time_zone = '+00:00'").await.unwrap();
+    conn
+}
+
+fn col(name: &str, t: ColumnType, nullable: bool) -> Column {
+    let mut c = Column::new(name, t, "");
+    c.nullable = nullable;
+    c
+}
+
+fn kv_schema(db: &str, table: &str) -> SchemaRef {
+    Arc::new(TableSchema {
+        id: TableId::new(db, table),
+        columns: vec![
+            col(
+                "id",
+                ColumnType::Integer {
+                    bytes: 4,
+                    unsigned: false,
+                },
+                false,
+            ),
+            col("v", ColumnType::VarChar { length: 64 }, true),
+        ],
+        primary_key: vec!["id".into()],
+        unique_keys: vec![],
+        indexes: vec![],
+        create_sql: None,
+    })
+}
+
+fn row(
+    schema: &SchemaRef,
+    op: RowOp,
+    before: Option<Vec<Value>>,
+    after: Option<Vec<Value>>,
+) -> Change {
+    Change::Row(RowChange {
+        schema: schema.clone(),
+        op,
+        before,
+        after,
+    })
+}
+
+fn kv(id: i64, v: &str) -> Vec<Value> {
+    vec![Value::Int(id), Value::Text(v.into())]
+}
+
+fn txn(changes: Vec<Change>, offset: u64) -> Transaction {
+    Transaction {
+        begin: Position::new("bin.000001", offset),
+        end: Position::new("bin.000001", offset + 1),
+        gtid: None,
+        commit_time_ms: 1_000 + offset,
+        changes,
+        fragment: Fragment::WHOLE,
+    }
+}
+
+fn checkpoint(offset: u64) -> Checkpoint {
+    Checkpoint {
+        position: Position {
+            file: "bin.000007".into(),
+            offset,
+            gtid_set: Some(GtidSet {
+                flavor: GtidFlavor::Mariadb,
+                text: "0-1-42,1-1-7".into(),
+            }),
+        },
+        last_gtid: Some("1-1-7".into()),
+        commit_time_ms: 1_700_000_000_123,
+        applied_in_transaction: 3,
+    }
+}
+
+async fn kv_rows(conn: &mut mysql_async::Conn, sql: &str) -> Vec<(i64, Option<String>)> {
+    conn.query(sql).await.unwrap()
+}
+
+#[tokio::test]
+async fn create_write_upsert_delete_round_trip() {
+    let Some(url) = url() else { return };
+    let db = "dts_adb_it_round_trip";
+    let mut conn = reset_db(&url, db).await;
+    let schema: SchemaRef = Arc::new(TableSchema {
+        id: TableId::new(db, "typed"),
+        columns: vec![
+            col(
+                "id",
+                ColumnType::Integer {
+                    bytes: 8,
+                    unsigned: true,
+                },
+                false,
+            ),
+            col("name", ColumnType::VarChar { length: 20 }, true),
+            col("ts", ColumnType::Timestamp { fsp: 6 }, true),
+            col(
+                "amount",
+                ColumnType::Decimal {
+                    precision: 65,
+                    scale: 30,
+                },
+                true,
+            ),
+            col(
+                "tags",
+                ColumnType::Set {
+                    members: vec!["a".into(), "b".into(), "c".into()],
+                },
+                true,
+            ),
+            col("blob", ColumnType::Blob { max_bytes: 65_535 }, true),
+            col("j", ColumnType::Json, true),
+            col("b", ColumnType::Bit { width: 64 }, true),
+        ],
+        primary_key: vec!["id".into()],
+        unique_keys: vec![],
+        indexes: vec![],
+        create_sql: None,
+    });
+    let sink = AdbSink::new(options(&url, "it-round-trip")).unwrap();
+    sink.apply_schema(&schema).await.unwrap();
+    sink.apply_schema(&schema).await.unwrap(); // idempotent
+    let big = "-99999999999999999999999999999999999.999999999999999999999999999999";
+    let typed = |id: u64, name: &str| {
+        vec![
+            Value::UInt(id),
+            Value::Text(name.into()),
+            Value::Timestamp(Timestamp {
+                seconds: 2_147_483_647,
+                micros: 999_999,
+            }),
+            Value::Decimal(big.into()),
+            Value::Set(vec!["a".into(), "c".into()]),
+            Value::Bytes(Bytes::from_static(b"\0\xff\0")),
+            Value::Json(r#"{"k": [1, 2]}"#.into()),
+            Value::Bit(u64::MAX),
+        ]
+    };
+    sink.write_rows(
+        &schema,
+        vec![typed(u64::MAX, "max"), typed(1, "one")],
+        ExistingRows::Replace,
+    )
+    .await
+    .unwrap();
+    // Keep: an existing key is not overwritten.
+    sink.write_rows(&schema, vec![typed(1, "other")], ExistingRows::Keep)
+        .await
+        .unwrap();
+    let changes = vec![
+        row(&schema, RowOp::Insert, None, Some(typed(2, "two"))),
+        row(
+            &schema,
+            RowOp::Update,
+            Some(typed(1, "one")),
+            Some(typed(1, "uno")),
+        ),
+        // Key change: 2 becomes 3.
+        row(
+            &schema,
+            RowOp::Update,
+            Some(typed(2, "two")),
+            Some(typed(3, "three")),
+        ),
+        row(&schema, RowOp::Delete, Some(typed(u64::MAX, "max")), None),
+        // Replay of an insert that already exists converges.
+        row(&schema, RowOp::Insert, None, Some(typed(3, "three"))),
+    ];
+    sink.apply(&[txn(changes, 10)], &checkpoint(11))
+        .await
+        .unwrap();
+    let rows: Vec<TypedRow> = conn
+        .query(format!(
+            "SELECT CAST(id AS CHAR), name, CAST(ts AS CHAR), CAST(amount AS CHAR), tags, `blob`, j, \
+             CAST(b AS CHAR) FROM `{db}`.typed ORDER BY id"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "1");
+    assert_eq!(rows[0].1, "uno");
+    assert_eq!(rows[0].2, "2038-01-19 03:14:07.999999");
+    assert_eq!(rows[0].3, big);
+    assert_eq!(rows[0].4, "a,c");
+    assert_eq!(rows[0].5, b"\0\xff\0");
+    assert_eq!(rows[0].6, r#"{"k": [1, 2]}"#);
+    assert_eq!(rows[0].7, u64::MAX.to_string());
+    assert_eq!(rows[1].0, "3");
+    assert_eq!(rows[1].1, "three");
+    assert_eq!(sink.read_checkpoint().await.unwrap(), Some(checkpoint(11)));
+    // Replaying the same batch converges to the same state.
+    let before = rows.clone();
+    sink.apply(
+        &[txn(
+            vec![
+                row(
+                    &schema,
+                    RowOp::Update,
+                    Some(typed(1, "one")),
+                    Some(typed(1, "uno")),
+                ),
+                row(&schema, RowOp::Delete, Some(typed(u64::MAX, "max")), None),
+            ],
+            10,
+        )],
+        &checkpoint(11),
+    )
+    .await
+    .unwrap();
+    let again: Vec<TypedRow> = conn
+        .query(format!(
+            "SELECT CAST(id AS CHAR), name, CAST(ts AS CHAR), CAST(amount AS CHAR), tags, `blob`, j, \
+             CAST(b AS CHAR) FROM `{db}`.typed ORDER BY id"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again, before);
+}
+
+#[tokio::test]
+async fn checkpoint_round_trip() {
+    let Some(url) = url() else { return };
+    let task = format!("it-checkpoint-{}", std::process::id());
+    let sink = AdbSink::new(options(&url, &task)).unwrap();
+    assert_eq!(sink.read_checkpoint().await.unwrap(), None);
+    sink.apply(&[], &checkpoint(5)).await.unwrap();
+    assert_eq!(sink.read_checkpoint().await.unwrap(), Some(checkpoint(5)));
+    let mut no_gtid = checkpoint(9);
+    no_gtid.position.gtid_set = None;
+    no_gtid.last_gtid = None;
+    no_gtid.position.offset = u64::from(u32::MAX) * 4;
+    sink.apply(&[], &no_gtid).await.unwrap();
+    // A new sink (restart) reads what the old one stored.
+    let restarted = AdbSink::new(options(&url, &task)).unwrap();
+    assert_eq!(restarted.read_checkpoint().await.unwrap(), Some(no_gtid));
+    let other = AdbSink::new(options(&url, &format!("{task}-other"))).unwrap();
+    assert_eq!(other.read_checkpoint().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn batches_flush_by_rows_and_by_bytes() {
+    let Some(url) = url() else { return };
+    let db = "dts_adb_it_batches";
+    let mut conn = reset_db(&url, db).await;
+    let schema = kv_schema(db, "t");
+    let mut o = options(&url, "it-batches");
+    o.batch_rows = 10;
+    let sink = AdbSink::new(o).unwrap();
+    sink.apply_schema(&schema).await.unwrap();
+    let inserts: Vec<Change> = (0..25)
+        .map(|i| row(&schema, RowOp::Insert, None, Some(kv(i, "x"))))
+        .collect();
+    sink.apply(&[txn(inserts, 1)], &checkpoint(2))
+        .await
+        .unwrap();
+    let s = sink.stats();
+    assert_eq!(s.upsert_statements, 3, "{s:?}");
+    assert_eq!(
+        s.flushes, 3,
+        "two full buffers and the end-of-batch flush: {s:?}"
+    );
+    assert_eq!(s.rows_upserted, 25);
+    // Deletes are batched too: 25 deletes in 3 statements.
+    let deletes: Vec<Change> = (0..25)
+        .map(|i| row(&schema, RowOp::Delete, Some(kv(i, "x")), None))
+        .collect();
+    sink.apply(&[txn(deletes, 3)], &checkpoint(4))
+        .await
+        .unwrap();
+    let s = sink.stats();
+    assert_eq!(s.delete_statements, 3, "{s:?}");
+    assert_eq!(s.rows_deleted, 25);
+    assert!(kv_rows(&mut conn, &format!("SELECT id, v FROM `{db}`.t"))
+        .await
+        .is_empty());
+
+    // By bytes: rows of ~68 bytes (8 for the id, 60 for the text) and a 130-byte limit give
+    // buffers of 2 rows.
+    let mut o = options(&url, "it-batches-bytes");
+    o.batch_bytes = 130;
+    let sink = AdbSink::new(o).unwrap();
+    let long = "y".repeat(60);
+    let inserts: Vec<Change> = (0..6)
+        .map(|i| row(&schema, RowOp::Insert, None, Some(kv(i, &long))))
+        .collect();
+    sink.apply(&[txn(inserts, 5)], &checkpoint(6))
+        .await
+        .unwrap();
+    let s = sink.stats();
+    assert_eq!(s.upsert_statements, 3, "{s:?}");
+    assert_eq!(s.flushes, 3, "{s:?}");
+    let rows = kv_rows(
+        &mut conn,
+        &format!("SELECT id, v FROM `{db}`.t ORDER BY id"),
+    )
+    .await;
+    assert_eq!(rows.len(), 6);
+    assert!(rows
+        .iter()
+        .all(|(_, v)| v.as_deref() == Some(long.as_str())));
+
+    // Coalescing: many changes of one key within a batch become one row written.
+    let sink = AdbSink::new(options(&url, "it-batches-coalesce")).unwrap();
+    let mut changes = vec![row(&schema, RowOp::Insert, None, Some(kv(100, "v0")))];
+    for i in 1..50 {
+        changes.push(row(
+            &schema,
+            RowOp::Update,
+            Some(kv(100, &format!("v{}", i - 1))),
+            Some(kv(100, &format!("v{i}"))),
+        ));
+    }
+    sink.apply(&[txn(changes, 7)], &checkpoint(8))
+        .await
+        .unwrap();
+    assert_eq!(sink.stats().rows_upserted, 1);
+    let rows = kv_rows(
+        &mut conn,
+        &format!("SELECT id, v FROM `{db}`.t WHERE id = 100"),
+    )
+    .await;
+    assert_eq!(rows, vec![(100, Some("v49".to_string()))]);
+}
+
+#[tokio::test]
+async fn merged_shards_with_overlapping_keys_under_concurrent_writes() {
+    let Some(url) = url() else { return };
+    let src_db = "dts_adb_it_shop";
+    let db = "dts_adb_it_dw";
+    let mut conn = reset_db(&url, db).await;
+    reset_db(&url, src_db).await;
+    let mut o = options(&url, "dts-merge-task");
+    o.merge_tables = true;
+    o.batch_rows = 7;
+    let sink = Arc::new(AdbSink::new(o).unwrap());
+    let dest = TableId::new(db, "orders");
+    let shards: Vec<SchemaRef> = (0..3)
+        .map(|i| kv_schema(src_db, &format!("orders_{i}")))
+        .collect();
+    for s in &shards {
+        sink.merge_into(s.id.clone(), dest.clone());
+    }
+    for s in &shards {
+        sink.apply_schema(s).await.unwrap();
+    }
+    // Concurrent writers, one per shard, same keys 1..=60 with shard-specific values.
+    let mut handles = Vec::new();
+    for (n, schema) in shards.iter().cloned().enumerate() {
+        let sink = sink.clone();
+        handles.push(tokio::spawn(async move {
+            let mut expected: BTreeMap<i64, String> = BTreeMap::new();
+            let mut offset = 100 * n as u64;
+            for round in 0..6 {
+                let mut changes = Vec::new();
+                for id in 1..=60i64 {
+                    let v = format!("s{n}-r{round}-{id}");
+                    match (round + id + n as i64) % 4 {
+                        0 if expected.contains_key(&id) => {
+                            let old = expected.remove(&id).unwrap();
+                            changes.push(row(&schema, RowOp::Delete, Some(kv(id, &old)), None));
+                        }
+                        _ => match expected.insert(id, v.clone()) {
+                            Some(old) => changes.push(row(
+                                &schema,
+                                RowOp::Update,
+                                Some(kv(id, &old)),
+                                Some(kv(id, &v)),
+                            )),
+                            None => {
+                                changes.push(row(&schema, RowOp::Insert, None, Some(kv(id, &v))))
+                            }
+                        },
+                    }
+                }
+                offset += 1;
+                sink.apply(&[txn(changes, offset)], &checkpoint(offset))
+                    .await
+                    .unwrap();
+                tokio::task::yield_now().await;
+            }
+            expected
+        }));
+    }
+    let mut expected = Vec::new();
+    for h in handles {
+        expected.push(h.await.unwrap());
+    }
+    for (n, exp) in expected.iter().enumerate() {
+        let source = sink.data_source(&shards[n].id);
+        assert_eq!(
+            source,
+            format!("dts-merge-task:{src_db}:{src_db}:orders_{n}")
+        );
+        let rows: Vec<(i64, String)> = conn
+            .exec(
+                format!("SELECT id, v FROM `{db}`.orders WHERE __dts_data_source = ? ORDER BY id"),
+                (source,),
+            )
+            .await
+            .unwrap();
+        let exp: Vec<(i64, String)> = exp.iter().map(|(k, v)| (*k, v.clone())).collect();
+        assert!(!exp.is_empty());
+        assert_eq!(rows, exp, "shard {n}");
+    }
+    let total: Option<u64> = conn
+        .query_first(format!("SELECT COUNT(*) FROM `{db}`.orders"))
+        .await
+        .unwrap();
+    assert_eq!(total, Some(expected.iter().map(|e| e.len() as u64).sum()));
+
+    // Schema-changing DDL on a merged shard is refused, naming the statement.
+    let alter = Ddl {
+        database: Some(src_db.into()),
+        statement: "ALTER TABLE orders_1 ADD COLUMN extra INT".into(),
+        kind: DdlKind::AlterTable,
+        tables: vec![shards[1].id.clone()],
+    };
+    let err = sink.apply_ddl(&alter).await.unwrap_err();
+    assert!(matches!(err, Error::Schema { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("ALTER TABLE orders_1 ADD COLUMN extra INT"),
+        "{err}"
+    );
+    // TRUNCATE of one shard removes only that shard's rows.
+    let truncate = Ddl {
+        database: Some(src_db.into()),
+        statement: "TRUNCATE TABLE orders_1".into(),
+        kind: DdlKind::TruncateTable,
+        tables: vec![shards[1].id.clone()],
+    };
+    sink.apply_ddl(&truncate).await.unwrap();
+    let left: Vec<(String, u64)> = conn
+        .query(format!(
+            "SELECT __dts_data_source, COUNT(*) FROM `{db}`.orders GROUP BY 1 ORDER BY 1"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|(s, _)| !s.ends_with("orders_1")));
+}
+
+#[tokio::test]
+async fn stream_ddl_is_run_refused_or_skipped() {
+    let Some(url) = url() else { return };
+    let db = "dts_adb_it_ddl";
+    let mut conn = reset_db(&url, db).await;
+    let schema = kv_schema(db, "t");
+    let sink = AdbSink::new(options(&url, "it-ddl")).unwrap();
+    sink.apply_schema(&schema).await.unwrap();
+    let ddl = |kind, statement: &str| Ddl {
+        database: Some(db.into()),
+        statement: statement.into(),
+        kind,
+        tables: vec![schema.id.clone()],
+    };
+    // Supported DDL inside a batch runs between the rows around it.
+    let mut widened = (*schema).clone();
+    widened.columns.push(col(
+        "extra",
+        ColumnType::Integer {
+            bytes: 4,
+            unsigned: false,
+        },
+        true,
+    ));
+    let widened: SchemaRef = Arc::new(widened);
+    sink.apply(
+        &[
+            txn(vec![row(&schema, RowOp::Insert, None, Some(kv(1, "a")))], 1),
+            txn(
+                vec![Change::Ddl(ddl(
+                    DdlKind::AlterTable,
+                    "ALTER TABLE t ADD COLUMN extra INT",
+                ))],
+                2,
+            ),
+            txn(
+                vec![row(
+                    &widened,
+                    RowOp::Insert,
+                    None,
+                    Some(vec![Value::Int(2), Value::Text("b".into()), Value::Int(7)]),
+                )],
+                3,
+            ),
+        ],
+        &checkpoint(4),
+    )
+    .await
+    .unwrap();
+    let rows: Vec<(i64, String, Option<i64>)> = conn
+        .query(format!("SELECT id, v, extra FROM `{db}`.t ORDER BY id"))
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![(1, "a".into(), None), (2, "b".into(), Some(7))]);
+    // A replayed ADD COLUMN (crash before the checkpoint) is tolerated.
+    sink.apply_ddl(&ddl(
+        DdlKind::AlterTable,
+        "ALTER TABLE t ADD COLUMN extra INT",
+    ))
+    .await
+    .unwrap();
+    // Unsupported DDL fails with a Schema error naming the statement, and the checkpoint of
+    // that batch is not stored.
+    let modify = ddl(DdlKind::AlterTable, "ALTER TABLE t MODIFY v VARCHAR(10)");
+    let err = sink
+        .apply(&[txn(vec![Change::Ddl(modify.clone())], 5)], &checkpoint(6))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Schema { .. }), "{err}");
+    assert!(err.to_string().contains("MODIFY v VARCHAR(10)"), "{err}");
+    assert_eq!(sink.read_checkpoint().await.unwrap(), Some(checkpoint(4)));
+    // With skip_unsupported_ddl it is skipped and nothing changes.
+    let mut o = options(&url, "it-ddl");
+    o.skip_unsupported_ddl = true;
+    let skipping = AdbSink::new(o).unwrap();
+    skipping.apply_ddl(&modify).await.unwrap();
+    let len: Option<u64> = conn
+        .query_first(format!(
+            "SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.columns \
+             WHERE table_schema = '{db}' AND table_name = 't' AND column_name = 'v'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(len, Some(64));
+    // TRUNCATE and DROP TABLE run.
+    sink.apply_ddl(&ddl(DdlKind::TruncateTable, "TRUNCATE TABLE t"))
+        .await
+        .unwrap();
+    assert!(kv_rows(&mut conn, &format!("SELECT id, v FROM `{db}`.t"))
+        .await
+        .is_empty());
+    sink.apply_ddl(&ddl(DdlKind::DropTable, "DROP TABLE t"))
+        .await
+        .unwrap();
+    let n: Option<u64> = conn
+        .query_first(format!(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{db}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(n, Some(0));
+}
+
+#[tokio::test]
+async fn table_without_key_gets_auto_id_and_converges() {
+    let Some(url) = url() else { return };
+    let db = "dts_adb_it_nokey";
+    let mut conn = reset_db(&url, db).await;
+    let mut s = (*kv_schema(db, "log")).clone();
+    s.primary_key.clear();
+    s.columns[0].nullable = true;
+    let schema: SchemaRef = Arc::new(s);
+    let sink = AdbSink::new(options(&url, "it-nokey")).unwrap();
+    sink.apply_schema(&schema).await.unwrap();
+    sink.apply(
+        &[txn(
+            vec![
+                row(&schema, RowOp::Insert, None, Some(kv(1, "a"))),
+                row(&schema, RowOp::Insert, None, Some(kv(1, "a"))),
+                row(
+                    &schema,
+                    RowOp::Insert,
+                    None,
+                    Some(vec![Value::Null, Value::Null]),
+                ),
+                row(&schema, RowOp::Update, Some(kv(1, "a")), Some(kv(1, "b"))),
+                row(
+                    &schema,
+                    RowOp::Delete,
+                    Some(vec![Value::Null, Value::Null]),
+                    None,
+                ),
+            ],
+            1,
+        )],
+        &checkpoint(2),
+    )
+    .await
+    .unwrap();
+    let rows = kv_rows(
+        &mut conn,
+        &format!("SELECT id, v FROM `{db}`.log ORDER BY v"),
+    )
+    .await;
+    assert_eq!(rows, vec![(1, Some("a".into())), (1, Some("b".into()))]);
+    let auto: Option<u64> = conn
+        .query_first(format!(
+            "SELECT COUNT(DISTINCT __dts_auto_id) FROM `{db}`.log"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(auto, Some(2));
+    // precheck: existing table reported under the default mode.
+    let report = sink
+        .precheck(
+            &[(*schema).clone()],
+            dts_core::ConflictingTables::PrecheckAndReportErrors,
+        )
+        .await;
+    assert!(!report.passes(&[]), "{report}");
+    assert!(report.get("destination.primary_key").is_some(), "{report}");
+    sink.reset_table(&schema).await.unwrap();
+    assert!(kv_rows(&mut conn, &format!("SELECT id, v FROM `{db}`.log"))
+        .await
+        .is_empty());
+}
