@@ -59,7 +59,7 @@ pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
 pub use task::{
-    Alert, AlertHook, Control, LatencyRule, LogAlertHook, Progress, Task, TaskHandle, TaskOptions,
-    ThrottleSettings,
+    Alert, AlertHook, Control, Etl, LatencyRule, LogAlertHook, Progress, Task, TaskHandle,
+    TaskOptions, ThrottleSettings,
 };
 pub use value::{Date, DateTime, Time, Timestamp, Value};

@@ -99,13 +99,30 @@ impl Task {
     }
 
     fn project(&self, routed: &Routed, source: &SchemaRef, rows: Vec<Row>) -> Vec<Row> {
-        rows.into_iter()
-            .map(|r| {
-                let mut out = routed.route.project_row(r);
-                self.filter.transform_row(source, &mut out);
-                out
-            })
-            .collect()
+        let projected = rows.into_iter().map(|r| {
+            let mut out = routed.route.project_row(r);
+            self.filter.transform_row(source, &mut out);
+            out
+        });
+        match &self.etl {
+            None => projected.collect(),
+            // Full-sync rows go through the ETL hook as INSERTs; what comes back as an INSERT
+            // into the same table is written.
+            Some(etl) => projected
+                .flat_map(|row| {
+                    etl.transform(crate::change::RowChange {
+                        schema: routed.destination.clone(),
+                        op: crate::change::RowOp::Insert,
+                        before: None,
+                        after: Some(row),
+                    })
+                })
+                .filter(|c| {
+                    c.op == crate::change::RowOp::Insert && c.schema.id == routed.destination.id
+                })
+                .filter_map(|c| c.after)
+                .collect(),
+        }
     }
 
     async fn copy_keyed(

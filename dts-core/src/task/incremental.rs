@@ -36,7 +36,7 @@ impl Task {
                 Some((TableId::new(db, t), p.snapshot_position.clone()?))
             })
             .collect();
-        let mut mapper = Mapper::new(self.filter.clone());
+        let mut mapper = Mapper::new(self.filter.clone()).with_etl(self.etl.clone());
         let mut retry = RetryWindow::new(self.options.connection_retry, self.options.other_retry);
         let mut meter = RateMeter::new(5_000);
         loop {

@@ -20,6 +20,7 @@ pub struct Routed {
 /// Caches routes per source schema version (a DDL yields a new `SchemaRef`).
 pub struct Mapper {
     filter: Arc<dyn Filter>,
+    etl: Option<Arc<dyn super::Etl>>,
     cache: HashMap<usize, (SchemaRef, Option<Routed>)>,
 }
 
@@ -28,8 +29,15 @@ impl Mapper {
     pub fn new(filter: Arc<dyn Filter>) -> Self {
         Self {
             filter,
+            etl: None,
             cache: HashMap::new(),
         }
+    }
+
+    /// Also runs mapped row changes through an ETL transform.
+    pub fn with_etl(mut self, etl: Option<Arc<dyn super::Etl>>) -> Self {
+        self.etl = etl;
+        self
     }
 
     /// The route of a source schema, if selected.
@@ -113,7 +121,12 @@ impl Mapper {
                         continue;
                     }
                     if let Some(r) = self.map_row(r) {
-                        mapped.push(Change::Row(r));
+                        match &self.etl {
+                            Some(etl) => {
+                                mapped.extend(etl.transform(r).into_iter().map(Change::Row))
+                            }
+                            None => mapped.push(Change::Row(r)),
+                        }
                     }
                 }
                 Change::Ddl(d) => {
@@ -222,6 +235,58 @@ mod tests {
         assert!(m
             .map_row(change(&schema("x"), RowOp::Insert, None, Some(50)))
             .is_none());
+    }
+
+    #[test]
+    fn etl_can_modify_drop_and_split() {
+        let s = schema("t");
+        // Drops rows with v == 99, doubles v, and splits v == 50 into two rows.
+        let etl = |mut c: RowChange| -> Vec<RowChange> {
+            let v = match c.after.as_ref().map(|r| r[1].clone()) {
+                Some(Value::Int(v)) => v,
+                _ => return vec![c],
+            };
+            if v == 99 {
+                return vec![];
+            }
+            c.after.as_mut().unwrap()[1] = Value::Int(v * 2);
+            if v == 50 {
+                let mut extra = c.clone();
+                extra.after.as_mut().unwrap()[0] = Value::Int(1000);
+                return vec![c, extra];
+            }
+            vec![c]
+        };
+        let mut m = Mapper::new(Arc::new(TestFilter)).with_etl(Some(Arc::new(etl)));
+        let txn = Transaction {
+            begin: Position::new("b.1", 4),
+            end: Position::new("b.1", 100),
+            gtid: None,
+            commit_time_ms: 0,
+            changes: vec![
+                Change::Row(change(&s, RowOp::Insert, None, Some(50))),
+                Change::Row(change(&s, RowOp::Insert, None, Some(99))),
+                Change::Row(change(&s, RowOp::Insert, None, Some(20))),
+            ],
+            fragment: Fragment::WHOLE,
+        };
+        let out = m.map_transaction(txn, &|_| false).unwrap();
+        let values: Vec<_> = out
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Row(r) => r.after.clone().unwrap(),
+                Change::Ddl(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                vec![Value::Int(1), Value::Int(100)],
+                vec![Value::Int(1000), Value::Int(100)],
+                vec![Value::Int(1), Value::Int(40)],
+            ]
+        );
     }
 
     #[test]

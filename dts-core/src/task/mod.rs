@@ -20,6 +20,7 @@
 //! `dts_incremental_latency_ms`, labelled by task), so a host can install any exporter.
 
 pub mod alerts;
+pub mod etl;
 mod full_sync;
 mod incremental;
 pub mod mapping;
@@ -28,6 +29,7 @@ mod retry;
 pub mod throttle;
 
 pub use alerts::{Alert, AlertHook, LatencyRule, LogAlertHook};
+pub use etl::Etl;
 pub use progress::{IncrementalStatus, Progress, TableStatus};
 pub use throttle::{Throttle, ThrottleSettings};
 
@@ -187,6 +189,7 @@ pub struct Task {
     pub(crate) alert_hook: Option<Arc<dyn AlertHook>>,
     pub(crate) alert_on_failure: bool,
     pub(crate) latency_rule: Option<LatencyRule>,
+    pub(crate) etl: Option<Arc<dyn Etl>>,
 }
 
 impl Task {
@@ -225,7 +228,15 @@ impl Task {
             alert_hook: None,
             alert_on_failure: false,
             latency_rule: None,
+            etl: None,
         }
+    }
+
+    /// Runs every row change (and every full-sync row, as an INSERT) through `etl` before it
+    /// is written.
+    pub fn with_etl(mut self, etl: Arc<dyn Etl>) -> Self {
+        self.etl = Some(etl);
+        self
     }
 
     /// A handle to control and observe the task.
