@@ -102,3 +102,29 @@ pub fn rows(txns: &[Transaction]) -> Vec<&dts_core::RowChange> {
         })
         .collect()
 }
+
+/// A table with every type family.
+pub const TYPES_TABLE: &str = "CREATE TABLE t (
+    id INT PRIMARY KEY,
+    ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT, miu MEDIUMINT UNSIGNED,
+    i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED,
+    f FLOAT, d DOUBLE, dec1 DECIMAL(65,30), dec2 DECIMAL(10,2),
+    b1 BIT(1), b64 BIT(64),
+    c CHAR(10), vc VARCHAR(100), tx TEXT, l1 VARCHAR(20) CHARACTER SET latin1,
+    bn BINARY(4), vb VARBINARY(20), bl BLOB,
+    dt DATE, tm TIME, tm6 TIME(6), dtm DATETIME, dtm6 DATETIME(6), ts TIMESTAMP(6) NULL, yr YEAR,
+    e ENUM('a','b','c'), s SET('x','y','z'), j JSON, g GEOMETRY
+) DEFAULT CHARSET = utf8mb4";
+
+/// A row of [`TYPES_TABLE`] with extreme values of every type.
+pub const EXTREME_ROW: &str = "INSERT INTO t VALUES (1,
+    -128, 255, -32768, -8388608, 16777215, -2147483648, 4294967295,
+    -9223372036854775808, 18446744073709551615,
+    1.5, -1.7976931348623157e308,
+    '-99999999999999999999999999999999999.999999999999999999999999999999', '-12345678.90',
+    b'1', b'1111111111111111111111111111111111111111111111111111111111111111',
+    'ab', 'emoji 😀 ok', 'some text', 'café',
+    x'0100', x'00ff00', x'000102',
+    '0000-00-00', '-838:59:59', '838:59:59.999999', '0000-00-00 00:00:00',
+    '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 0,
+    'c', 'x,z', '{\"k\": \"ünï\", \"n\": [1, 2.5, null]}', ST_GeomFromText('POINT(1 2)', 4326))";
