@@ -6,6 +6,8 @@
 //! the results file, leaving the other benchmarks' keys as they were.
 #![warn(missing_docs)]
 
+pub mod task;
+
 use serde_json::{Map, Value};
 use std::fs;
 use std::io;
@@ -48,6 +50,102 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(factor))
         .ok_or_else(|| format!("not a count: {text:?}"))
+}
+
+/// Default URL of the test destination server (see `scripts/test-env.sh`).
+pub const DEFAULT_DEST_URL: &str = "mysql://root@127.0.0.1:33062";
+
+/// The destination server URL: `DTS_TEST_DEST_URL`, or the test environment's default.
+pub fn dest_url() -> String {
+    env_or("DTS_TEST_DEST_URL", DEFAULT_DEST_URL)
+}
+
+/// `(host, port)` of a `mysql://user@host:port` URL, for the command-line clients.
+pub fn host_port(url: &str) -> (String, u16) {
+    let rest = url.split_once("://").map(|x| x.1).unwrap_or(url);
+    let rest = rest.rsplit_once('@').map(|x| x.1).unwrap_or(rest);
+    let rest = rest.split('/').next().unwrap_or(rest);
+    match rest.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().unwrap_or(3306)),
+        None => (rest.to_string(), 3306),
+    }
+}
+
+/// Runs `script` with `bash -c` (with `pipefail`), returning its wall time; a non-zero exit
+/// status is an error carrying the tail of its standard error.
+pub fn run_shell(script: &str) -> io::Result<std::time::Duration> {
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -euo pipefail\n{script}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()?;
+    let elapsed = start.elapsed();
+    if out.status.success() {
+        Ok(elapsed)
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: String = err
+            .chars()
+            .rev()
+            .take(2000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        Err(io::Error::other(format!(
+            "`{script}` failed ({}): {tail}",
+            out.status
+        )))
+    }
+}
+
+/// The value at quantile `q` (0–1, nearest rank) of `sorted`, which must be sorted.
+pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+/// `a / b`, or `None` when `b` is zero or either is missing.
+pub fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+/// A ratio as `1.23×`, or `n/a`.
+pub fn fmt_ratio(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.2}×"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// The sysbench table definition (`sysbench oltp_*` `prepare`), for table `name`.
+pub fn sysbench_table_ddl(name: &str) -> String {
+    format!(
+        "CREATE TABLE `{name}` (id INT NOT NULL AUTO_INCREMENT, k INT NOT NULL DEFAULT 0, \
+         c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), \
+         KEY k_{name} (k)) ENGINE=InnoDB"
+    )
+}
+
+/// A server-side `INSERT … SELECT` filling sysbench table `name` with ids `from..=to` from
+/// MariaDB's sequence engine. The content is deterministic (a function of the id), shaped like
+/// sysbench's (`c`: ten 11-digit groups, `pad`: five), so two servers get identical rows.
+pub fn sysbench_fill_sql(name: &str, from: u64, to: u64) -> String {
+    let group = |salt: u64| format!("LPAD((seq * {salt} + {salt}) MOD 99999999999, 11, '0')");
+    let c: Vec<String> = (0..10).map(|i| group(7_919 + 104_729 * i)).collect();
+    let pad: Vec<String> = (0..5).map(|i| group(15_485_863 + 1_299_709 * i)).collect();
+    format!(
+        "INSERT INTO `{name}` (id, k, c, pad) SELECT seq, (seq * 2654435761) MOD 1000000 + 1, \
+         CONCAT_WS('-', {}), CONCAT_WS('-', {}) FROM seq_{from}_to_{to}",
+        c.join(", "),
+        pad.join(", ")
+    )
 }
 
 // ------------------------------------------------------------------ process resources

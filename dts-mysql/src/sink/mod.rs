@@ -97,7 +97,7 @@ impl Default for SinkOptions {
         Self {
             task_id: String::new(),
             workers: 4,
-            batch_rows: 1000,
+            batch_rows: 5000,
             batch_bytes: 4 * 1024 * 1024,
             checkpoint_database: "dts_meta".into(),
             conflict_policy: None,

@@ -1,0 +1,435 @@
+//! Full sync of a 1,000,000-row sysbench table: dts against `mariadb-dump | mariadb`,
+//! `mydumper` + `myloader` (2 threads, 100,000-row chunks so both load threads work) and the `LOAD DATA INFILE` ceiling, on the same data, one after
+//! another (the destination database is dropped between runs).
+//!
+//! The source table `dts_bench_full.sbtest1` is generated server-side (sequence engine,
+//! sysbench's layout) unless it already holds the requested row count. dts runs in-process
+//! (a `Task` with schema and full sync) once per setting; the time runs from start to the
+//! full-sync stage finishing, and the peak RSS is this process's `VmHWM`, reset before each run.
+//! Results go to `target/bench/results.json` under `"full_sync"`.
+//!
+//! ```text
+//! cargo run --release -p dts-benches --bin full_sync -- [--rows N] [--quick] [--keep]
+//! ```
+
+use dts_benches::task::{build_task, connect, exec, scratch_dir, wait_stage, BoxError, Knobs};
+use dts_benches::{
+    cpu_seconds, dest_url, fmt_bytes, fmt_count, fmt_rate, fmt_ratio, host_port, parse_count,
+    peak_rss_bytes, ratio, reset_peak_rss, run_shell, source_url, sysbench_fill_sql,
+    sysbench_table_ddl, unix_time, write_result, Table,
+};
+use dts_core::{Stage, StageStatus};
+use mysql_async::prelude::Queryable;
+use serde_json::{json, Value};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const DB: &str = "dts_bench_full";
+const TABLE: &str = "sbtest1";
+const KEY: &str = "full_sync";
+
+struct Args {
+    rows: u64,
+    /// Only the default settings for dts.
+    quick: bool,
+    keep: bool,
+}
+
+const USAGE: &str = "usage: full_sync [--rows N (default 1_000_000)] [--quick] [--keep]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        rows: 1_000_000,
+        quick: false,
+        keep: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--rows" => args.rows = parse_count(&it.next().ok_or(USAGE)?)?,
+            "--quick" => args.quick = true,
+            "--keep" => args.keep = true,
+            "--bench" => {}
+            _ => return Err(USAGE.into()),
+        }
+    }
+    Ok(args)
+}
+
+/// One measured run.
+#[derive(Clone, Debug)]
+struct Run {
+    rows: u64,
+    seconds: f64,
+    peak_rss: Option<u64>,
+    cpu_seconds: Option<f64>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.rows as f64 / self.seconds
+    }
+}
+
+async fn prepare_source(rows: u64) -> Result<(), BoxError> {
+    let mut c = connect(&source_url()).await?;
+    let have: Option<u64> = c
+        .query_first(format!("SELECT COUNT(*) FROM `{DB}`.`{TABLE}`"))
+        .await
+        .ok()
+        .flatten();
+    if have == Some(rows) {
+        println!("source {DB}.{TABLE} already holds {} rows", fmt_count(rows));
+        return Ok(());
+    }
+    println!(
+        "generating {} rows in source {DB}.{TABLE} …",
+        fmt_count(rows)
+    );
+    let start = Instant::now();
+    exec(
+        &mut c,
+        &[
+            &format!("DROP DATABASE IF EXISTS `{DB}`"),
+            &format!("CREATE DATABASE `{DB}`"),
+            &format!("USE `{DB}`"),
+            &sysbench_table_ddl(TABLE),
+        ],
+    )
+    .await?;
+    let step = 100_000;
+    let mut from = 1;
+    while from <= rows {
+        let to = (from + step - 1).min(rows);
+        exec(&mut c, &[&sysbench_fill_sql(TABLE, from, to)]).await?;
+        from = to + 1;
+    }
+    exec(&mut c, &[&format!("ANALYZE TABLE `{TABLE}`")]).await?;
+    println!("  generated in {:.1}s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn drop_dest() -> Result<(), BoxError> {
+    let mut d = connect(&dest_url()).await?;
+    exec(&mut d, &[&format!("DROP DATABASE IF EXISTS `{DB}`")]).await
+}
+
+async fn dest_count() -> Result<u64, BoxError> {
+    let mut d = connect(&dest_url()).await?;
+    let n: Option<u64> = d
+        .query_first(format!("SELECT COUNT(*) FROM `{DB}`.`{TABLE}`"))
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
+async fn run_dts(knobs: Knobs, n: usize) -> Result<Run, BoxError> {
+    drop_dest().await?;
+    let dir = scratch_dir(&format!("full-{n}"))?;
+    let task_id = format!("bench-full-{}-{n}", std::process::id());
+    let built = build_task(DB, &task_id, &dir.join("state.json"), knobs, true).await?;
+    let handle = built.task.handle();
+    let scoped = reset_peak_rss();
+    let cpu0 = cpu_seconds();
+    let start = Instant::now();
+    let task = built.task;
+    let runner = tokio::spawn(async move { task.run().await });
+    let waited = wait_stage(
+        &handle,
+        Stage::FullDataSync,
+        StageStatus::Finished,
+        Duration::from_millis(20),
+        Duration::from_secs(1800),
+    )
+    .await;
+    let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
+    let peak = peak_rss_bytes().filter(|_| scoped);
+    handle.stop();
+    let _ = tokio::time::timeout(Duration::from_secs(60), runner).await;
+    waited?;
+    let rows: u64 = handle.progress().tables.values().map(|t| t.rows_done).sum();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut d = connect(&dest_url()).await?;
+    let _ = d
+        .exec_drop(
+            "DELETE FROM dts_meta.dts_checkpoint WHERE task_id = ?",
+            (&task_id,),
+        )
+        .await;
+    Ok(Run {
+        rows,
+        seconds,
+        peak_rss: peak,
+        cpu_seconds: cpu,
+    })
+}
+
+fn cli(url: &str) -> String {
+    let (h, p) = host_port(url);
+    format!("-h {h} -P {p} -uroot")
+}
+
+/// Connection options for mydumper/myloader (GLib option parsing wants them spelled out).
+fn long_cli(url: &str) -> String {
+    let (h, p) = host_port(url);
+    format!("--host {h} --port {p} --user root")
+}
+
+async fn run_dump_pipe(rows: u64) -> Result<Run, BoxError> {
+    drop_dest().await?;
+    let mut d = connect(&dest_url()).await?;
+    exec(&mut d, &[&format!("CREATE DATABASE `{DB}`")]).await?;
+    let took = run_shell(&format!(
+        "mariadb-dump {} --single-transaction {DB} | mariadb {} {DB}",
+        cli(&source_url()),
+        cli(&dest_url())
+    ))?;
+    Ok(Run {
+        rows: dest_count().await.unwrap_or(rows),
+        seconds: took.as_secs_f64(),
+        peak_rss: None,
+        cpu_seconds: None,
+    })
+}
+
+async fn run_mydumper(rows: u64) -> Result<Run, BoxError> {
+    drop_dest().await?;
+    let mut d = connect(&dest_url()).await?;
+    exec(&mut d, &[&format!("CREATE DATABASE `{DB}`")]).await?;
+    let dir = scratch_dir("mydumper")?;
+    let out = dir.join("dump");
+    let took = run_shell(&format!(
+        "mydumper {} -B {DB} -t 2 -r 100000 -o {out} && myloader {} -B {DB} -t 2 -o -d {out}",
+        long_cli(&source_url()),
+        long_cli(&dest_url()),
+        out = out.display()
+    ))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Run {
+        rows: dest_count().await.unwrap_or(rows),
+        seconds: took.as_secs_f64(),
+        peak_rss: None,
+        cpu_seconds: None,
+    })
+}
+
+/// `SELECT … INTO OUTFILE` on the source, then (timed) `LOAD DATA INFILE` on the destination;
+/// falls back to `LOAD DATA LOCAL INFILE` through the `mariadb` client when the server may
+/// not read the file. Returns the run and which variant ran.
+async fn run_load_data() -> Result<(Run, &'static str), BoxError> {
+    let dir = scratch_dir("loaddata")?;
+    // The servers run as this user on this machine; let them write there in any case.
+    let _ = run_shell(&format!("chmod 777 {}", dir.display()));
+    let file = dir.join("sbtest1.tsv");
+    let mut s = connect(&source_url()).await?;
+    let outfile = s
+        .query_drop(format!(
+            "SELECT * FROM `{DB}`.`{TABLE}` INTO OUTFILE '{}'",
+            file.display()
+        ))
+        .await;
+    if let Err(e) = outfile {
+        println!("  INTO OUTFILE refused ({e}); exporting with the mariadb client");
+        run_shell(&format!(
+            "mariadb {} -N -B --raw -e 'SELECT * FROM `{DB}`.`{TABLE}`' > {}",
+            cli(&source_url()),
+            file.display()
+        ))?;
+    }
+    drop_dest().await?;
+    let mut d = connect(&dest_url()).await?;
+    exec(
+        &mut d,
+        &[
+            &format!("CREATE DATABASE `{DB}`"),
+            &format!("USE `{DB}`"),
+            &sysbench_table_ddl(TABLE),
+        ],
+    )
+    .await?;
+    let start = Instant::now();
+    let server = d
+        .query_drop(format!(
+            "LOAD DATA INFILE '{}' INTO TABLE `{DB}`.`{TABLE}`",
+            file.display()
+        ))
+        .await;
+    let (seconds, variant) = match server {
+        Ok(()) => (start.elapsed().as_secs_f64(), "LOAD DATA INFILE"),
+        Err(e) => {
+            println!("  LOAD DATA INFILE refused ({e}); using LOAD DATA LOCAL INFILE");
+            exec(&mut d, &[&format!("TRUNCATE TABLE `{DB}`.`{TABLE}`")]).await?;
+            let took = run_shell(&format!(
+                "mariadb {} --local-infile=1 -e \"LOAD DATA LOCAL INFILE '{}' INTO TABLE \\`{DB}\\`.\\`{TABLE}\\`\"",
+                cli(&dest_url()),
+                file.display()
+            ))?;
+            (took.as_secs_f64(), "LOAD DATA LOCAL INFILE")
+        }
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((
+        Run {
+            rows: dest_count().await?,
+            seconds,
+            peak_rss: None,
+            cpu_seconds: None,
+        },
+        variant,
+    ))
+}
+
+fn knob_json(k: &Knobs) -> Value {
+    json!({"chunk_rows": k.chunk_rows, "write_concurrency": k.write_concurrency,
+           "workers": k.workers, "batch_rows": k.batch_rows})
+}
+
+async fn run(args: Args) -> Result<(), BoxError> {
+    prepare_source(args.rows).await?;
+    let defaults = Knobs::default();
+    let mut settings = vec![defaults];
+    if !args.quick {
+        for (chunk_rows, write_concurrency, workers, batch_rows) in
+            [(10_000, 4, 4, 5_000), (5_000, 4, 4, 5_000)]
+        {
+            let k = Knobs {
+                chunk_rows,
+                write_concurrency,
+                workers,
+                batch_rows,
+            };
+            if k != defaults {
+                settings.push(k);
+            }
+        }
+    }
+    let mut dts_runs = Vec::new();
+    for (n, k) in settings.iter().enumerate() {
+        print!("dts [{k}] … ");
+        let r = run_dts(*k, n).await?;
+        println!(
+            "{} rows in {:.2}s = {}, peak RSS {}, CPU {:.1}s",
+            fmt_count(r.rows),
+            r.seconds,
+            fmt_rate(r.rate()),
+            r.peak_rss.map(fmt_bytes).unwrap_or_else(|| "n/a".into()),
+            r.cpu_seconds.unwrap_or(0.0)
+        );
+        dts_runs.push((*k, r));
+    }
+    let measure = |name: &str, r: &Result<Run, BoxError>| match r {
+        Ok(r) => println!(
+            "{name}: {} rows in {:.2}s = {}",
+            fmt_count(r.rows),
+            r.seconds,
+            fmt_rate(r.rate())
+        ),
+        Err(e) => println!("{name}: could not run: {e}"),
+    };
+    print!("mariadb-dump | mariadb … ");
+    let pipe = run_dump_pipe(args.rows).await;
+    measure("dump pipe", &pipe);
+    print!("mydumper + myloader (2 threads) … ");
+    let myl = run_mydumper(args.rows).await;
+    measure("mydumper+myloader", &myl);
+    print!("LOAD DATA ceiling … ");
+    let load = run_load_data().await;
+    let load_variant = load.as_ref().map(|l| l.1).unwrap_or("failed");
+    let load = load.map(|l| l.0);
+    measure(load_variant, &load);
+    if !args.keep {
+        drop_dest().await?;
+    }
+
+    let (default_knobs, default_run) = dts_runs[0].clone();
+    let (best_knobs, best_run) = dts_runs
+        .iter()
+        .max_by(|a, b| a.1.rate().total_cmp(&b.1.rate()))
+        .cloned()
+        .expect("one dts run");
+    let rate = |r: &Result<Run, BoxError>| r.as_ref().ok().map(Run::rate);
+    let (pipe_r, myl_r, load_r) = (rate(&pipe), rate(&myl), rate(&load));
+    let best = Some(best_run.rate());
+    let mut t = Table::new(format!(
+        "full sync of {} rows ({DB}.{TABLE})",
+        fmt_count(args.rows)
+    ));
+    for (k, r) in &dts_runs {
+        t.row(
+            format!("dts [{k}]"),
+            format!(
+                "{} ({:.2}s, peak RSS {})",
+                fmt_rate(r.rate()),
+                r.seconds,
+                r.peak_rss.map(fmt_bytes).unwrap_or_else(|| "n/a".into())
+            ),
+        );
+    }
+    let show = |r: Option<f64>| r.map(fmt_rate).unwrap_or_else(|| "n/a".into());
+    t.row("mariadb-dump | mariadb", show(pipe_r));
+    t.row("mydumper + myloader (2 threads)", show(myl_r));
+    t.row(load_variant, show(load_r));
+    t.row("dts best / dump pipe", fmt_ratio(ratio(best, pipe_r)));
+    t.row("dts best / myloader", fmt_ratio(ratio(best, myl_r)));
+    t.row("dts best / LOAD DATA", fmt_ratio(ratio(best, load_r)));
+    t.row(
+        "dts default / dump pipe, myloader, LOAD DATA",
+        format!(
+            "{}, {}, {}",
+            fmt_ratio(ratio(Some(default_run.rate()), pipe_r)),
+            fmt_ratio(ratio(Some(default_run.rate()), myl_r)),
+            fmt_ratio(ratio(Some(default_run.rate()), load_r))
+        ),
+    );
+    print!("{}", t.render());
+
+    let secs = |r: &Result<Run, BoxError>| r.as_ref().ok().map(|r| r.seconds);
+    let value = json!({
+        "rows": args.rows,
+        "dts_rows_per_s": best_run.rate(),
+        "dts_seconds": best_run.seconds,
+        "dts_peak_rss_bytes": best_run.peak_rss,
+        "dts_cpu_seconds": best_run.cpu_seconds,
+        "dts_settings": knob_json(&best_knobs),
+        "dts_default_rows_per_s": default_run.rate(),
+        "dts_default_seconds": default_run.seconds,
+        "dts_default_peak_rss_bytes": default_run.peak_rss,
+        "dts_default_settings": knob_json(&default_knobs),
+        "dts_runs": dts_runs.iter().map(|(k, r)| json!({
+            "settings": knob_json(k), "rows": r.rows, "seconds": r.seconds,
+            "rows_per_s": r.rate(), "peak_rss_bytes": r.peak_rss, "cpu_seconds": r.cpu_seconds,
+        })).collect::<Vec<_>>(),
+        "dump_pipe_rows_per_s": pipe_r,
+        "dump_pipe_seconds": secs(&pipe),
+        "myloader_rows_per_s": myl_r,
+        "myloader_seconds": secs(&myl),
+        "load_data_rows_per_s": load_r,
+        "load_data_seconds": secs(&load),
+        "load_data_variant": load_variant,
+        "dts_vs_dump_pipe": ratio(best, pipe_r),
+        "dts_vs_myloader": ratio(best, myl_r),
+        "dts_vs_load_data": ratio(best, load_r),
+        "unix_time": unix_time(),
+    });
+    let path = write_result(KEY, value)?;
+    println!("results merged into {}", path.display());
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("full_sync: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
