@@ -102,22 +102,38 @@ impl Task {
         meter: &mut RateMeter,
     ) -> Result<()> {
         let stream = self.source.stream(resume.position.clone()).await?;
-        let mut events = stream.ready_chunks(self.options.batch_max_transactions.max(1));
+        let mut chunks = stream.ready_chunks(self.options.batch_max_transactions.max(1));
         let mut skip_changes = resume.skip_changes;
         let mut skip_for = Some(resume.position.clone());
         let mut last_checkpoint_write = Instant::now();
         loop {
             self.check_control(Stage::IncrementalWrite).await?;
             let next = tokio::select! {
-                n = events.next() => n,
+                n = chunks.next() => n,
                 _ = self.control_changed() => continue,
             };
-            let Some(events) = next else {
+            let Some(mut events) = next else {
                 return Err(Error::Connection {
                     endpoint: "source".into(),
                     message: "change stream ended".into(),
                 });
             };
+            // While a backlog streams in, gather a larger round: each apply round has a fixed
+            // cost, so small rounds cap catch-up speed. Gathering lasts at most `LINGER`, so
+            // latency grows by no more than that.
+            let mut rows = round_rows(&events);
+            let gather_until = tokio::time::Instant::now() + LINGER;
+            while rows < self.options.batch_max_rows
+                && events.len() < self.options.batch_max_transactions
+            {
+                match tokio::time::timeout_at(gather_until, chunks.next()).await {
+                    Ok(Some(more)) => {
+                        rows += round_rows(&more);
+                        events.extend(more);
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
             let mut pending: Vec<(Transaction, Checkpoint)> = Vec::new();
             let mut checkpoint: Option<Checkpoint> = None;
             // Source time of the newest event seen: a commit time, or a heartbeat's time.
@@ -279,6 +295,20 @@ impl Task {
         let mut rx = self.control.subscribe();
         let _ = rx.changed().await;
     }
+}
+
+/// Longest time spent gathering more of a backlog before an apply round starts.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Row changes in a set of stream events.
+fn round_rows(events: &[Result<StreamEvent>]) -> usize {
+    events
+        .iter()
+        .map(|e| match e {
+            Ok(StreamEvent::Transaction(t)) => t.changes.len(),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Latency under which the task counts as caught up (binlog time stamps are whole seconds).
