@@ -12,7 +12,7 @@ use dts_core::{
 };
 use dts_mysql::sink::precheck::{CHARSET, CONNECTIVITY, EXISTING_TABLES, PRIVILEGES};
 use dts_mysql::sink::{MysqlSink, SinkOptions};
-use dts_mysql::{MysqlEndpoint, MysqlSource, Scope, SourceOptions};
+use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,21 +32,6 @@ async fn sink_for(db: &str, workers: usize) -> MysqlSink {
             task_id: format!("task-{db}"),
             workers,
             checkpoint_database: meta(db),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
-/// A MySQL source over any server, to discover and read tables of `db`.
-async fn reader(ep: MysqlEndpoint, db: &str) -> MysqlSource {
-    MysqlSource::connect(
-        ep,
-        SourceOptions {
-            scope: Scope {
-                databases: vec![db.to_string()],
-            },
             ..Default::default()
         },
     )

@@ -7,22 +7,12 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use dts_core::{Change, ChunkRequest, Error, Position, RowOp, Source, Time, Timestamp, Value};
-use dts_mysql::{MysqlSource, Scope, SourceOptions};
+use dts_mysql::{MysqlSource, SourceOptions};
 use futures::StreamExt;
 use std::collections::BTreeSet;
 
 async fn source_for(db: &str) -> MysqlSource {
-    MysqlSource::connect(
-        source(),
-        SourceOptions {
-            scope: Scope {
-                databases: vec![db.to_string()],
-            },
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
+    reader(source(), db).await
 }
 
 #[tokio::test]

@@ -52,10 +52,21 @@ impl Task {
                 let state = state.clone();
                 let meter = meter.clone();
                 async move {
-                    if source.identity_columns().is_some() {
-                        self.copy_keyed(&source, &routed, &state, &meter).await
+                    let progress = state
+                        .lock()
+                        .await
+                        .tables
+                        .get(&source.id.to_string())
+                        .cloned()
+                        .unwrap_or_default();
+                    if progress.finished {
+                        Ok(())
+                    } else if source.identity_columns().is_some() {
+                        self.copy_keyed(&source, &routed, progress, &state, &meter)
+                            .await
                     } else {
-                        self.copy_keyless(&source, &routed, &state, &meter).await
+                        self.copy_keyless(&source, &routed, progress, &state, &meter)
+                            .await
                     }
                 }
             })
@@ -129,20 +140,11 @@ impl Task {
         &self,
         source: &SchemaRef,
         routed: &Routed,
+        progress: TableProgress,
         state: &Mutex<TaskState>,
         meter: &StdMutex<RateMeter>,
     ) -> Result<()> {
         let key = source.id.to_string();
-        let progress = state
-            .lock()
-            .await
-            .tables
-            .get(&key)
-            .cloned()
-            .unwrap_or_default();
-        if progress.finished {
-            return Ok(());
-        }
         let limit = self.options.chunk_rows.max(1);
         let request = ChunkRequest {
             schema: source.clone(),
@@ -234,20 +236,11 @@ impl Task {
         &self,
         source: &SchemaRef,
         routed: &Routed,
+        progress: TableProgress,
         state: &Mutex<TaskState>,
         meter: &StdMutex<RateMeter>,
     ) -> Result<()> {
         let key = source.id.to_string();
-        let progress = state
-            .lock()
-            .await
-            .tables
-            .get(&key)
-            .cloned()
-            .unwrap_or_default();
-        if progress.finished {
-            return Ok(());
-        }
         if progress.snapshot_position.is_some() || progress.rows_done > 0 {
             // An interrupted copy: rows without a key cannot be matched, so start over from a
             // new consistent snapshot.

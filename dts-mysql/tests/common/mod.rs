@@ -27,6 +27,21 @@ pub fn peer() -> MysqlEndpoint {
     endpoint("peer", "DTS_TEST_PEER_URL")
 }
 
+/// A MySQL source over any server, to discover and read tables of `db`.
+pub async fn reader(ep: MysqlEndpoint, db: &str) -> dts_mysql::MysqlSource {
+    dts_mysql::MysqlSource::connect(
+        ep,
+        dts_mysql::SourceOptions {
+            scope: dts_mysql::Scope {
+                databases: vec![db.to_string()],
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// A database name unique to this test run.
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
