@@ -176,6 +176,7 @@ write_cnf() { # name port server_id
 [mariadbd]
 user = root
 datadir = $dir/data
+tmpdir = $dir/tmp
 socket = $(inst_socket "$name")
 pid-file = $dir/mariadbd.pid
 log-error = $dir/mariadbd.log
@@ -233,7 +234,8 @@ db_start() { # "name:port:id"
         die "port $port (for $name) is in use by a process this script did not start; stop it or set DTS_TEST_$(echo "$name" | tr '[:lower:]' '[:upper:]' | sed 's/DESTINATION/DEST/')_PORT"
     fi
 
-    mkdir -p "$dir"
+    # a private tmpdir: parallel bootstraps sharing /tmp collide on temporary-table names
+    mkdir -p "$dir/tmp"
     write_cnf "$name" "$port" "$id"
     if [[ ! -d "$dir/data/mysql" ]]; then
         log "initialising $name datadir"
@@ -244,6 +246,7 @@ db_start() { # "name:port:id"
             --auth-root-authentication-method=normal --skip-test-db \
             >"$dir/install-db.log" 2>&1; then
             tail_log "$dir/install-db.log"
+            tail_log "$dir/mariadbd.log"
             die "mariadb-install-db failed for $name"
         fi
         rm -f "$dir/my-init.cnf"
