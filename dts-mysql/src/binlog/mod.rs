@@ -2,9 +2,11 @@
 //! [`dts_core::Transaction`]s.
 
 pub mod gtid;
+pub mod loop_guard;
 pub mod mariadb_events;
 pub mod reader;
 pub mod schema_cache;
 pub mod table_map;
 
+pub use loop_guard::LoopGuard;
 pub use reader::{BinlogOptions, BinlogReader};

@@ -7,6 +7,7 @@
 //! connection is re-established from the end of the last delivered transaction.
 
 use super::gtid::{format_uuid, parse_uuid, GtidTracker};
+use super::loop_guard::LoopGuard;
 use super::mariadb_events::{
     parse_gtid_list, MariadbGtid, MARIADB_GTID_EVENT, MARIADB_GTID_LIST_EVENT,
 };
@@ -47,6 +48,9 @@ pub struct BinlogOptions {
     pub channel_capacity: usize,
     /// How long to keep reconnecting after the replication connection is lost.
     pub reconnect_window: Duration,
+    /// Two-way synchronization: drop transactions the partner task applied (see
+    /// [`super::loop_guard`]).
+    pub loop_guard: Option<LoopGuard>,
 }
 
 impl Default for BinlogOptions {
@@ -58,6 +62,7 @@ impl Default for BinlogOptions {
             heartbeat: Duration::from_secs(1),
             channel_capacity: 64,
             reconnect_window: Duration::from_secs(60),
+            loop_guard: None,
         }
     }
 }
@@ -342,6 +347,19 @@ impl BinlogReader {
                         tme.database_name().into_owned(),
                         tme.table_name().into_owned(),
                     );
+                    if let Some(guard) = &self.options.loop_guard {
+                        if guard.is_marker_table(&id) && guard.marks_echo(&rows, tme) {
+                            let t = txn.get_or_insert_with(|| {
+                                let begin = self.position(&file, start, &state.tracker);
+                                TxnBuilder::new(begin, None, false)
+                            });
+                            t.echo = true;
+                            t.changes.clear();
+                        }
+                        if txn.as_ref().is_some_and(|t| t.echo) {
+                            continue;
+                        }
+                    }
                     if !self.in_scope(&id.database) {
                         continue;
                     }
@@ -449,7 +467,7 @@ impl BinlogReader {
         };
         let end = self.position(file, log_pos, &state.tracker);
         state.resume = end.clone();
-        let event = if t.changes.is_empty() && t.first_change == 0 {
+        let event = if t.echo || (t.changes.is_empty() && t.first_change == 0) {
             // Nothing in scope: let the consumer advance its checkpoint all the same.
             StreamEvent::Heartbeat {
                 position: end,
@@ -518,6 +536,8 @@ struct TxnBuilder {
     standalone: bool,
     changes: Vec<Change>,
     first_change: u64,
+    /// Applied by the two-way partner task: dropped whole at commit.
+    echo: bool,
 }
 
 impl TxnBuilder {
@@ -528,6 +548,7 @@ impl TxnBuilder {
             standalone,
             changes: Vec::new(),
             first_change: 0,
+            echo: false,
         }
     }
 

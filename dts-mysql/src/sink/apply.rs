@@ -606,7 +606,8 @@ async fn run_worker(sink: &MysqlSink, worker: u32, ops: &[Op<'_>], end: &Checkpo
             .await
             .map_err(|e| sink.err("commit apply transaction", e));
     }
-    exec_ops(sink, &mut tx, ops).await?;
+    // The checkpoint row goes first: in two-way synchronization it is the marker by which the
+    // partner's reader drops this whole transaction (see `binlog::loop_guard`).
     checkpoint::write(
         &mut tx,
         table,
@@ -618,6 +619,7 @@ async fn run_worker(sink: &MysqlSink, worker: u32, ops: &[Op<'_>], end: &Checkpo
     )
     .await
     .map_err(|e| sink.err(&format!("write checkpoint of worker {worker}"), e))?;
+    exec_ops(sink, &mut tx, ops).await?;
     tx.commit()
         .await
         .map_err(|e| sink.err(&format!("commit apply transaction of worker {worker}"), e))
@@ -651,7 +653,7 @@ async fn run_serial(
                 .map_err(|e| sink.err("commit serial apply transaction", e));
         }
     }
-    exec_ops(sink, &mut tx, ops).await?;
+    // Checkpoint rows first (the two-way loop marker, see `binlog::loop_guard`).
     if let Some(end) = end {
         checkpoint::write(
             &mut tx,
@@ -670,6 +672,7 @@ async fn run_serial(
             .await
             .map_err(|e| sink.err(&format!("write pending DDL to {table}"), e))?;
     }
+    exec_ops(sink, &mut tx, ops).await?;
     tx.commit()
         .await
         .map_err(|e| sink.err("commit serial apply transaction", e))
