@@ -43,6 +43,7 @@ pub mod source;
 pub mod stage;
 pub mod task;
 pub mod value;
+pub mod verify;
 
 pub use change::{Change, Ddl, DdlKind, Fragment, Row, RowChange, RowOp, StreamEvent, Transaction};
 pub use checkpoint::{Checkpoint, CheckpointStore, FileCheckpointStore, TableProgress, TaskState};

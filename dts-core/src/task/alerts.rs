@@ -30,6 +30,37 @@ pub enum Alert {
         /// Consecutive periods over the threshold.
         periods: u32,
     },
+    /// Full data verification could not complete (the guide's "full validation task fails").
+    VerificationFailed {
+        /// Task id.
+        task_id: String,
+        /// The errors, naming object and cause.
+        reason: String,
+    },
+    /// Full data verification found at least `threshold` inconsistent rows.
+    VerificationInconsistent {
+        /// Task id.
+        task_id: String,
+        /// Missing + extra + different rows found.
+        inconsistent: u64,
+        /// The configured threshold.
+        threshold: u64,
+    },
+    /// Incremental verification: `metric` (`inconsistent_count` rows per period, or
+    /// `latency` seconds) was at or above the threshold for `periods` consecutive periods, or
+    /// (`metric` = `failed`) incremental verification failed.
+    IncrementalVerification {
+        /// Task id.
+        task_id: String,
+        /// `inconsistent_count`, `latency` or `failed`.
+        metric: String,
+        /// The value at the last period (0 for `failed`).
+        value: u64,
+        /// The configured threshold (0 for `failed`).
+        threshold: u64,
+        /// Consecutive periods at or above the threshold.
+        periods: u32,
+    },
 }
 
 /// Receives alerts; implementations deliver them (webhook, log, pager…). Must not block for

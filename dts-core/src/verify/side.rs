@@ -1,0 +1,121 @@
+//! What a connector exposes so its tables can be verified: the [`VerifyReader`] trait (server-side
+//! chunk checksums over key ranges, row digests inside differing chunks, row counts, schema
+//! description) and the [`RepairDialect`] that renders repair statements for a destination.
+//!
+//! The engine never sees row contents during a compare: both sides hash a canonical encoding of
+//! the compared columns on the server, and only digests and keys travel.
+
+use crate::change::Row;
+use crate::error::Result;
+use crate::schema::{TableId, TableSchema};
+use crate::value::Value;
+use async_trait::async_trait;
+
+/// One side's view of a compared table: the table as that side stores it, its key and the
+/// compared columns under that side's names. The two sides of a plan list their compared
+/// columns in the same order, so position `i` of one side is compared with position `i` of the
+/// other.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SideTable {
+    /// The table as this side stores it (names and types used to build the canonical encoding).
+    pub schema: TableSchema,
+    /// Key columns (this side's names), in key order.
+    pub key: Vec<String>,
+    /// Compared non-key columns (this side's names), in canonical order.
+    pub columns: Vec<String>,
+    /// Row condition in this side's SQL (the task's WHERE filter), restricting every read.
+    pub condition: Option<String>,
+}
+
+/// Rows whose key is greater than `after` (when set) and at most `upto` (when set), in key
+/// order. Consecutive ranges built from chunk boundaries cover the whole key space.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeyRange {
+    /// Exclusive lower bound.
+    pub after: Option<Vec<Value>>,
+    /// Inclusive upper bound.
+    pub upto: Option<Vec<Value>>,
+}
+
+/// A chunk's checksum on one side: equal sums on both sides mean equal rows (up to the hash's
+/// collision probability).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkSum {
+    /// Rows in the range.
+    pub rows: u64,
+    /// Order-independent combination of the rows' digests (connector-defined text).
+    pub checksum: String,
+    /// Bytes the server read for it (an estimate), for MB/s limits.
+    pub bytes: u64,
+}
+
+/// One row's key and the digest of its canonical encoding.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowDigest {
+    /// Key values, in key order.
+    pub key: Vec<Value>,
+    /// Digest of the row's compared columns (connector-defined text).
+    pub digest: String,
+}
+
+/// The reading side of verification, implemented by each connector that supports it. Both
+/// sides of a compare must implement the same canonical encoding, so a row stored identically
+/// gives the same digest whichever server computes it.
+#[async_trait]
+pub trait VerifyReader: Send + Sync {
+    /// Label for messages (`source`, `destination`).
+    fn label(&self) -> &str;
+
+    /// The current schema of a table, or `None` when it does not exist.
+    async fn describe(&self, table: &TableId) -> Result<Option<TableSchema>>;
+
+    /// Rows of the table that pass its condition.
+    async fn row_count(&self, table: &SideTable) -> Result<u64>;
+
+    /// The key of the `rows`-th row after `after` (in key order, condition applied), or `None`
+    /// when fewer rows remain: the end of the chunk that starts after `after`.
+    async fn chunk_boundary(
+        &self,
+        table: &SideTable,
+        after: Option<&[Value]>,
+        rows: u64,
+    ) -> Result<Option<Vec<Value>>>;
+
+    /// The checksum of the rows in `range`, computed by the server.
+    async fn checksum(&self, table: &SideTable, range: &KeyRange) -> Result<ChunkSum>;
+
+    /// Key and digest of every row in `range`.
+    async fn row_digests(&self, table: &SideTable, range: &KeyRange) -> Result<Vec<RowDigest>>;
+
+    /// Key and digest of the rows with these keys that exist and pass the condition.
+    async fn digests_for_keys(
+        &self,
+        table: &SideTable,
+        keys: &[Vec<Value>],
+    ) -> Result<Vec<RowDigest>>;
+
+    /// Full rows (every column of `schema`, in order) with these values of `key`.
+    async fn fetch_rows(
+        &self,
+        schema: &TableSchema,
+        key: &[String],
+        keys: &[Vec<Value>],
+    ) -> Result<Vec<Row>>;
+
+    /// Bytes sent and received for verification so far (queries and results).
+    fn bytes_transferred(&self) -> u64;
+}
+
+/// Renders the statements that make a destination row match the source, in the destination's
+/// dialect.
+pub trait RepairDialect: Send + Sync {
+    /// Session statements that must precede the repair statements (e.g. the time zone the
+    /// literals are written in).
+    fn preamble(&self) -> Vec<String>;
+
+    /// Insert `row` (one value per column of `table`), or overwrite the row with its key.
+    fn upsert(&self, table: &TableSchema, row: &Row) -> String;
+
+    /// Delete the row whose `key` columns hold `values`.
+    fn delete(&self, table: &TableId, key: &[String], values: &[Value]) -> String;
+}
