@@ -213,6 +213,13 @@ impl KafkaSinkOptions {
         o.partition_key_columns = config.partition_key_columns.clone();
         o.acks = config.acks;
         o.partitions = config.num_partitions;
+        o.topic_mapping = TopicMapping {
+            routes: config.topic_routes.clone(),
+            template: config.topic_template.clone(),
+        };
+        if let Some(bytes) = config.max_message_bytes {
+            o.max_message_bytes = bytes as usize;
+        }
         o
     }
 
@@ -282,6 +289,9 @@ mod tests {
         k.partition_key_columns = Some(vec!["id".into()]);
         k.acks = KafkaAcks::Leader;
         k.num_partitions = Some(6);
+        k.topic_template = Some("cdc.{database}.{table}".into());
+        k.topic_routes.insert("shop.orders".into(), "orders".into());
+        k.max_message_bytes = Some(2_000_000);
         let o = KafkaSinkOptions::from_config(&k, "task-1");
         assert_eq!(o.brokers, vec!["k:9092".to_string()]);
         assert_eq!(o.topic, "data");
@@ -295,6 +305,11 @@ mod tests {
         assert_eq!(o.partitions, Some(6));
         assert_eq!(o.task_id, "task-1");
         assert_eq!(o.checkpoint_topic, DEFAULT_CHECKPOINT_TOPIC);
+        assert_eq!(
+            o.topic_mapping,
+            TopicMapping::template("cdc.{database}.{table}").route("shop.orders", "orders")
+        );
+        assert_eq!(o.max_message_bytes, 2_000_000);
         assert!(o.validate().is_ok());
     }
 

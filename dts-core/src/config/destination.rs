@@ -208,6 +208,22 @@ pub struct KafkaDestination {
     /// the topic's existing partition count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub num_partitions: Option<u32>,
+    /// The guide's "use mapping to set the topic name": a topic per table from a pattern with
+    /// `{database}` and `{table}` placeholders (e.g. `"dts.{database}.{table}"`), over the
+    /// names at the destination (after object name mapping). Unset: every table goes to
+    /// `topic` unless `topic_routes` maps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_template: Option<String>,
+    /// Explicit topics by destination `"database"` or `"database.table"`
+    /// (`[destination.topic_routes]`); a table's own route wins over its database's, and both
+    /// over `topic_template`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub topic_routes: BTreeMap<String, String>,
+    /// Largest record the task produces, in bytes; a larger one stops the task with an error
+    /// naming its table and key. Unset: 1,000,000 (Kafka's default `max.message.bytes`); the
+    /// topic's own `max.message.bytes` applies when smaller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_message_bytes: Option<u32>,
 }
 
 impl KafkaDestination {
@@ -224,6 +240,9 @@ impl KafkaDestination {
             partition_key_columns: None,
             acks: KafkaAcks::default(),
             num_partitions: None,
+            topic_template: None,
+            topic_routes: BTreeMap::new(),
+            max_message_bytes: None,
         }
     }
 
@@ -268,6 +287,47 @@ impl KafkaDestination {
                 join(prefix, "num_partitions"),
                 "must be greater than 0, got 0",
             );
+        }
+        if let Some(template) = &self.topic_template {
+            let key = join(prefix, "topic_template");
+            let mut rest = template.as_str();
+            while let Some(open) = rest.find('{') {
+                let after = &rest[open + 1..];
+                match after.find('}') {
+                    Some(close) if matches!(&after[..close], "database" | "table") => {
+                        rest = &after[close + 1..];
+                    }
+                    _ => {
+                        problems.push(
+                            key.clone(),
+                            format!("`{template}`: only the placeholders {{database}} and {{table}} are known"),
+                        );
+                        break;
+                    }
+                }
+            }
+            if template.is_empty() {
+                problems.push(key, "must not be empty when set");
+            }
+        }
+        for (object, topic) in &self.topic_routes {
+            let key = format!("{}.\"{object}\"", join(prefix, "topic_routes"));
+            let parts: Vec<&str> = object.split('.').collect();
+            if parts.len() > 2 || parts.iter().any(|p| p.is_empty()) {
+                problems.push(
+                    key.clone(),
+                    format!("`{object}` must name a database or a database.table"),
+                );
+            }
+            check_topic(&key, topic, problems);
+        }
+        if let Some(bytes) = self.max_message_bytes {
+            if bytes < 1024 {
+                problems.push(
+                    join(prefix, "max_message_bytes"),
+                    format!("{bytes} is too small (at least 1024)"),
+                );
+            }
         }
     }
 }
@@ -327,6 +387,9 @@ struct RawDestination {
     partition_key_columns: Option<Vec<String>>,
     acks: Option<KafkaAcks>,
     num_partitions: Option<u32>,
+    topic_template: Option<String>,
+    topic_routes: Option<BTreeMap<String, String>>,
+    max_message_bytes: Option<u32>,
     // AnalyticDB.
     merge_tables: Option<bool>,
     dml: Option<DmlOpSet>,
@@ -376,6 +439,13 @@ impl RawDestination {
             ),
             ("acks", self.acks.is_some(), "kafka"),
             ("num_partitions", self.num_partitions.is_some(), "kafka"),
+            ("topic_template", self.topic_template.is_some(), "kafka"),
+            ("topic_routes", self.topic_routes.is_some(), "kafka"),
+            (
+                "max_message_bytes",
+                self.max_message_bytes.is_some(),
+                "kafka",
+            ),
             ("merge_tables", self.merge_tables.is_some(), "adb"),
             ("dml", self.dml.is_some(), "adb"),
             ("ddl", self.ddl.is_some(), "adb"),
@@ -420,6 +490,9 @@ impl TryFrom<RawDestination> for DestinationConfig {
                     partition_key_columns: raw.partition_key_columns.take(),
                     acks: raw.acks.take().unwrap_or_default(),
                     num_partitions: raw.num_partitions.take(),
+                    topic_template: raw.topic_template.take(),
+                    topic_routes: raw.topic_routes.take().unwrap_or_default(),
+                    max_message_bytes: raw.max_message_bytes.take(),
                 })
             }
         };
@@ -495,7 +568,7 @@ mod tests {
         for src in [
             "[destination]\ntype = \"mysql\"\nconnection = \"dst\"",
             "[destination]\ntype = \"adb\"\nhost = \"a\"\nport = 3306\nuser = \"u\"\nmerge_tables = true\ndml = [\"insert\"]\nddl = []",
-            "[destination]\ntype = \"kafka\"\nbrokers = [\"k:9092\"]\ntopic = \"t\"\nddl_topic = \"d\"\ndata_format = \"canal_json\"\ncompression = \"zstd\"\npartition_policy = \"by_primary_key_hash\"\npartition_key_columns = [\"id\"]\nacks = \"leader\"\nnum_partitions = 12\nsync_all_fields = false",
+            "[destination]\ntype = \"kafka\"\nbrokers = [\"k:9092\"]\ntopic = \"t\"\nddl_topic = \"d\"\ndata_format = \"canal_json\"\ncompression = \"zstd\"\npartition_policy = \"by_primary_key_hash\"\npartition_key_columns = [\"id\"]\nacks = \"leader\"\nnum_partitions = 12\nsync_all_fields = false\ntopic_template = \"cdc.{database}.{table}\"\nmax_message_bytes = 2000000\n[destination.topic_routes]\n\"shop.orders\" = \"orders\"\ncrm = \"crm-all\"",
         ] {
             let d = parse(src).unwrap();
             let text = toml::to_string(&Holder { destination: d.clone() }).unwrap();
@@ -566,6 +639,54 @@ mod tests {
         check(
             &|k| k.num_partitions = Some(0),
             "destination.num_partitions",
+        );
+        check(
+            &|k| k.topic_template = Some("cdc.{db}.{table}".into()),
+            "destination.topic_template",
+        );
+        check(
+            &|k| {
+                k.topic_routes.insert("a.b.c".into(), "t".into());
+            },
+            "destination.topic_routes.\"a.b.c\"",
+        );
+        check(
+            &|k| {
+                k.topic_routes.insert("shop".into(), "no/slash".into());
+            },
+            "destination.topic_routes.\"shop\"",
+        );
+        check(
+            &|k| k.max_message_bytes = Some(10),
+            "destination.max_message_bytes",
+        );
+        let mut ok = base.clone();
+        ok.topic_template = Some("cdc.{database}.{table}".into());
+        ok.topic_routes
+            .insert("shop.orders".into(), "orders".into());
+        ok.max_message_bytes = Some(5_000_000);
+        assert!(errors_of(&DestinationConfig::Kafka(ok)).is_empty());
+    }
+
+    #[test]
+    fn kafka_topic_mapping_keys_parse() {
+        let d = parse(
+            "[destination]\ntype = \"kafka\"\nbrokers = [\"k:9092\"]\ntopic = \"t\"\ntopic_template = \"cdc.{database}.{table}\"\n[destination.topic_routes]\n\"shop.orders\" = \"orders\"\ncrm = \"crm-all\"",
+        )
+        .unwrap();
+        let DestinationConfig::Kafka(k) = &d else {
+            panic!("{d:?}")
+        };
+        assert_eq!(k.topic_template.as_deref(), Some("cdc.{database}.{table}"));
+        assert_eq!(k.topic_routes["shop.orders"], "orders");
+        assert_eq!(k.topic_routes["crm"], "crm-all");
+        assert!(errors_of(&d).is_empty(), "{:?}", errors_of(&d));
+        let e = parse("[destination]\ntype = \"mysql\"\nhost = \"h\"\ntopic_template = \"x\"")
+            .unwrap_err();
+        assert!(
+            e.message().contains("unknown field `topic_template`"),
+            "{}",
+            e.message()
         );
     }
 
