@@ -65,7 +65,11 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     let mut no = |key: &str, why: &'static str| out.push((key.to_string(), why));
     let a = &config.advanced;
     if a.etl != Default::default() {
-        no("advanced.etl", "ETL");
+        no(
+            "advanced.etl",
+            "ETL scripts and named transforms; a host program transforms row changes in code \
+             with dts_core::Task::with_etl (see examples/etl.rs)",
+        );
     }
     if config.validation != Default::default() {
         no("validation", "data verification");
@@ -73,11 +77,13 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     if config.topology != Default::default() {
         no("topology", "two-way synchronization");
     }
-    if config.migration != Default::default() {
-        no(
-            "migration",
-            "triggers, events, accounts and capitalization policies",
-        );
+    // Capitalization is applied by the object filter; the rest of `[migration]` is not.
+    let migration = dts_core::config::MigrationOptions {
+        capitalization: Default::default(),
+        ..config.migration.clone()
+    };
+    if migration != Default::default() {
+        no("migration", "triggers, events and accounts");
     }
     out
 }
