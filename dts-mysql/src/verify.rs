@@ -1,0 +1,630 @@
+//! The MySQL/MariaDB side of data verification: [`MysqlVerifyReader`] implements
+//! [`VerifyReader`] with server-side checksums, and [`MysqlRepairDialect`] renders repair
+//! statements.
+//!
+//! ## Canonical row encoding
+//!
+//! Each compared value is turned into text by the server and hex-encoded, NULL becomes `N`
+//! (never a hex digit, so NULL and `''` differ), and the values of a row (key columns first,
+//! then the compared columns in plan order) are joined with `#`:
+//!
+//! | type | value text |
+//! | --- | --- |
+//! | CHAR, VARCHAR, TEXT, ENUM, SET, JSON | the stored characters converted to utf8mb4 |
+//! | BINARY, VARBINARY, BLOB, GEOMETRY | the stored bytes |
+//! | integers, YEAR, FLOAT, DOUBLE, dates and times | `CAST(… AS CHAR)` (session in UTC) |
+//! | DECIMAL | `CAST(… AS CHAR)` without trailing fractional zeros |
+//! | BIT | its integer value |
+//!
+//! So values are compared exactly as each side stores them: a case-only change in a `_ci`
+//! column, or a trailing space, is a difference even though the collation calls the strings
+//! equal, while a change of column type that keeps every value (INT → BIGINT, VARCHAR(10) →
+//! VARCHAR(20), DECIMAL(10,2) → DECIMAL(12,4)) is not a data difference — schema verification
+//! reports it. A row's digest is the first 64 bits of the MD5 of that text; a chunk's checksum
+//! is the row count and the `BIT_XOR` of its rows' digests, computed by the server in one
+//! query per side.
+//!
+//! Key ranges compare key values with the server's collation, which is the order the chunk
+//! boundaries come from on both sides; tables keyed by text under different collations on the
+//! two sides may see rows fall into neighbouring chunks, which still compares them (the row
+//! compare inside a differing chunk is by exact key value).
+
+use crate::conn::{MysqlEndpoint, ServerInfo};
+use crate::decode::{decode, Origin};
+use crate::discovery::discover_table;
+use crate::encode::to_param;
+use crate::ident::{quote_ident, quote_str, quote_table};
+use crate::snapshot::{decode_row, keyset_condition};
+use async_trait::async_trait;
+use dts_core::verify::{ChunkSum, KeyRange, RepairDialect, RowDigest, SideTable, VerifyReader};
+use dts_core::{Column, ColumnType, Error, Row, TableId, TableSchema, Value};
+use mysql_async::prelude::Queryable;
+use mysql_async::{OptsBuilder, Pool, Value as Raw};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Session settings of verification connections: UTC (TIMESTAMP text is the instant in UTC)
+/// and utf8mb4 everywhere (the canonical text's encoding).
+pub const VERIFY_SESSION: [&str; 2] = ["SET NAMES utf8mb4", "SET time_zone = '+00:00'"];
+
+/// Keys per `IN` list of a lookup by key.
+const KEYS_PER_QUERY: usize = 500;
+
+/// Reads one MySQL-family server for verification.
+pub struct MysqlVerifyReader {
+    ep: MysqlEndpoint,
+    pool: Pool,
+    bytes: AtomicU64,
+    avg_row: Mutex<HashMap<TableId, u64>>,
+}
+
+impl std::fmt::Debug for MysqlVerifyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlVerifyReader")
+            .field("endpoint", &self.ep)
+            .finish()
+    }
+}
+
+/// The canonical text expression of one column (see the module documentation), wrapped so
+/// NULL is `N` and anything else is hex.
+pub fn canonical_expr(column: &Column) -> String {
+    let q = quote_ident(&column.name);
+    let binary = column.charset.as_deref() == Some("binary");
+    let text = match &column.column_type {
+        ColumnType::Char { .. }
+        | ColumnType::VarChar { .. }
+        | ColumnType::Text { .. }
+        | ColumnType::Enum { .. }
+        | ColumnType::Set { .. }
+        | ColumnType::Json
+            if !binary =>
+        {
+            format!("CONVERT({q} USING utf8mb4)")
+        }
+        ColumnType::Char { .. }
+        | ColumnType::VarChar { .. }
+        | ColumnType::Text { .. }
+        | ColumnType::Enum { .. }
+        | ColumnType::Set { .. }
+        | ColumnType::Json
+        | ColumnType::Binary { .. }
+        | ColumnType::VarBinary { .. }
+        | ColumnType::Blob { .. }
+        | ColumnType::Geometry { .. } => q,
+        ColumnType::Decimal { scale, .. } if *scale > 0 => {
+            format!("TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({q} AS CHAR)))")
+        }
+        ColumnType::Bit { .. } => format!("CAST({q} + 0 AS CHAR)"),
+        ColumnType::Integer { .. }
+        | ColumnType::Float
+        | ColumnType::Double
+        | ColumnType::Decimal { .. }
+        | ColumnType::Year
+        | ColumnType::Date
+        | ColumnType::Time { .. }
+        | ColumnType::DateTime { .. }
+        | ColumnType::Timestamp { .. } => format!("CAST({q} AS CHAR)"),
+    };
+    format!("COALESCE(HEX({text}), 'N')")
+}
+
+fn column<'a>(t: &'a SideTable, name: &str) -> Result<&'a Column, Error> {
+    t.schema.column(name).ok_or_else(|| Error::Schema {
+        table: t.schema.id.clone(),
+        message: format!("column `{name}` not in table"),
+    })
+}
+
+/// The 64-bit row digest expression (as decimal text) of a side: key columns, then compared
+/// columns.
+fn row_hash(t: &SideTable) -> Result<String, Error> {
+    let mut parts = Vec::with_capacity(t.key.len() + t.columns.len());
+    for name in t.key.iter().chain(&t.columns) {
+        parts.push(canonical_expr(column(t, name)?));
+    }
+    Ok(format!(
+        "CONV(LEFT(MD5(CONCAT_WS('#', {})), 16), 16, 10)",
+        parts.join(", ")
+    ))
+}
+
+/// `(k1 < ?) OR (k1 = ? AND k2 < ?) OR … OR (k1 = ? AND … AND kn = ?)`: key at most `upto`.
+fn keyset_at_most(keys: &[String], upto: &[Value]) -> (String, Vec<Raw>) {
+    let mut ors = Vec::with_capacity(keys.len() + 1);
+    let mut params = Vec::new();
+    for i in 0..=keys.len() {
+        let mut ands = Vec::with_capacity(i + 1);
+        for (j, key) in keys.iter().enumerate().take(i) {
+            ands.push(format!("{} = ?", quote_ident(key)));
+            params.push(to_param(&upto[j]));
+        }
+        if i < keys.len() {
+            ands.push(format!("{} < ?", quote_ident(&keys[i])));
+            params.push(to_param(&upto[i]));
+        }
+        ors.push(format!("({})", ands.join(" AND ")));
+    }
+    (ors.join(" OR "), params)
+}
+
+/// ` WHERE …` restricting a side to `range` and its condition.
+fn range_where(t: &SideTable, range: &KeyRange) -> (String, Vec<Raw>) {
+    let mut conds = Vec::new();
+    let mut params = Vec::new();
+    if let Some(after) = &range.after {
+        let (c, p) = keyset_condition(&t.key, after);
+        conds.push(format!("({c})"));
+        params.extend(p);
+    }
+    if let Some(upto) = &range.upto {
+        let (c, p) = keyset_at_most(&t.key, upto);
+        conds.push(format!("({c})"));
+        params.extend(p);
+    }
+    if let Some(c) = &t.condition {
+        conds.push(format!("({c})"));
+    }
+    let sql = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (sql, params)
+}
+
+/// `(key IN (…))` or `((k1 = ? AND k2 = ?) OR …)` for a list of keys.
+fn keys_in(key: &[String], keys: &[Vec<Value>]) -> (String, Vec<Raw>) {
+    let mut params = Vec::new();
+    if key.len() == 1 {
+        let marks = vec!["?"; keys.len()].join(", ");
+        params.extend(keys.iter().map(|k| to_param(&k[0])));
+        return (format!("({} IN ({marks}))", quote_ident(&key[0])), params);
+    }
+    let mut ors = Vec::with_capacity(keys.len());
+    for k in keys {
+        let ands: Vec<String> = key
+            .iter()
+            .map(|c| format!("{} = ?", quote_ident(c)))
+            .collect();
+        params.extend(k.iter().map(to_param));
+        ors.push(format!("({})", ands.join(" AND ")));
+    }
+    (format!("({})", ors.join(" OR ")), params)
+}
+
+fn key_list(t: &SideTable) -> String {
+    t.key
+        .iter()
+        .map(|k| quote_ident(k))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn raw_size(v: &Raw) -> u64 {
+    match v {
+        Raw::NULL => 1,
+        Raw::Bytes(b) => b.len() as u64,
+        _ => 8,
+    }
+}
+
+fn raw_u64(v: &Raw) -> u64 {
+    match v {
+        Raw::Int(i) => *i as u64,
+        Raw::UInt(u) => *u,
+        Raw::Bytes(b) => std::str::from_utf8(b)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn raw_text(v: &Raw) -> String {
+    match v {
+        Raw::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        Raw::NULL => "N".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+impl MysqlVerifyReader {
+    /// A reader of the server at `ep`, with up to `pool_max` connections.
+    pub fn new(ep: MysqlEndpoint, pool_max: usize) -> Self {
+        let opts = OptsBuilder::from_opts(ep.opts(pool_max)).setup(
+            VERIFY_SESSION
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        );
+        Self {
+            pool: Pool::new(opts),
+            ep,
+            bytes: AtomicU64::new(0),
+            avg_row: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn rows(
+        &self,
+        what: &str,
+        sql: String,
+        params: Vec<Raw>,
+    ) -> Result<Vec<Vec<Raw>>, Error> {
+        let sent = sql.len() as u64 + params.iter().map(raw_size).sum::<u64>();
+        let mut conn = self
+            .pool
+            .get_conn()
+            .await
+            .map_err(|e| self.ep.map_err("verification connection", e))?;
+        let rows: Vec<mysql_async::Row> = conn
+            .exec(sql, params)
+            .await
+            .map_err(|e| self.ep.map_err(what, e))?;
+        let rows: Vec<Vec<Raw>> = rows.into_iter().map(|r| r.unwrap()).collect();
+        let received: u64 = rows.iter().flatten().map(raw_size).sum();
+        self.bytes.fetch_add(sent + received, Ordering::Relaxed);
+        Ok(rows)
+    }
+
+    async fn avg_row_bytes(&self, id: &TableId) -> Result<u64, Error> {
+        if let Some(v) = self.avg_row.lock().ok().and_then(|m| m.get(id).copied()) {
+            return Ok(v);
+        }
+        let rows = self
+            .rows(
+                &format!("read the row size of {id}"),
+                "SELECT COALESCE(AVG_ROW_LENGTH, 0) FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"
+                    .into(),
+                vec![
+                    Raw::Bytes(id.database.clone().into_bytes()),
+                    Raw::Bytes(id.table.clone().into_bytes()),
+                ],
+            )
+            .await?;
+        let v = rows
+            .first()
+            .and_then(|r| r.first())
+            .map(raw_u64)
+            .unwrap_or(0);
+        if let Ok(mut m) = self.avg_row.lock() {
+            m.insert(id.clone(), v);
+        }
+        Ok(v)
+    }
+
+    fn decode_key(
+        &self,
+        t: &SideTable,
+        raw: &mut std::vec::IntoIter<Raw>,
+    ) -> Result<Vec<Value>, Error> {
+        let mut key = Vec::with_capacity(t.key.len());
+        for k in &t.key {
+            let col = column(t, k)?;
+            let v = raw.next().unwrap_or(Raw::NULL);
+            key.push(decode(col, v, Origin::Snapshot).map_err(|m| Error::Schema {
+                table: t.schema.id.clone(),
+                message: format!("key column {k}: {m}"),
+            })?);
+        }
+        Ok(key)
+    }
+
+    fn digests(&self, t: &SideTable, rows: Vec<Vec<Raw>>) -> Result<Vec<RowDigest>, Error> {
+        rows.into_iter()
+            .map(|r| {
+                let mut it = r.into_iter();
+                let key = self.decode_key(t, &mut it)?;
+                let digest = it.next().map(|d| raw_text(&d)).unwrap_or_default();
+                Ok(RowDigest { key, digest })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl VerifyReader for MysqlVerifyReader {
+    fn label(&self) -> &str {
+        &self.ep.label
+    }
+
+    async fn describe(&self, table: &TableId) -> Result<Option<TableSchema>, Error> {
+        let mut conn = self
+            .pool
+            .get_conn()
+            .await
+            .map_err(|e| self.ep.map_err("verification connection", e))?;
+        let server = ServerInfo::detect(&mut conn)
+            .await
+            .map_err(|e| self.ep.map_err("detect server", e))?;
+        discover_table(&mut conn, &server, table).await
+    }
+
+    async fn row_count(&self, t: &SideTable) -> Result<u64, Error> {
+        let (w, params) = range_where(t, &KeyRange::default());
+        let sql = format!("SELECT COUNT(*) FROM {}{w}", quote_table(&t.schema.id));
+        let rows = self
+            .rows(&format!("count rows of {}", t.schema.id), sql, params)
+            .await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .map(raw_u64)
+            .unwrap_or(0))
+    }
+
+    async fn chunk_boundary(
+        &self,
+        t: &SideTable,
+        after: Option<&[Value]>,
+        rows: u64,
+    ) -> Result<Option<Vec<Value>>, Error> {
+        let range = KeyRange {
+            after: after.map(<[Value]>::to_vec),
+            upto: None,
+        };
+        let (w, params) = range_where(t, &range);
+        let keys = key_list(t);
+        let sql = format!(
+            "SELECT {keys} FROM {}{w} ORDER BY {keys} LIMIT 1 OFFSET {}",
+            quote_table(&t.schema.id),
+            rows.max(1) - 1
+        );
+        let rows = self
+            .rows(
+                &format!("find a chunk boundary of {}", t.schema.id),
+                sql,
+                params,
+            )
+            .await?;
+        match rows.into_iter().next() {
+            None => Ok(None),
+            Some(r) => Ok(Some(self.decode_key(t, &mut r.into_iter())?)),
+        }
+    }
+
+    async fn checksum(&self, t: &SideTable, range: &KeyRange) -> Result<ChunkSum, Error> {
+        let (w, params) = range_where(t, range);
+        let sql = format!(
+            "SELECT COUNT(*), COALESCE(BIT_XOR(CAST({} AS UNSIGNED)), 0) FROM {}{w}",
+            row_hash(t)?,
+            quote_table(&t.schema.id)
+        );
+        let rows = self
+            .rows(&format!("checksum a chunk of {}", t.schema.id), sql, params)
+            .await?;
+        let row = rows.into_iter().next().unwrap_or_default();
+        let count = row.first().map(raw_u64).unwrap_or(0);
+        let sum = row.get(1).map(raw_u64).unwrap_or(0);
+        let avg = self.avg_row_bytes(&t.schema.id).await?;
+        Ok(ChunkSum {
+            rows: count,
+            checksum: format!("{sum:016x}"),
+            bytes: count.saturating_mul(avg),
+        })
+    }
+
+    async fn row_digests(&self, t: &SideTable, range: &KeyRange) -> Result<Vec<RowDigest>, Error> {
+        let (w, params) = range_where(t, range);
+        let keys = key_list(t);
+        let sql = format!(
+            "SELECT {keys}, {} FROM {}{w} ORDER BY {keys}",
+            row_hash(t)?,
+            quote_table(&t.schema.id)
+        );
+        let rows = self
+            .rows(&format!("read row digests of {}", t.schema.id), sql, params)
+            .await?;
+        self.digests(t, rows)
+    }
+
+    async fn digests_for_keys(
+        &self,
+        t: &SideTable,
+        keys: &[Vec<Value>],
+    ) -> Result<Vec<RowDigest>, Error> {
+        let mut out = Vec::with_capacity(keys.len());
+        for batch in keys.chunks(KEYS_PER_QUERY) {
+            let (kin, params) = keys_in(&t.key, batch);
+            let cond = t
+                .condition
+                .as_ref()
+                .map(|c| format!(" AND ({c})"))
+                .unwrap_or_default();
+            let sql = format!(
+                "SELECT {}, {} FROM {} WHERE {kin}{cond}",
+                key_list(t),
+                row_hash(t)?,
+                quote_table(&t.schema.id)
+            );
+            let rows = self
+                .rows(&format!("read row digests of {}", t.schema.id), sql, params)
+                .await?;
+            out.extend(self.digests(t, rows)?);
+        }
+        Ok(out)
+    }
+
+    async fn fetch_rows(
+        &self,
+        schema: &TableSchema,
+        key: &[String],
+        keys: &[Vec<Value>],
+    ) -> Result<Vec<Row>, Error> {
+        let cols = schema
+            .columns
+            .iter()
+            .map(|c| quote_ident(&c.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut out = Vec::with_capacity(keys.len());
+        for batch in keys.chunks(KEYS_PER_QUERY) {
+            let (kin, params) = keys_in(key, batch);
+            let sql = format!("SELECT {cols} FROM {} WHERE {kin}", quote_table(&schema.id));
+            let sent = sql.len() as u64;
+            let mut conn = self
+                .pool
+                .get_conn()
+                .await
+                .map_err(|e| self.ep.map_err("verification connection", e))?;
+            let rows: Vec<mysql_async::Row> = conn
+                .exec(sql, params)
+                .await
+                .map_err(|e| self.ep.map_err(&format!("read rows of {}", schema.id), e))?;
+            for r in rows {
+                let row = decode_row(schema, r)?;
+                let size: usize = row.iter().map(Value::approx_size).sum();
+                self.bytes.fetch_add(size as u64, Ordering::Relaxed);
+                out.push(row);
+            }
+            self.bytes.fetch_add(sent, Ordering::Relaxed);
+        }
+        Ok(out)
+    }
+
+    fn bytes_transferred(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// Repair statements in MySQL/MariaDB syntax: `INSERT … ON DUPLICATE KEY UPDATE` for rows to
+/// write, `DELETE … WHERE key` for rows to remove; values as literals (text and bytes
+/// hex-encoded, so any content is safe), TIMESTAMPs in UTC after the preamble's
+/// `SET time_zone`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MysqlRepairDialect;
+
+/// A SQL literal for a value.
+pub fn sql_literal(value: &Value) -> String {
+    let hex = |b: &[u8]| {
+        let mut s = String::with_capacity(b.len() * 2 + 3);
+        s.push_str("X'");
+        for byte in b {
+            let _ = write!(s, "{byte:02X}");
+        }
+        s.push('\'');
+        s
+    };
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) | Value::Bit(u) => u.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::Double(d) => format!("{d:?}"),
+        Value::Decimal(s) => {
+            if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+            {
+                s.clone()
+            } else {
+                quote_str(s)
+            }
+        }
+        Value::Text(s) | Value::Enum(s) | Value::Json(s) => quote_str(s),
+        Value::Set(members) => quote_str(&members.join(",")),
+        Value::Bytes(b) => hex(b),
+        Value::Geometry(b) if b.len() >= 4 => {
+            let srid = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            format!("ST_GeomFromWKB({}, {srid})", hex(&b[4..]))
+        }
+        Value::Geometry(b) => hex(b),
+        Value::Date(d) => format!("'{d}'"),
+        Value::Time(t) => format!("'{t}'"),
+        Value::DateTime(dt) => format!("'{dt}'"),
+        Value::Timestamp(ts) => format!("'{}'", ts.to_utc_datetime()),
+        Value::Year(y) => y.to_string(),
+    }
+}
+
+impl RepairDialect for MysqlRepairDialect {
+    fn preamble(&self) -> Vec<String> {
+        vec!["SET time_zone = '+00:00'".into()]
+    }
+
+    fn upsert(&self, table: &TableSchema, row: &Row) -> String {
+        let cols: Vec<String> = table.columns.iter().map(|c| quote_ident(&c.name)).collect();
+        let values: Vec<String> = row.iter().map(sql_literal).collect();
+        let updates: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| !table.primary_key.iter().any(|k| k == &c.name))
+            .map(|c| {
+                let q = quote_ident(&c.name);
+                format!("{q} = VALUES({q})")
+            })
+            .collect();
+        let updates = if updates.is_empty() {
+            let k = quote_ident(table.primary_key.first().map_or("", |s| s.as_str()));
+            format!("{k} = {k}")
+        } else {
+            updates.join(", ")
+        };
+        format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON DUPLICATE KEY UPDATE {updates}",
+            quote_table(&table.id),
+            cols.join(", "),
+            values.join(", ")
+        )
+    }
+
+    fn delete(&self, table: &TableId, key: &[String], values: &[Value]) -> String {
+        let conds: Vec<String> = key
+            .iter()
+            .zip(values)
+            .map(|(k, v)| format!("{} = {}", quote_ident(k), sql_literal(v)))
+            .collect();
+        format!(
+            "DELETE FROM {} WHERE {}",
+            quote_table(table),
+            conds.join(" AND ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_statements() {
+        assert_eq!(
+            sql_literal(&Value::Text("a'b ".into())),
+            "CONVERT(X'61276220' USING utf8mb4)"
+        );
+        assert_eq!(sql_literal(&Value::Null), "NULL");
+        assert_eq!(sql_literal(&Value::Bytes(vec![0, 255].into())), "X'00FF'");
+        let (sql, p) = keyset_at_most(&["a".into(), "b".into()], &[Value::Int(1), Value::Int(2)]);
+        assert_eq!(
+            sql,
+            "(`a` < ?) OR (`a` = ? AND `b` < ?) OR (`a` = ? AND `b` = ?)"
+        );
+        assert_eq!(p.len(), 5);
+        let d =
+            MysqlRepairDialect.delete(&TableId::new("d", "t"), &["id".into()], &[Value::Int(3)]);
+        assert_eq!(d, "DELETE FROM `d`.`t` WHERE `id` = 3");
+    }
+
+    #[test]
+    fn canonical_expressions() {
+        let mut c = Column::new("v", ColumnType::VarChar { length: 10 }, "varchar(10)");
+        c.charset = Some("utf8mb4".into());
+        assert_eq!(
+            canonical_expr(&c),
+            "COALESCE(HEX(CONVERT(`v` USING utf8mb4)), 'N')"
+        );
+        let d = Column::new(
+            "d",
+            ColumnType::Decimal {
+                precision: 10,
+                scale: 2,
+            },
+            "decimal(10,2)",
+        );
+        assert!(canonical_expr(&d).contains("TRIM(TRAILING '0'"));
+    }
+}
