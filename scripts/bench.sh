@@ -27,6 +27,7 @@ SCENARIOS=(
     "full_sync|full_sync|--rows 1_000_000|Full sync of a sysbench table: dts vs mariadb-dump pipe, mydumper/myloader, LOAD DATA"
     "incremental_catchup|incremental_catchup|--changes 500_000|Draining a row-change backlog: dts vs a native MariaDB replica (1 and 4 threads)"
     "latency|latency|--rate 5000 --seconds 20|Source-commit-to-destination-visible latency at a fixed insert rate: p50/p99/max"
+    "kafka|kafka|--rows 1_000_000 --changes 500_000|MySQL to Kafka (Canal JSON, LZ4): full sync rows/s and backlog drain changes/s, peak RSS"
 )
 
 log() { printf '[bench] %s\n' "$*" >&2; }
