@@ -135,6 +135,13 @@ pub trait Filter: Send + Sync {
     /// synchronized (no selected object, or its kind is not selected).
     fn route_ddl(&self, ddl: &Ddl) -> Option<Ddl>;
 
+    /// Whether source table `table` is selected, by name alone (used where no schema is at
+    /// hand, e.g. to refuse an unsupported online schema change tool on a selected table). The
+    /// default answers `true`, the conservative choice for such refusals.
+    fn selects_table(&self, _table: &TableId) -> bool {
+        true
+    }
+
     /// Problems the selection has with the source's actual tables (a listed table or column
     /// that does not exist, a column subset without the key, …), each naming the object; the
     /// precheck reports them as errors.
@@ -167,6 +174,10 @@ impl DatabaseFilter {
 }
 
 impl Filter for DatabaseFilter {
+    fn selects_table(&self, table: &TableId) -> bool {
+        self.databases.contains(&table.database)
+    }
+
     fn route(&self, table: &TableSchema) -> Option<TableRoute> {
         self.databases
             .contains(&table.id.database)

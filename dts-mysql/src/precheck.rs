@@ -67,10 +67,13 @@ pub const SELECTED_DATABASES: &str = "source.selected_databases";
 /// `source.tables_without_primary_key`: selected base tables without a primary key or a
 /// NOT NULL unique key.
 pub const TABLES_WITHOUT_PRIMARY_KEY: &str = "source.tables_without_primary_key";
+/// `source.pt_online_schema_change`: no selected table is being changed by
+/// pt-online-schema-change (its `pt_osc_*` triggers), which the task does not support.
+pub const PT_ONLINE_SCHEMA_CHANGE: &str = "source.pt_online_schema_change";
 
 /// Every check [`check_source`] runs, in run order (all but [`CONNECTIVITY`] are skipped when
 /// the connection fails).
-pub const SOURCE_CHECKS: [&str; 12] = [
+pub const SOURCE_CHECKS: [&str; 13] = [
     CONNECTIVITY,
     VERSION,
     LOG_BIN,
@@ -83,6 +86,7 @@ pub const SOURCE_CHECKS: [&str; 12] = [
     GTID,
     SELECTED_DATABASES,
     TABLES_WITHOUT_PRIMARY_KEY,
+    PT_ONLINE_SCHEMA_CHANGE,
 ];
 
 /// Binlogs kept for less than this (7 days) draw a [`BINLOG_RETENTION`] warning.
@@ -214,6 +218,75 @@ async fn run_checks(conn: &mut Conn, databases: &[String], report: &mut Precheck
     report
         .checks
         .push(check_keyless_tables(conn, databases).await);
+    report
+        .checks
+        .push(check_pt_online_schema_change(conn, databases).await);
+}
+
+/// Tables with pt-online-schema-change triggers (`pt_osc_<db>_<table>_ins|upd|del`). The task
+/// cannot follow that tool's copy-and-swap (the guide lists it as unsupported), so a run in
+/// progress is an error.
+async fn check_pt_online_schema_change(conn: &mut Conn, databases: &[String]) -> CheckResult {
+    let (filter, params): (String, Vec<Value>) = if databases.is_empty() {
+        (
+            format!("NOT IN ({})", vec!["?"; SYSTEM_DATABASES.len()].join(", ")),
+            SYSTEM_DATABASES.iter().map(|d| (*d).into()).collect(),
+        )
+    } else {
+        (
+            format!("IN ({})", vec!["?"; databases.len()].join(", ")),
+            databases.iter().map(|d| d.as_str().into()).collect(),
+        )
+    };
+    let sql = format!(
+        "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, \
+                GROUP_CONCAT(TRIGGER_NAME ORDER BY TRIGGER_NAME SEPARATOR ', ') \
+         FROM information_schema.TRIGGERS \
+         WHERE TRIGGER_NAME LIKE 'pt\\_osc\\_%' AND TRIGGER_SCHEMA {filter} \
+         GROUP BY EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE ORDER BY 1, 2"
+    );
+    let rows: Vec<Row> = match conn.exec(sql, params).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            return query_failed(
+                PT_ONLINE_SCHEMA_CHANGE,
+                "SELECT on information_schema.TRIGGERS",
+                &e,
+            )
+        }
+    };
+    let found: Vec<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let db = text(r, 0)?;
+            let table = text(r, 1)?;
+            Some(format!(
+                "{}.{} (triggers {}, copy table {}.{})",
+                quote_ident(&db),
+                quote_ident(&table),
+                text(r, 2).unwrap_or_default(),
+                quote_ident(&db),
+                quote_ident(&format!("_{table}_new"))
+            ))
+        })
+        .collect();
+    if found.is_empty() {
+        return CheckResult::pass(
+            PT_ONLINE_SCHEMA_CHANGE,
+            "no selected table is being changed by pt-online-schema-change",
+        );
+    }
+    CheckResult::error(
+        PT_ONLINE_SCHEMA_CHANGE,
+        format!(
+            "pt-online-schema-change is running on {}; pt-online-schema-change is not supported \
+             (its trigger-driven copy and table swap cannot be synchronized)",
+            found.join("; ")
+        ),
+        "Let the pt-online-schema-change run finish (or abort it and drop its pt_osc_* \
+         triggers and _<table>_new table), perform schema changes with plain ALTER TABLE or \
+         gh-ost while the task runs, then rerun the precheck.",
+    )
 }
 
 // ------------------------------------------------------------------------------ connecting

@@ -426,6 +426,10 @@ impl Filter for ConfigFilter {
         self.check_tables(tables)
     }
 
+    fn selects_table(&self, table: &TableId) -> bool {
+        self.selection.select(table).is_some()
+    }
+
     /// The route of a selected table: destination names, column subset (source order) and
     /// column names, DML and DDL choices, and the row condition as quoted SQL. Problems only
     /// the table can reveal are logged (see [`ConfigFilter::check_tables`]).

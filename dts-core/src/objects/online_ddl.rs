@@ -13,6 +13,7 @@
 //! (`^_(.+)_(?:ghc|del|old)$`). `no_gh_ost` uses the configured expressions; `no_dms` uses the
 //! defaults (the config has no DMS-specific patterns). With `yes` nothing is special.
 
+use crate::change::{Ddl, DdlKind};
 use crate::config::{
     AdvancedConfig, ConfigError, OnlineDdlMode, DEFAULT_GH_OST_SHADOW_REGEX,
     DEFAULT_GH_OST_USELESS_REGEX,
@@ -82,9 +83,75 @@ impl OnlineDdl {
     }
 }
 
+/// The trigger name when `ddl` creates a pt-online-schema-change trigger (`pt_osc_…`), which
+/// that tool puts on the table it is changing. pt-online-schema-change is not supported (the
+/// guide says so): the task refuses to go on when it sees one on a selected table.
+pub fn pt_osc_trigger(ddl: &Ddl) -> Option<String> {
+    if ddl.kind != DdlKind::Other {
+        return None;
+    }
+    let mut words = ddl.statement.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("CREATE") {
+        return None;
+    }
+    // CREATE [OR REPLACE] [DEFINER = …] TRIGGER [IF NOT EXISTS] name …
+    words.find(|w| w.eq_ignore_ascii_case("TRIGGER"))?;
+    let mut name = words.next()?;
+    if name.eq_ignore_ascii_case("IF") {
+        name = words.nth(2)?;
+    }
+    let last = name.rsplit('.').next()?.trim_matches('`');
+    last.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("pt_osc_"))
+        .then(|| last.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_pt_osc_triggers() {
+        let ddl = |text: &str, kind| Ddl {
+            database: Some("d".into()),
+            statement: text.into(),
+            kind,
+            tables: vec![],
+        };
+        assert_eq!(
+            pt_osc_trigger(&ddl(
+                "CREATE DEFINER=`root`@`%` TRIGGER `pt_osc_d_t_ins` AFTER INSERT ON `d`.`t` \
+                 FOR EACH ROW REPLACE INTO `d`.`_t_new` (`id`) VALUES (NEW.`id`)",
+                DdlKind::Other
+            ))
+            .as_deref(),
+            Some("pt_osc_d_t_ins")
+        );
+        assert_eq!(
+            pt_osc_trigger(&ddl(
+                "create trigger if not exists d.PT_OSC_d_t_del after delete on t for each row \
+                 delete from _t_new where id = OLD.id",
+                DdlKind::Other
+            ))
+            .as_deref(),
+            Some("PT_OSC_d_t_del")
+        );
+        assert_eq!(
+            pt_osc_trigger(&ddl(
+                "CREATE TRIGGER audit AFTER INSERT ON t FOR EACH ROW SET @x = 1",
+                DdlKind::Other
+            )),
+            None
+        );
+        assert_eq!(
+            pt_osc_trigger(&ddl("DROP TRIGGER pt_osc_d_t_ins", DdlKind::Other)),
+            None
+        );
+        assert_eq!(
+            pt_osc_trigger(&ddl("CREATE TABLE pt_osc_x (id INT)", DdlKind::CreateTable)),
+            None
+        );
+    }
 
     fn with(mode: OnlineDdlMode, shadow: Option<&str>) -> OnlineDdl {
         OnlineDdl::new(&AdvancedConfig {

@@ -161,7 +161,7 @@ impl Task {
                                 .get(t)
                                 .is_some_and(|p| end.coordinates_cmp(p).is_le())
                         };
-                        if let Some(mapped) = mapper.map_transaction(txn, &skip) {
+                        if let Some(mapped) = mapper.map_transaction(txn, &skip)? {
                             pending.push((mapped, after));
                         }
                         source_time_ms = source_time_ms.max(after_commit_ms);

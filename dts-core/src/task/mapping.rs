@@ -2,7 +2,8 @@
 //! choice, row conditions (an UPDATE that moves into the condition becomes an INSERT, one that
 //! moves out a DELETE), and transforms. Shared by every destination.
 
-use crate::change::{Change, Row, RowChange, RowOp, Transaction};
+use crate::change::{Change, Ddl, Row, RowChange, RowOp, Transaction};
+use crate::error::{Error, Result};
 use crate::filter::{Filter, TableRoute};
 use crate::schema::{SchemaRef, TableId, TableSchema};
 use std::collections::HashMap;
@@ -100,11 +101,14 @@ impl Mapper {
 
     /// Maps a transaction; `skip` drops individual source row changes (e.g. of a key-less table
     /// already contained in its snapshot). Returns `None` when nothing is left.
+    ///
+    /// Fails when pt-online-schema-change starts on a selected table (it creates its `pt_osc_*`
+    /// triggers), which the task cannot follow.
     pub fn map_transaction(
         &mut self,
         txn: Transaction,
         skip: &dyn Fn(&TableId) -> bool,
-    ) -> Option<Transaction> {
+    ) -> Result<Option<Transaction>> {
         let Transaction {
             begin,
             end,
@@ -130,20 +134,43 @@ impl Mapper {
                     }
                 }
                 Change::Ddl(d) => {
+                    self.refuse_unsupported(&d)?;
                     if let Some(d) = self.filter.route_ddl(&d) {
                         mapped.push(Change::Ddl(d));
                     }
                 }
             }
         }
-        (!mapped.is_empty() || !fragment.last).then_some(Transaction {
-            begin,
-            end,
-            gtid,
-            commit_time_ms,
-            changes: mapped,
-            fragment,
-        })
+        Ok(
+            (!mapped.is_empty() || !fragment.last).then_some(Transaction {
+                begin,
+                end,
+                gtid,
+                commit_time_ms,
+                changes: mapped,
+                fragment,
+            }),
+        )
+    }
+
+    /// Fails on a pt-online-schema-change trigger created on a selected table.
+    fn refuse_unsupported(&self, ddl: &Ddl) -> Result<()> {
+        let Some(trigger) = crate::objects::online_ddl::pt_osc_trigger(ddl) else {
+            return Ok(());
+        };
+        match ddl.tables.iter().find(|t| self.filter.selects_table(t)) {
+            Some(table) => Err(Error::Schema {
+                table: table.clone(),
+                message: format!(
+                    "pt-online-schema-change started on this table (trigger `{trigger}`): \
+                     pt-online-schema-change is not supported, its trigger-driven copy and table \
+                     swap cannot be synchronized; abort it (drop its pt_osc_* triggers and \
+                     _<table>_new table), make the change with ALTER TABLE or gh-ost, and \
+                     restart the task"
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -270,7 +297,7 @@ mod tests {
             ],
             fragment: Fragment::WHOLE,
         };
-        let out = m.map_transaction(txn, &|_| false).unwrap();
+        let out = m.map_transaction(txn, &|_| false).unwrap().unwrap();
         let values: Vec<_> = out
             .changes
             .iter()
@@ -304,8 +331,47 @@ mod tests {
             ],
             fragment: Fragment::WHOLE,
         };
-        let out = m.map_transaction(txn.clone(), &|_| false).unwrap();
+        let out = m.map_transaction(txn.clone(), &|_| false).unwrap().unwrap();
         assert_eq!(out.changes.len(), 1);
-        assert!(m.map_transaction(txn, &|t| t.table == "t").is_none());
+        assert!(m
+            .map_transaction(txn, &|t| t.table == "t")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn pt_online_schema_change_on_a_selected_table_fails() {
+        let trigger = |table: &str| Transaction {
+            begin: Position::new("b.1", 4),
+            end: Position::new("b.1", 100),
+            gtid: None,
+            commit_time_ms: 0,
+            changes: vec![Change::Ddl(Ddl {
+                database: Some("d".into()),
+                statement: format!(
+                    "CREATE TRIGGER `pt_osc_d_{table}_ins` AFTER INSERT ON `d`.`{table}` FOR \
+                     EACH ROW REPLACE INTO `d`.`_{table}_new` (`id`) VALUES (NEW.`id`)"
+                ),
+                kind: crate::change::DdlKind::Other,
+                tables: vec![TableId::new("d", table)],
+            })],
+            fragment: Fragment::WHOLE,
+        };
+        // Selects database `d` only.
+        let filter = crate::filter::DatabaseFilter::new(["d"]);
+        let mut m = Mapper::new(Arc::new(filter));
+        let e = m.map_transaction(trigger("t"), &|_| false).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("d.t") || text.contains("`d`.`t`"), "{text}");
+        assert!(
+            text.contains("pt-online-schema-change is not supported"),
+            "{text}"
+        );
+        assert!(!e.is_retryable());
+        let mut other = trigger("t");
+        if let Change::Ddl(d) = &mut other.changes[0] {
+            d.tables = vec![TableId::new("elsewhere", "t")];
+        }
+        assert!(m.map_transaction(other, &|_| false).unwrap().is_none());
     }
 }
