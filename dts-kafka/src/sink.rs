@@ -63,8 +63,9 @@ pub struct KafkaSink {
     endpoint: String,
     /// The data producer; replaced when librdkafka reports a fatal (idempotence) error.
     producer: Mutex<Arc<FutureProducer>>,
-    /// `acks=all`, idempotent: checkpoints are durable whatever the data acks.
-    checkpoint_producer: FutureProducer,
+    /// `acks=all`, idempotent: checkpoints are durable whatever the data acks. Replaced, like
+    /// the data producer, after a fatal error.
+    checkpoint_producer: Mutex<Arc<FutureProducer>>,
     admin: AdminClient<DefaultClientContext>,
     topics: Mutex<HashMap<String, TopicInfo>>,
     /// Serializes topic creation.
@@ -115,7 +116,7 @@ impl KafkaSink {
             router: Router::new(&options),
             endpoint,
             producer: Mutex::new(Arc::new(producer)),
-            checkpoint_producer,
+            checkpoint_producer: Mutex::new(Arc::new(checkpoint_producer)),
             admin,
             topics: Mutex::new(HashMap::new()),
             create_lock: tokio::sync::Mutex::new(()),
@@ -212,11 +213,20 @@ impl KafkaSink {
     }
 
     /// After a failure: if librdkafka declared the producer unusable (a fatal idempotence
-    /// error), replace it and say why.
+    /// error), replace it (the data or the checkpoint producer, whichever `p` is) and say why.
     fn replace_if_fatal(&self, p: &FutureProducer) -> Option<String> {
         let (code, reason) = p.client().fatal_error()?;
-        match Self::data_producer(&self.options) {
-            Ok(fresh) => *lock(&self.producer) = Arc::new(fresh),
+        let is_checkpoint = std::ptr::eq(p, &**lock(&self.checkpoint_producer));
+        let (slot, fresh) = if is_checkpoint {
+            (
+                &self.checkpoint_producer,
+                Self::new_producer(&self.options, KafkaAcks::All, None),
+            )
+        } else {
+            (&self.producer, Self::data_producer(&self.options))
+        };
+        match fresh {
+            Ok(fresh) => *lock(slot) = Arc::new(fresh),
             Err(e) => tracing::warn!("cannot re-create the kafka producer: {e}"),
         }
         Some(format!("fatal producer error {code:?}: {reason}"))
@@ -623,7 +633,8 @@ impl KafkaSink {
             key: Some(self.options.task_id.clone().into_bytes()),
             value,
         };
-        let p = &self.checkpoint_producer;
+        let p = lock(&self.checkpoint_producer).clone();
+        let p = &*p;
         self.enqueue(
             p,
             &mut pending,

@@ -666,6 +666,48 @@ async fn oversized_record_is_a_clear_definite_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn topic_limit_below_the_sinks_is_a_clear_definite_error() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    // The topic exists with a small max.message.bytes; the sink keeps its default 1 MB limit.
+    let topic = unique("kf-limit");
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .create()
+        .unwrap();
+    let created = admin
+        .create_topics(
+            [&NewTopic::new(&topic, 1, TopicReplication::Fixed(-1))
+                .set("max.message.bytes", "4096")],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    let s = small_schema("shop", "limited", true);
+    let sink = KafkaSink::connect(options(&topic, KafkaDataFormat::CanalJson))
+        .await
+        .unwrap();
+    let err = sink
+        .write_rows(
+            &s,
+            vec![small_row(9, &"y".repeat(20_000))],
+            ExistingRows::Replace,
+        )
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("shop.limited") && msg.contains("id=9"),
+        "{msg}"
+    );
+    assert_eq!(err.class(), ErrorClass::Definite, "{msg}");
+    sink.write_rows(&s, vec![small_row(10, "small")], ExistingRows::Replace)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unreachable_brokers_are_a_connection_error() {
     let mut o = options("nowhere", KafkaDataFormat::CanalJson);
     o.brokers = vec!["127.0.0.1:1".into()];
