@@ -14,7 +14,11 @@ use filters_support::*;
 use mysql_async::prelude::Queryable;
 
 /// Column names and types of a table, in order.
-async fn column_types(ep: &dts_mysql::MysqlEndpoint, db: &str, table: &str) -> Vec<(String, String)> {
+async fn column_types(
+    ep: &dts_mysql::MysqlEndpoint,
+    db: &str,
+    table: &str,
+) -> Vec<(String, String)> {
     let mut c = conn(ep).await;
     c.exec(
         "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
@@ -84,7 +88,9 @@ async fn online_schema_change(tool: Tool, mode: &str) {
     .await;
     let mut steps: Vec<String> = vec![
         format!("CREATE TABLE {shadow} LIKE t"),
-        format!("ALTER TABLE {shadow} ADD COLUMN extra VARCHAR(10) DEFAULT 'dflt', ADD KEY k_v (v)"),
+        format!(
+            "ALTER TABLE {shadow} ADD COLUMN extra VARCHAR(10) DEFAULT 'dflt', ADD KEY k_v (v)"
+        ),
     ];
     if let Tool::GhOst = tool {
         steps.extend([
@@ -151,7 +157,10 @@ async fn online_schema_change(tool: Tool, mode: &str) {
         vec!["t".into()]
     } else {
         // In `yes` mode the shadow table, synchronized like any table, replaced t.
-        assert!(marker.is_empty(), "{what}: the cut-over RENAME was not replayed");
+        assert!(
+            marker.is_empty(),
+            "{what}: the cut-over RENAME was not replayed"
+        );
         vec!["_u_del".into(), "t".into()]
     };
     let mut got = tables(&dest(), &db).await;
@@ -188,4 +197,111 @@ async fn dms_migration_under_no_gh_ost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dms_migration_under_yes() {
     online_schema_change(Tool::Dms, "yes").await;
+}
+
+/// pt-online-schema-change's objects for table `t` of `db`: the copy table `_t_new` and the
+/// three triggers that feed it.
+fn pt_osc_statements(db: &str) -> Vec<String> {
+    let mut out = vec![
+        "CREATE TABLE `_t_new` (id INT PRIMARY KEY, v INT, s VARCHAR(20), extra INT)".to_string(),
+    ];
+    out.push(format!(
+        "CREATE TRIGGER `pt_osc_{db}_t_del` AFTER DELETE ON `{db}`.`t` FOR EACH ROW \
+         DELETE IGNORE FROM `{db}`.`_t_new` WHERE `{db}`.`_t_new`.`id` <=> OLD.`id`"
+    ));
+    out.push(format!(
+        "CREATE TRIGGER `pt_osc_{db}_t_upd` AFTER UPDATE ON `{db}`.`t` FOR EACH ROW \
+         REPLACE INTO `{db}`.`_t_new` (`id`, `v`, `s`) VALUES (NEW.`id`, NEW.`v`, NEW.`s`)"
+    ));
+    out.push(format!(
+        "CREATE TRIGGER `pt_osc_{db}_t_ins` AFTER INSERT ON `{db}`.`t` FOR EACH ROW \
+         REPLACE INTO `{db}`.`_t_new` (`id`, `v`, `s`) VALUES (NEW.`id`, NEW.`v`, NEW.`s`)"
+    ));
+    out
+}
+
+/// A source connection to the spare server (these tests leave pt-osc triggers there for a
+/// moment, which other tests' whole-instance prechecks on the main source must not see).
+async fn peer_db(db: &str) -> mysql_async::Conn {
+    let mut s = conn(&common::peer()).await;
+    exec_all(
+        &mut s,
+        &[
+            &format!("DROP DATABASE IF EXISTS `{db}`"),
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20))",
+            "INSERT INTO t VALUES (1, 1, 'a'), (2, 2, 'b')",
+        ],
+    )
+    .await;
+    let mut d = conn(&dest()).await;
+    exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{db}`")]).await;
+    s
+}
+
+async fn peer_cleanup(db: &str) {
+    for ep in [common::peer(), dest()] {
+        let mut c = conn(&ep).await;
+        exec_all(&mut c, &[&format!("DROP DATABASE IF EXISTS `{db}`")]).await;
+    }
+}
+
+/// A pt-online-schema-change run in progress on a selected table fails the precheck, naming
+/// the table and its triggers; nothing is created at the destination.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pt_online_schema_change_is_refused_at_precheck() {
+    let db = unique_name("fl_ptosc");
+    let mut s = peer_db(&db).await;
+    let steps = pt_osc_statements(&db);
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    exec_all(&mut s, &steps).await;
+    for mode in ["yes", "no_gh_ost", "no_dms"] {
+        let cfg = config_from(
+            "DTS_TEST_PEER_URL",
+            &format!(
+                "[advanced]\nonline_ddl = \"{mode}\"\n[[objects.databases]]\nname = \"{db}\"\n"
+            ),
+        );
+        let (task, ..) = build(&cfg, |t| t).await.unwrap();
+        let e = task.run().await.unwrap_err().to_string();
+        assert!(e.contains("source.pt_online_schema_change"), "{mode}: {e}");
+        assert!(
+            e.contains("pt-online-schema-change is not supported"),
+            "{mode}: {e}"
+        );
+        assert!(e.contains(&format!("`{db}`.`t`")), "{mode}: {e}");
+        assert!(e.contains(&format!("pt_osc_{db}_t_ins")), "{mode}: {e}");
+        assert!(
+            databases(&dest(), &db).await.is_empty(),
+            "{mode}: nothing may start"
+        );
+    }
+    peer_cleanup(&db).await;
+}
+
+/// pt-online-schema-change starting on a selected table while the task runs fails the task
+/// with an error naming the table and the tool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pt_online_schema_change_fails_the_running_task() {
+    let db = unique_name("fl_ptosc_run");
+    let mut s = peer_db(&db).await;
+    let cfg = config_from(
+        "DTS_TEST_PEER_URL",
+        &format!(
+            "[advanced]\nonline_ddl = \"no_gh_ost\"\n[[objects.databases]]\nname = \"{db}\"\n"
+        ),
+    );
+    let run = start(&cfg).await;
+    let steps = pt_osc_statements(&db);
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    exec_all(&mut s, &steps).await;
+    exec_all(&mut s, &["INSERT INTO t VALUES (3, 3, 'c')"]).await;
+    let e = run.failure().await;
+    assert!(
+        e.contains("pt-online-schema-change is not supported"),
+        "{e}"
+    );
+    assert!(e.contains(&db) && e.contains("pt_osc_"), "{e}");
+    peer_cleanup(&db).await;
 }

@@ -30,7 +30,12 @@ fn host_port(var: &str) -> (String, u16) {
 /// A complete task configuration: source and destination of the test environment, then
 /// `body` (objects, advanced options, …). The task id is unique.
 pub fn config_text(body: &str) -> String {
-    let (sh, sp) = host_port("DTS_TEST_SOURCE_URL");
+    config_text_from("DTS_TEST_SOURCE_URL", body)
+}
+
+/// [`config_text`] with the source server named by environment variable `source_var`.
+pub fn config_text_from(source_var: &str, body: &str) -> String {
+    let (sh, sp) = host_port(source_var);
     let (dh, dp) = host_port("DTS_TEST_DEST_URL");
     format!(
         "id = \"{id}\"\n\
@@ -44,6 +49,12 @@ pub fn config_text(body: &str) -> String {
 /// Parses [`config_text`].
 pub fn config(body: &str) -> TaskConfig {
     let text = config_text(body);
+    TaskConfig::parse_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// Parses [`config_text_from`].
+pub fn config_from(source_var: &str, body: &str) -> TaskConfig {
+    let text = config_text_from(source_var, body);
     TaskConfig::parse_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
