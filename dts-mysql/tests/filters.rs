@@ -193,3 +193,123 @@ rename_columns = {{ Note = "Remark" }}
         cleanup(&[&db, &ddb]).await;
     }
 }
+
+/// The error a configuration is refused with, whether building or the precheck refuses it;
+/// checks that nothing was created at the destination.
+async fn refused(cfg: &dts_core::config::TaskConfig, db: &str) -> String {
+    let e = match build(cfg, |t| t).await {
+        Err(e) => e.to_string(),
+        Ok((task, ..)) => task
+            .run()
+            .await
+            .expect_err("the task must not start")
+            .to_string(),
+    };
+    assert!(
+        databases(&dest(), &format!("{db}%")).await.is_empty(),
+        "nothing may start: {e}"
+    );
+    e
+}
+
+/// Bad object configuration is a precheck error naming the key and the object; the task does
+/// not start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_object_configuration_is_refused_before_anything_starts() {
+    let db = unique_name("fl_bad");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE a_t (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE b_t (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE Mixed (id INT PRIMARY KEY)",
+            "CREATE TABLE mixed (id INT PRIMARY KEY)",
+        ],
+    )
+    .await;
+    let table = |extra: &str| {
+        config(&format!(
+            "[[objects.databases]]\nname = \"{db}\"\n[[objects.databases.tables]]\nname = \"a_t\"\n{extra}\n"
+        ))
+    };
+    let cases: Vec<(&str, dts_core::config::TaskConfig, Vec<String>)> = vec![
+        (
+            "invalid regex pattern",
+            config(&format!(
+                "[[objects.patterns]]\npattern = \"{db}\\\\.(a\"\nkind = \"regex\"\n"
+            )),
+            vec!["objects.patterns[0].pattern".into()],
+        ),
+        (
+            "invalid exclude pattern",
+            config(&format!(
+                "[[objects.databases]]\nname = \"{db}\"\n[[objects.exclude]]\npattern = \"[z-a]\"\nkind = \"regex\"\n"
+            )),
+            vec!["objects.exclude[0].pattern".into()],
+        ),
+        (
+            "WHERE that does not parse",
+            table("filter = \"v >< 3 AND\""),
+            vec!["objects.databases[0].tables[0].filter".into()],
+        ),
+        (
+            "WHERE naming a missing column",
+            table("filter = \"missing_column > 3\""),
+            vec![
+                "objects.databases[0].tables[0].filter".into(),
+                "missing_column".into(),
+                "a_t".into(),
+            ],
+        ),
+        (
+            "two tables renamed to one",
+            config(&format!(
+                "[[objects.databases]]\nname = \"{db}\"\n\
+                 [[objects.databases.tables]]\nname = \"a_t\"\nrename_to = \"t\"\n\
+                 [[objects.databases.tables]]\nname = \"b_t\"\nrename_to = \"t\"\n"
+            )),
+            vec!["objects.databases[0].tables[1].rename_to".into()],
+        ),
+        (
+            "a mapping rule making two tables collide",
+            config(&format!(
+                "[[objects.databases]]\nname = \"{db}\"\n\
+                 [[objects.mapping_rules]]\nregex = \"^[ab]_\"\nreplacement = \"\"\n"
+            )),
+            vec!["a_t".into(), "b_t".into(), format!("{db}.t")],
+        ),
+        (
+            "capitalization making two tables collide",
+            config(&format!(
+                "[migration]\ncapitalization = \"destination_default\"\n\
+                 [[objects.databases]]\nname = \"{db}\"\n"
+            )),
+            vec!["Mixed".into(), "mixed".into()],
+        ),
+        (
+            "a column subset naming a missing column",
+            table("columns = [\"id\", \"nope\"]"),
+            vec![
+                "objects.databases[0].tables[0].columns".into(),
+                "nope".into(),
+            ],
+        ),
+        (
+            "an ETL script",
+            config(&format!(
+                "[advanced.etl]\nenabled = true\nscript = \"e_set(`v`, 1)\"\n\
+                 [[objects.databases]]\nname = \"{db}\"\n"
+            )),
+            vec!["advanced.etl".into(), "Task::with_etl".into()],
+        ),
+    ];
+    for (what, cfg, needles) in cases {
+        let e = refused(&cfg, &db).await;
+        eprintln!("{what}: {e}");
+        for needle in needles {
+            assert!(e.contains(&needle), "{what}: `{needle}` not in: {e}");
+        }
+    }
+    cleanup(&[&db]).await;
+}
