@@ -11,6 +11,9 @@ pub enum ConflictKind {
     DuplicateKeyOnInsert,
     /// An UPDATE found no row to update at the destination.
     UpdateMissingRow,
+    /// An UPDATE found its row, but the destination's row differs from the incoming before
+    /// image: both sides changed it (the guide's "UPDATE records not fully matched").
+    UpdateRowChanged,
     /// An UPDATE's new key collides with another existing row.
     UpdateKeyCollision,
     /// A DELETE found no row to delete (always ignored, whatever the policy).

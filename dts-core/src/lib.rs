@@ -42,6 +42,7 @@ pub mod sink;
 pub mod source;
 pub mod stage;
 pub mod task;
+pub mod topology;
 pub mod value;
 pub mod verify;
 

@@ -82,6 +82,7 @@ pub use ops::{DdlOp, DdlOpSet, DmlOp, DmlOpSet};
 pub use secret::{Secret, REDACTED};
 pub use sync::{
     ConflictPolicyKind, ConflictingTablesMode, SyncTypes, TopologyConfig, TopologyMode,
+    TwoWayRole,
 };
 
 use connection::EndpointRole;
@@ -306,6 +307,8 @@ mode = "two_way"
 exactly_once_write = true
 exclude_ddl = false
 conflict_policy = "overwrite"
+role = "forward"
+partner_task_id = "orders-reverse"
 
 [migration]
 triggers = "auto"

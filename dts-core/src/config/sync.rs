@@ -56,6 +56,18 @@ pub enum TopologyMode {
     TwoWay,
 }
 
+/// Which half of a two-way pair a task is (see [`crate::topology`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoWayRole {
+    /// Source to destination: the task configured first; may synchronize DDL.
+    #[default]
+    Forward,
+    /// Destination back to source: its source is the forward task's destination; it always
+    /// filters DDL.
+    Reverse,
+}
+
 /// The guide's "Global Conflict Resolution Policy" for two-way synchronization.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +102,14 @@ pub struct TopologyConfig {
     /// "DELETE record does not exist" conflicts are always ignored whatever the policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conflict_policy: Option<ConflictPolicyKind>,
+    /// Two-way only: whether this task is the forward (default) or the reverse task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<TwoWayRole>,
+    /// Two-way only, required there: the id of the other task of the pair. Changes that task
+    /// applied are recognised in this task's source binlog and never sent back (loop
+    /// prevention, see [`crate::topology`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_task_id: Option<String>,
 }
 
 impl TopologyConfig {
@@ -108,14 +128,40 @@ impl TopologyConfig {
         self.conflict_policy.unwrap_or_default()
     }
 
+    /// The role in two-way topology (forward unless set).
+    pub fn role(&self) -> TwoWayRole {
+        self.role.unwrap_or_default()
+    }
+
     pub(crate) fn validate(&self, problems: &mut Problems) {
         if self.mode == TopologyMode::TwoWay {
+            match self.partner_task_id.as_deref() {
+                None | Some("") => problems.push(
+                    "topology.partner_task_id",
+                    "two-way synchronization needs the id of the other task of the pair \
+                     (its applied changes are not sent back)",
+                ),
+                Some(p) if p.chars().count() > 64 => problems.push(
+                    "topology.partner_task_id",
+                    "must be at most 64 characters (a task id)",
+                ),
+                Some(_) => {}
+            }
+            if self.role() == TwoWayRole::Reverse && self.exclude_ddl == Some(false) {
+                problems.push(
+                    "topology.exclude_ddl",
+                    "the reverse task always filters DDL; only the forward task may synchronize \
+                     DDL (remove the key or set it to true)",
+                );
+            }
             return;
         }
         let two_way_only = [
             ("exactly_once_write", self.exactly_once_write.is_some()),
             ("exclude_ddl", self.exclude_ddl.is_some()),
             ("conflict_policy", self.conflict_policy.is_some()),
+            ("role", self.role.is_some()),
+            ("partner_task_id", self.partner_task_id.is_some()),
         ];
         for (key, set) in two_way_only {
             if set {
@@ -207,6 +253,7 @@ mod tests {
             assert_eq!(keys(&t), vec![key.to_owned()]);
             let two_way = TopologyConfig {
                 mode: TopologyMode::TwoWay,
+                partner_task_id: Some("reverse".into()),
                 ..t
             };
             assert!(keys(&two_way).is_empty());

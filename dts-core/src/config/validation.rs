@@ -199,6 +199,8 @@ mod tests {
         c.topology.conflict_policy = Some(ConflictPolicyKind::Ignore);
         assert_invalid(&c, "topology.conflict_policy");
         c.topology.mode = TopologyMode::TwoWay;
+        assert_invalid(&c, "topology.partner_task_id");
+        c.topology.partner_task_id = Some("reverse-task".into());
         assert!(c.validate().is_ok());
     }
 

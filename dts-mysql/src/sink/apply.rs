@@ -84,10 +84,12 @@
 //!
 //! Without a conflict policy the one-way rules hold by construction of the statements: an
 //! update of a missing row inserts it, a delete of a missing row does nothing, a duplicate
-//! insert overwrites. With a policy (two-way synchronization) keyed rows take a per-row path
-//! that detects each conflict, asks the policy, and overwrites, skips, or fails with
-//! [`Error::Conflict`] naming the table, the key and both row images; a delete of a missing row
-//! is always ignored. Rows of key-less tables are written with the exact statements either way.
+//! insert overwrites. With a policy (two-way synchronization) keyed rows take the checked path
+//! of [`super::conflict`]: each run of one table's changes reads its rows once with
+//! `SELECT … FOR UPDATE`, detects each conflict, asks the policy, and overwrites, skips, or
+//! fails with [`Error::Conflict`] naming the table, the key and both row images; a delete of a
+//! missing row is always ignored. Batches in the delay period after a pause or restart take
+//! the one-way rules. Rows of key-less tables are written with the exact statements either way.
 //!
 //! [`SinkOptions::workers`]: super::SinkOptions::workers
 
@@ -95,10 +97,9 @@ use super::sql::{self, InsertKind};
 use super::{checkpoint, MysqlSink};
 use crate::encode::to_param;
 use crate::ident::quote_ident;
-use crate::snapshot::decode_row;
 use dts_core::{
-    Change, Checkpoint, Conflict, ConflictKind, Ddl, DdlKind, Error, ErrorClass, Position,
-    Resolution, Result, Row, RowChange, RowOp, SchemaRef, TableId, TableSchema, Transaction, Value,
+    Change, Checkpoint, Ddl, DdlKind, Error, ErrorClass, Position, Result, Row, RowChange, RowOp,
+    SchemaRef, TableId, TableSchema, Transaction, Value,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value as Raw};
@@ -187,6 +188,7 @@ impl Op<'_> {
             (Op::Upsert(..), Op::Upsert(..))
                 | (Op::DeleteKey(..), Op::DeleteKey(..))
                 | (Op::Insert(..), Op::Insert(..))
+                | (Op::Checked(..), Op::Checked(..))
         );
         same_kind && same_schema(self.schema(), next.schema())
     }
@@ -494,15 +496,16 @@ pub(super) async fn apply_batch(
     batch: &[Transaction],
     checkpoint: &Checkpoint,
 ) -> Result<()> {
-    let policy = sink.options.conflict_policy.is_some();
+    // Two-way only: detect conflicts unless the batch is in the delay period.
+    let policy = super::conflict::detect_in(sink, batch);
     for step in plan(batch, checkpoint, policy)? {
         match step {
-            Step::Keyed { changes, end } => run_keyed(sink, &changes, &end).await?,
+            Step::Keyed { changes, end } => run_keyed(sink, &changes, &end, policy).await?,
             Step::Barrier {
                 changes,
                 begin,
                 end,
-            } => run_barrier(sink, &changes, begin, &end).await?,
+            } => run_barrier(sink, &changes, begin, &end, policy).await?,
         }
     }
     Ok(())
@@ -512,13 +515,17 @@ fn all_workers(sink: &MysqlSink) -> Vec<u32> {
     (0..sink.options.workers as u32).collect()
 }
 
-async fn run_keyed(sink: &MysqlSink, changes: &[&RowChange], end: &Checkpoint) -> Result<()> {
+async fn run_keyed(
+    sink: &MysqlSink,
+    changes: &[&RowChange],
+    end: &Checkpoint,
+    policy: bool,
+) -> Result<()> {
     let workers = sink.options.workers;
     if changes.is_empty() {
         // Nothing to write: every worker row moves to `end` in one transaction (never back).
         return run_serial(sink, &[], Some(end), None).await;
     }
-    let policy = sink.options.conflict_policy.is_some();
     let mut infos: HashMap<usize, KeyInfo> = HashMap::new();
     let mut plans: Vec<Vec<Op<'_>>> = vec![Vec::new(); workers];
     let mut serial: Vec<Op<'_>> = Vec::with_capacity(changes.len());
@@ -693,8 +700,8 @@ async fn run_barrier(
     changes: &[&Change],
     begin: &Position,
     end: &Checkpoint,
+    policy: bool,
 ) -> Result<()> {
-    let policy = sink.options.conflict_policy.is_some();
     let ddl_at: Vec<usize> = changes
         .iter()
         .enumerate()
@@ -921,7 +928,7 @@ pub(super) async fn exec_insert<Q: Session>(
     Ok(())
 }
 
-async fn exec_delete_keys<Q: Session>(
+pub(super) async fn exec_delete_keys<Q: Session>(
     sink: &MysqlSink,
     q: &mut Q,
     schema: &TableSchema,
@@ -981,144 +988,20 @@ async fn exec_ops<Q: Session>(sink: &MysqlSink, q: &mut Q, ops: &[Op<'_>]) -> Re
                 let (text, params) = sql::update_exact(s, b, a);
                 exec(sink, q, text, params, &s.id, "update one row of", false).await?;
             }
-            Op::Checked(c) => apply_checked(sink, q, c).await?,
+            Op::Checked(_) => {
+                let run: Vec<&RowChange> = ops[i..j]
+                    .iter()
+                    .filter_map(|o| match o {
+                        Op::Checked(c) => Some(*c),
+                        _ => None,
+                    })
+                    .collect();
+                super::conflict::apply_checked(sink, q, &run).await?
+            }
         }
         i = j;
     }
     Ok(())
-}
-
-fn key_values(row: &Row, keys: &[usize]) -> Vec<Raw> {
-    keys.iter().map(|&i| to_param(&row[i])).collect()
-}
-
-async fn select_by_key<Q: Session>(
-    sink: &MysqlSink,
-    q: &mut Q,
-    schema: &TableSchema,
-    keys: &[usize],
-    image: &Row,
-    for_update: bool,
-) -> Result<Option<Row>> {
-    let text = sql::select_by_key_sql(schema, keys, for_update);
-    let row: Option<mysql_async::Row> = q
-        .exec_first(text, key_values(image, keys))
-        .await
-        .map_err(|e| sink.err(&format!("read row of {}", schema.id), e))?;
-    row.map(|r| decode_row(schema, r)).transpose()
-}
-
-/// Asks the policy about a conflict; `Fail` becomes [`Error::Conflict`].
-fn resolve(
-    sink: &MysqlSink,
-    kind: ConflictKind,
-    change: &RowChange,
-    keys: &[usize],
-    existing: Option<&Row>,
-) -> Result<Resolution> {
-    let policy = sink
-        .options
-        .conflict_policy
-        .as_ref()
-        .expect("checked path runs with a policy");
-    let schema = &change.schema;
-    let conflict = Conflict {
-        table: &schema.id,
-        kind,
-        incoming: change,
-        existing,
-    };
-    match policy.resolve(&conflict) {
-        Resolution::Fail => {
-            let key_image = change.key_image().cloned().unwrap_or_default();
-            let key = keys
-                .iter()
-                .map(|&i| format!("{}={:?}", schema.columns[i].name, key_image.get(i)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            Err(Error::Conflict {
-                table: schema.id.clone(),
-                message: format!(
-                    "{kind:?} at key ({key}): incoming {:?} before {:?} after {:?}; \
-                     destination row {:?}",
-                    change.op, change.before, change.after, existing
-                ),
-            })
-        }
-        r => Ok(r),
-    }
-}
-
-fn is_duplicate(e: &mysql_async::Error) -> bool {
-    matches!(e, mysql_async::Error::Server(s) if s.code == 1062)
-}
-
-/// The per-row path with conflict detection (two-way synchronization).
-async fn apply_checked<Q: Session>(sink: &MysqlSink, q: &mut Q, change: &RowChange) -> Result<()> {
-    let schema = &change.schema;
-    let keys = key_indexes(schema)?.unwrap_or_default();
-    let cols = sql::writable_columns(schema);
-    let table = &schema.id;
-    match change.op {
-        RowOp::Insert => {
-            let after = image(change, true)?;
-            let text = sql::insert_sql(schema, &cols, 1, InsertKind::Plain, sink.style);
-            let params: Vec<Raw> = cols.iter().map(|&c| to_param(&after[c])).collect();
-            match q.exec_drop(text, params).await {
-                Ok(()) => Ok(()),
-                Err(e) if is_duplicate(&e) => {
-                    let existing = select_by_key(sink, q, schema, &keys, after, true).await?;
-                    let r = resolve(
-                        sink,
-                        ConflictKind::DuplicateKeyOnInsert,
-                        change,
-                        &keys,
-                        existing.as_ref(),
-                    )?;
-                    if r == Resolution::Overwrite {
-                        exec_insert(sink, q, schema, &cols, &[after], InsertKind::Replace).await?;
-                    }
-                    Ok(())
-                }
-                Err(e) => Err(sink.err(&format!("insert into {table}"), e)),
-            }
-        }
-        RowOp::Update => {
-            let (before, after) = (image(change, false)?, image(change, true)?);
-            let existing = select_by_key(sink, q, schema, &keys, before, true).await?;
-            if existing.is_none() {
-                let r = resolve(sink, ConflictKind::UpdateMissingRow, change, &keys, None)?;
-                if r == Resolution::Overwrite {
-                    exec_insert(sink, q, schema, &cols, &[after], InsertKind::Replace).await?;
-                }
-                return Ok(());
-            }
-            let text = sql::update_by_key_sql(schema, &cols, &keys);
-            let mut params: Vec<Raw> = cols.iter().map(|&c| to_param(&after[c])).collect();
-            params.extend(key_values(before, &keys));
-            match q.exec_drop(text, params).await {
-                Ok(()) => Ok(()),
-                Err(e) if is_duplicate(&e) => {
-                    let colliding = select_by_key(sink, q, schema, &keys, after, true).await?;
-                    let r = resolve(
-                        sink,
-                        ConflictKind::UpdateKeyCollision,
-                        change,
-                        &keys,
-                        colliding.as_ref(),
-                    )?;
-                    if r == Resolution::Overwrite {
-                        exec_delete_keys(sink, q, schema, &[before]).await?;
-                        exec_insert(sink, q, schema, &cols, &[after], InsertKind::Replace).await?;
-                    }
-                    Ok(())
-                }
-                Err(e) => Err(sink.err(&format!("update {table}"), e)),
-            }
-        }
-        // A delete of a missing row is ignored whatever the policy.
-        RowOp::Delete => exec_delete_keys(sink, q, schema, &[image(change, false)?]).await,
-    }
 }
 
 #[cfg(test)]

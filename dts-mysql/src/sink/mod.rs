@@ -46,6 +46,7 @@
 
 pub mod apply;
 pub mod checkpoint;
+pub mod conflict;
 pub mod create;
 pub mod precheck;
 pub mod sql;
@@ -90,6 +91,12 @@ pub struct SinkOptions {
     /// an update of a missing row inserts it, a delete of a missing row is ignored, a duplicate
     /// insert overwrites.
     pub conflict_policy: Option<Arc<dyn ConflictPolicy>>,
+    /// With a conflict policy: a batch holding a transaction committed longer ago than this
+    /// is in the "delay period" after a pause or restart and overwrites the destination
+    /// without conflict detection (see [`conflict`]). `None` (the default here): never; the
+    /// two-way task builder ([`crate::two_way`]) sets
+    /// [`conflict::DEFAULT_DELAY_PERIOD`].
+    pub overwrite_delayed_after: Option<std::time::Duration>,
 }
 
 impl Default for SinkOptions {
@@ -101,6 +108,7 @@ impl Default for SinkOptions {
             batch_bytes: 4 * 1024 * 1024,
             checkpoint_database: "dts_meta".into(),
             conflict_policy: None,
+            overwrite_delayed_after: None,
         }
     }
 }
@@ -117,6 +125,7 @@ impl fmt::Debug for SinkOptions {
                 "conflict_policy",
                 &self.conflict_policy.as_ref().map(|_| "<policy>"),
             )
+            .field("overwrite_delayed_after", &self.overwrite_delayed_after)
             .finish()
     }
 }
