@@ -688,3 +688,151 @@ async fn incremental_verification_rereads_applied_keys_within_a_lag_window() {
     assert_eq!(r.inconsistencies[0].table, TableId::new(&pair.dst, "t2"));
     pair.drop().await;
 }
+
+/// Parses `pt-table-sync --print` output into (kind, id) pairs: INSERT = missing at the
+/// destination, DELETE = extra, UPDATE/REPLACE = different.
+fn parse_pt_sync(out: &str) -> BTreeSet<(DiffKind, i64)> {
+    let mut found = BTreeSet::new();
+    for line in out.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let id_after = |marker: &str| -> i64 {
+            let rest = &line[line
+                .find(marker)
+                .unwrap_or_else(|| panic!("{marker} in {line}"))
+                + marker.len()..];
+            let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            digits.parse().unwrap_or_else(|_| panic!("id in {line}"))
+        };
+        if line.starts_with("INSERT") {
+            found.insert((DiffKind::Missing, id_after("VALUES ('")));
+        } else if line.starts_with("DELETE") {
+            found.insert((DiffKind::Extra, id_after("WHERE `id`='")));
+        } else if line.starts_with("UPDATE") {
+            found.insert((DiffKind::Different, id_after("WHERE `id`='")));
+        } else if line.starts_with("REPLACE") {
+            found.insert((DiffKind::Different, id_after("VALUES ('")));
+        } else {
+            panic!("unexpected pt-table-sync output line: {line}");
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn same_differing_rows_as_pt_table_sync() {
+    let Ok(pt) = which_pt_table_sync() else {
+        println!(
+            "SKIPPED: pt-table-sync is not installed (Debian package percona-toolkit); the peer check did not run"
+        );
+        return;
+    };
+    // pt-table-sync compares same-named columns, so this pair has no subset, mask or filter:
+    // same seeded differences, and `score` widened to BIGINT at the destination.
+    let src = unique_name("vf_pts");
+    let dst = unique_name("vf_ptd");
+    let source_ep = common::source();
+    let dest_ep = common::endpoint("destination", "DTS_TEST_DEST_URL");
+    let mut s = conn(&source_ep).await;
+    let mut d = conn(&dest_ep).await;
+    let table = |db: &str, name: &str, score: &str| {
+        format!(
+            "CREATE TABLE `{db}`.{name} (id INT PRIMARY KEY, \
+             name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, \
+             note VARCHAR(40) NULL, score {score}) DEFAULT CHARSET = utf8mb4"
+        )
+    };
+    let rows: Vec<String> = (1..=300i64)
+        .filter(|i| *i != 55)
+        .map(|i| {
+            let note = if i % 30 == 0 {
+                "NULL".into()
+            } else {
+                format!("'x{i}'")
+            };
+            format!("({i}, 'n{i}', {note}, {i})")
+        })
+        .collect();
+    exec_all(
+        &mut s,
+        &[
+            &format!("CREATE DATABASE `{src}`"),
+            &table(&src, "t", "INT"),
+            &format!("INSERT INTO `{src}`.t VALUES {}", rows.join(", ")),
+        ],
+    )
+    .await;
+    exec_all(
+        &mut d,
+        &[
+            &format!("CREATE DATABASE `{dst}`"),
+            &table(&dst, "t2", "BIGINT"),
+            &format!("INSERT INTO `{dst}`.t2 VALUES {}", rows.join(", ")),
+            &format!("DELETE FROM `{dst}`.t2 WHERE id IN (10, 150)"),
+            &format!("INSERT INTO `{dst}`.t2 VALUES (55, 'n55', 'x55', 55), (1001, 'n', NULL, 1)"),
+            &format!("UPDATE `{dst}`.t2 SET score = 999 WHERE id = 20"),
+            &format!("UPDATE `{dst}`.t2 SET note = '' WHERE id = 30"),
+            &format!("UPDATE `{dst}`.t2 SET name = 'n40 ' WHERE id = 40"),
+            &format!("UPDATE `{dst}`.t2 SET name = 'N50' WHERE id = 50"),
+            &format!("UPDATE `{dst}`.t2 SET note = NULL WHERE id = 61"),
+        ],
+    )
+    .await;
+    let source = Arc::new(MysqlVerifyReader::new(source_ep.clone(), 2));
+    let destination = Arc::new(MysqlVerifyReader::new(dest_ep.clone(), 2));
+    let schema = source
+        .describe(&TableId::new(&src, "t"))
+        .await
+        .unwrap()
+        .unwrap();
+    let target = VerifyTarget {
+        route: TableRoute {
+            destination: TableId::new(&dst, "t2"),
+            ..TableRoute::identity(&schema.id)
+        },
+        schema,
+        masked: vec![],
+    };
+    let report = Verifier::new(source, destination, sampled(100, 64))
+        .run(&[target], false)
+        .await;
+    let ours: BTreeSet<(DiffKind, i64)> = report.tables[0]
+        .differences
+        .iter()
+        .map(|d| match d.key[0] {
+            Value::Int(i) => (d.kind, i),
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    let dsn = |ep: &dts_mysql::MysqlEndpoint, db: &str, t: &str| {
+        format!("h={},P={},u={},D={db},t={t}", ep.host, ep.port, ep.user)
+    };
+    let out = std::process::Command::new(pt)
+        .arg("--print")
+        // Another test may have made the destination a replica; --print changes nothing.
+        .arg("--no-check-slave")
+        .arg(dsn(&source_ep, &src, "t"))
+        .arg(dsn(&dest_ep, &dst, "t2"))
+        .output()
+        .expect("run pt-table-sync");
+    // Exit status 2 means "at least one table differed".
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "pt-table-sync failed ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = parse_pt_sync(&String::from_utf8_lossy(&out.stdout));
+    println!("dts: {ours:?}\npt-table-sync: {theirs:?}");
+    assert_eq!(ours, theirs, "{}", report.to_text());
+    assert_eq!(ours.len(), 9);
+    exec_all(&mut s, &[&format!("DROP DATABASE `{src}`")]).await;
+    exec_all(&mut d, &[&format!("DROP DATABASE `{dst}`")]).await;
+}
+
+fn which_pt_table_sync() -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("pt-table-sync"))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
