@@ -313,3 +313,244 @@ async fn bad_object_configuration_is_refused_before_anything_starts() {
     }
     cleanup(&[&db]).await;
 }
+
+/// Batch mapping rules (database suffix, table prefix, column regex) apply to existing tables
+/// and to tables created later in the binlog; a whole database and a pattern both pick up new
+/// tables, exclusions and unselected tables stay out, and DDL text is rewritten (ALTER with a
+/// mapped column, RENAME with mapped tables).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batch_mapping_and_tables_created_later() {
+    let db1 = unique_name("fl_map");
+    let db2 = unique_name("fl_pat");
+    let dest1 = format!("{db1}_copy");
+    let mut s = fresh(&[&db1, &db2]).await;
+    {
+        let mut d = conn(&dest()).await;
+        exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{dest1}`")]).await;
+    }
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE t1 (id INT PRIMARY KEY, c_name VARCHAR(10))",
+            "INSERT INTO t1 VALUES (1, 'a'), (2, 'b')",
+            "CREATE TABLE tmp_x (id INT PRIMARY KEY)",
+            &format!("CREATE TABLE `{db2}`.log_a (id INT PRIMARY KEY, m VARCHAR(10))"),
+            &format!("INSERT INTO `{db2}`.log_a VALUES (1, 'x')"),
+            &format!("CREATE TABLE `{db2}`.other (id INT PRIMARY KEY)"),
+        ],
+    )
+    .await;
+    let cfg = config(&format!(
+        r#"
+[[objects.databases]]
+name = "{db1}"
+[[objects.patterns]]
+pattern = "{db2}.log_*"
+[[objects.exclude]]
+pattern = "{db1}.tmp_*"
+[[objects.mapping_rules]]
+level = "database"
+scope = "{db1}.*"
+add_suffix = "_copy"
+[[objects.mapping_rules]]
+level = "table"
+scope = "{db1}.*"
+add_prefix = "p_"
+[[objects.mapping_rules]]
+level = "column"
+scope = "{db1}.*"
+regex = "^c_"
+replacement = "col_"
+"#
+    ));
+    let run = start(&cfg).await;
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO t1 VALUES (3, 'c')",
+            "ALTER TABLE t1 ADD COLUMN c_extra INT DEFAULT 7 AFTER c_name",
+            "UPDATE t1 SET c_extra = 8 WHERE id = 1",
+            "CREATE TABLE t2 (id INT PRIMARY KEY, c_v INT, KEY k_v (c_v))",
+            "INSERT INTO t2 VALUES (1, 10), (2, 20)",
+            "RENAME TABLE t2 TO t3",
+            "INSERT INTO t3 VALUES (3, 30)",
+            "ALTER TABLE t3 CHANGE c_v c_w BIGINT",
+            "UPDATE t3 SET c_w = 99 WHERE id = 1",
+            "CREATE TABLE tmp_y (id INT PRIMARY KEY)",
+            "INSERT INTO tmp_y VALUES (1)",
+            &format!("CREATE TABLE `{db2}`.log_b (id INT PRIMARY KEY, m VARCHAR(10))"),
+            &format!("INSERT INTO `{db2}`.log_b VALUES (5, 'y')"),
+            &format!("INSERT INTO `{db2}`.log_a VALUES (2, 'z')"),
+            &format!("CREATE TABLE `{db2}`.nolog (id INT PRIMARY KEY)"),
+            &format!("INSERT INTO `{db2}`.nolog VALUES (1)"),
+            &format!("INSERT INTO `{db2}`.other VALUES (1)"),
+        ],
+    )
+    .await;
+    run.finish().await;
+    assert!(databases(&dest(), &db1).await.is_empty(), "db1 is renamed");
+    assert_eq!(tables(&dest(), &dest1).await, vec!["p_t1", "p_t3"]);
+    assert_eq!(
+        columns(&dest(), &dest1, "p_t1").await,
+        vec!["id", "col_name", "col_extra"]
+    );
+    assert_eq!(columns(&dest(), &dest1, "p_t3").await, vec!["id", "col_w"]);
+    assert_eq!(
+        query_rows(
+            &dest(),
+            &format!("SELECT * FROM `{dest1}`.p_t1 ORDER BY id")
+        )
+        .await,
+        query_rows(&source(), &format!("SELECT * FROM `{db1}`.t1 ORDER BY id")).await
+    );
+    assert_eq!(
+        query_rows(
+            &dest(),
+            &format!("SELECT * FROM `{dest1}`.p_t3 ORDER BY id")
+        )
+        .await,
+        query_rows(&source(), &format!("SELECT * FROM `{db1}`.t3 ORDER BY id")).await
+    );
+    assert_eq!(tables(&dest(), &db2).await, vec!["log_a", "log_b"]);
+    for t in ["log_a", "log_b"] {
+        assert_eq!(
+            query_rows(&dest(), &format!("SELECT * FROM `{db2}`.{t} ORDER BY id")).await,
+            query_rows(&source(), &format!("SELECT * FROM `{db2}`.{t} ORDER BY id")).await,
+            "{t}"
+        );
+    }
+    cleanup(&[&db1, &db2, &dest1]).await;
+}
+
+/// DML and DDL operation selection per database, table and pattern: deselected operations
+/// never reach the destination, the rest do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operation_selection_is_honoured() {
+    let db = unique_name("fl_ops");
+    let db2 = unique_name("fl_opsp");
+    let mut s = fresh(&[&db, &db2]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE no_delete (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE insert_only (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE no_ddl (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE plain (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO no_delete VALUES (1, 1), (2, 2), (3, 3)",
+            "INSERT INTO insert_only VALUES (1, 1), (2, 2), (3, 3)",
+            "INSERT INTO no_ddl VALUES (1, 1), (2, 2)",
+            "INSERT INTO plain VALUES (1, 1), (2, 2)",
+            &format!("CREATE TABLE `{db2}`.p (id INT PRIMARY KEY, v INT)"),
+            &format!("INSERT INTO `{db2}`.p VALUES (1, 1), (2, 2)"),
+        ],
+    )
+    .await;
+    let cfg = config(&format!(
+        r#"
+[[objects.databases]]
+name = "{db}"
+ddl = ["create_table", "alter_table", "create_index"]
+[[objects.databases.tables]]
+name = "no_delete"
+dml = ["insert", "update"]
+[[objects.databases.tables]]
+name = "insert_only"
+dml = ["insert"]
+[[objects.databases.tables]]
+name = "no_ddl"
+ddl = []
+[[objects.databases.tables]]
+name = "plain"
+[[objects.patterns]]
+pattern = "{db2}.*"
+dml = ["insert", "delete"]
+ddl = ["truncate_table"]
+"#
+    ));
+    let run = start(&cfg).await;
+    // Full sync copies every row whatever the DML choice.
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT COUNT(*) FROM `{db}`.insert_only")).await,
+        vec![vec![Some("3".to_string())]]
+    );
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO no_delete VALUES (4, 4)",
+            "UPDATE no_delete SET v = 20 WHERE id = 2",
+            "DELETE FROM no_delete WHERE id IN (1, 3)",
+            "INSERT INTO insert_only VALUES (4, 4)",
+            "UPDATE insert_only SET v = 20 WHERE id = 2",
+            "DELETE FROM insert_only WHERE id = 1",
+            "CREATE INDEX k_v ON no_ddl (v)",
+            "TRUNCATE TABLE no_ddl",
+            "INSERT INTO no_ddl VALUES (9, 9)",
+            "ALTER TABLE plain ADD COLUMN w INT DEFAULT 5",
+            "CREATE INDEX k_w ON plain (w)",
+            "INSERT INTO plain VALUES (3, 3, 6)",
+            "TRUNCATE TABLE plain",
+            "INSERT INTO plain VALUES (4, 4, 7)",
+            &format!("TRUNCATE TABLE `{db2}`.p"),
+            &format!("INSERT INTO `{db2}`.p VALUES (3, 3), (4, 4)"),
+            &format!("UPDATE `{db2}`.p SET v = 30 WHERE id = 3"),
+            &format!("DELETE FROM `{db2}`.p WHERE id = 4"),
+        ],
+    )
+    .await;
+    run.finish().await;
+    let q = |sql: String| async move { query_rows(&dest(), &sql).await };
+    let pairs = |v: &[(i32, i32)]| -> Vec<Vec<Option<String>>> {
+        v.iter()
+            .map(|(a, b)| vec![Some(a.to_string()), Some(b.to_string())])
+            .collect()
+    };
+    assert_eq!(
+        q(format!("SELECT * FROM `{db}`.no_delete ORDER BY id")).await,
+        pairs(&[(1, 1), (2, 20), (3, 3), (4, 4)]),
+        "deletes are not synchronized"
+    );
+    assert_eq!(
+        q(format!("SELECT * FROM `{db}`.insert_only ORDER BY id")).await,
+        pairs(&[(1, 1), (2, 2), (3, 3), (4, 4)]),
+        "only inserts are synchronized"
+    );
+    assert_eq!(
+        q(format!("SELECT * FROM `{db}`.no_ddl ORDER BY id")).await,
+        pairs(&[(1, 1), (2, 2), (9, 9)]),
+        "no DDL: TRUNCATE not synchronized"
+    );
+    assert_eq!(
+        q(format!(
+            "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{db}' \
+             AND TABLE_NAME = 'no_ddl' AND INDEX_NAME = 'k_v'"
+        ))
+        .await,
+        vec![vec![Some("0".to_string())]],
+        "no DDL: CREATE INDEX not synchronized"
+    );
+    assert_eq!(
+        q(format!("SELECT id, v, w FROM `{db}`.plain ORDER BY id")).await,
+        vec![
+            vec![Some("1".into()), Some("1".into()), Some("5".into())],
+            vec![Some("2".into()), Some("2".into()), Some("5".into())],
+            vec![Some("3".into()), Some("3".into()), Some("6".into())],
+            vec![Some("4".into()), Some("4".into()), Some("7".into())],
+        ],
+        "database DDL choice: ALTER synchronized, TRUNCATE not"
+    );
+    assert_eq!(
+        q(format!(
+            "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{db}' \
+             AND TABLE_NAME = 'plain' AND INDEX_NAME = 'k_w'"
+        ))
+        .await,
+        vec![vec![Some("1".to_string())]],
+        "database DDL choice: CREATE INDEX synchronized"
+    );
+    assert_eq!(
+        q(format!("SELECT * FROM `{db2}`.p ORDER BY id")).await,
+        pairs(&[(3, 3)]),
+        "pattern: truncate, inserts and deletes synchronized, updates not"
+    );
+    cleanup(&[&db, &db2]).await;
+}
