@@ -4,12 +4,14 @@
 
 use crate::conn::MysqlEndpoint;
 use crate::discovery::Scope;
+use crate::sink::conflict::DEFAULT_DELAY_PERIOD;
 use crate::sink::{MysqlSink, SinkOptions};
 use crate::source::{MysqlSource, SourceOptions};
 use dts_core::config::{
-    ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode,
+    ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode, TopologyMode,
 };
 use dts_core::objects::ConfigFilter;
+use dts_core::topology::TwoWaySettings;
 use dts_core::{
     AlertHook, ConflictingTables, Error, FileCheckpointStore, Filter, LatencyRule, LogAlertHook,
     Task, TaskOptions, ThrottleSettings,
@@ -73,9 +75,6 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     }
     if config.validation != Default::default() {
         no("validation", "data verification");
-    }
-    if config.topology != Default::default() {
-        no("topology", "two-way synchronization");
     }
     // Capitalization is applied by the object filter; the rest of `[migration]` is not.
     let migration = dts_core::config::MigrationOptions {
@@ -144,6 +143,10 @@ pub async fn build_parts(
     if let Some((key, why)) = unsupported_options(config).into_iter().next() {
         return Err(unsupported(&key, why));
     }
+    let two_way = TwoWaySettings::from_config(config);
+    if let Some(tw) = &two_way {
+        crate::two_way::check_config(config, tw)?;
+    }
     let task_id = config.id.clone().unwrap_or_else(|| "dts-task".to_string());
     let source_ep = endpoint("source", "source", &config.source_settings()?)?;
     // Pattern selections can match any database; otherwise only the named ones are read.
@@ -157,19 +160,22 @@ pub async fn build_parts(
     } else {
         Vec::new()
     };
-    let source = Arc::new(
-        MysqlSource::connect(
-            source_ep,
-            SourceOptions {
-                scope: Scope { databases },
-                ..Default::default()
-            },
-        )
-        .await?,
-    );
-    let filter: Arc<dyn Filter> = Arc::new(
+    let mut source_options = SourceOptions {
+        scope: Scope { databases },
+        ..Default::default()
+    };
+    if let Some(tw) = &two_way {
+        // The partner's sink keeps its checkpoint rows in the default checkpoint database.
+        let meta = SinkOptions::default().checkpoint_database;
+        crate::two_way::guard_source(&mut source_options, tw, &meta);
+    }
+    let source = Arc::new(MysqlSource::connect(source_ep, source_options).await?);
+    let mut filter: Arc<dyn Filter> = Arc::new(
         ConfigFilter::from_config(config)?.with_destination_lowercase(destination_lowercase),
     );
+    if let Some(tw) = &two_way {
+        filter = tw.filter(filter);
+    }
     std::fs::create_dir_all(state_dir).map_err(|e| Error::Checkpoint {
         path: state_dir.display().to_string(),
         message: e.to_string(),
@@ -177,7 +183,7 @@ pub async fn build_parts(
     let store = Arc::new(FileCheckpointStore::new(
         state_dir.join(format!("{task_id}.json")),
     ));
-    let options = TaskOptions {
+    let mut options = TaskOptions {
         task_id: task_id.clone(),
         schema_sync: config.sync_types.schema,
         full_sync: config.sync_types.full_data,
@@ -212,6 +218,9 @@ pub async fn build_parts(
         },
         ..Default::default()
     };
+    if let Some(tw) = &two_way {
+        crate::two_way::two_way_task_options(&mut options, tw);
+    }
     Ok(TaskParts {
         source,
         filter,
@@ -242,16 +251,15 @@ pub async fn build_mysql_task(
     let dest_ep = endpoint("destination", "destination", &dest_settings)?;
     let lowercase = lower_case_table_names(&dest_ep).await? != 0;
     let parts = build_parts(config, state_dir, lowercase).await?;
-    let sink = Arc::new(
-        MysqlSink::connect(
-            dest_ep,
-            SinkOptions {
-                task_id: parts.task_id.clone(),
-                ..Default::default()
-            },
-        )
-        .await?,
-    );
+    let mut sink_options = SinkOptions {
+        task_id: parts.task_id.clone(),
+        ..Default::default()
+    };
+    if config.topology.mode == TopologyMode::TwoWay {
+        let policy = crate::two_way::policy_of(config.topology.conflict_policy());
+        crate::two_way::two_way_sink(&mut sink_options, policy, DEFAULT_DELAY_PERIOD);
+    }
+    let sink = Arc::new(MysqlSink::connect(dest_ep, sink_options).await?);
     let source = parts.source.clone();
     let task_id = parts.task_id.clone();
     let task = parts.into_task(config, sink.clone(), alert_hook)?;
