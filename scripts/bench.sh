@@ -27,6 +27,7 @@ SCENARIOS=(
     "full_sync|full_sync|--rows 1_000_000|Full sync of a sysbench table: dts vs mariadb-dump pipe, mydumper/myloader, LOAD DATA"
     "incremental_catchup|incremental_catchup|--changes 500_000|Draining a row-change backlog: dts vs a native MariaDB replica (1 and 4 threads)"
     "latency|latency|--rate 5000 --seconds 20|Source-commit-to-destination-visible latency at a fixed insert rate: p50/p99/max"
+    "verification|verify|--rows 1_000_000|Verify a 1M-row sysbench table with 0 and 100 differences: dts vs pt-table-sync --print, seconds and bytes"
     "kafka|kafka|--rows 1_000_000 --changes 500_000|MySQL to Kafka (Canal JSON, LZ4): full sync rows/s and backlog drain changes/s, peak RSS"
 )
 
@@ -68,6 +69,16 @@ else
         scenario_line "$name" >/dev/null || { list >&2; die "unknown scenario '$name'"; }
         selected+=("$name")
     done
+fi
+
+# The peer tools the scenarios compare against (Debian packages).
+missing=()
+command -v mydumper >/dev/null || missing+=(mydumper)
+command -v sysbench >/dev/null || missing+=(sysbench)
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
+    log "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 log "bringing the test environment up"
