@@ -13,10 +13,17 @@
 //! The reader of the opposite direction is given a [`LoopGuard`] naming the checkpoint table
 //! and the partner's task id. When it meets a row event on that table naming the partner, it
 //! marks the open transaction as an echo: the row events that follow are not even decoded, and
-//! at commit the whole transaction is dropped (the consumer gets a heartbeat at its end
-//! position, so checkpoints still advance). Nothing the partner applied comes back, so there is
-//! no ping-pong and the binlogs grow only with what applications write (plus one checkpoint
-//! row event per applied destination transaction, which is itself never re-applied).
+//! at commit the whole transaction is dropped. Nothing the partner applied comes back, so there
+//! is no ping-pong and the binlogs grow only with what applications write (plus the checkpoint
+//! row events inside the applied transactions, which are themselves never re-applied).
+//!
+//! A dropped transaction does not move the reader's resume point either, so idle heartbeats
+//! keep reporting the end of the last delivered transaction. Otherwise the consumer would
+//! persist a checkpoint past the echo — itself a destination write, i.e. a new transaction in
+//! the partner's source binlog, whose echo would move the partner's checkpoint in turn: an
+//! endless exchange of checkpoint-only transactions. After a restart the dropped transactions
+//! are read (and dropped) again; the next delivered transaction or binlog rotation moves the
+//! resume point past them.
 //!
 //! Alternatives considered: server-side tagging (`@@skip_replication` on MariaDB, or a
 //! per-session `server_id`) is flavour-specific and needs SUPER-like privileges; filtering by

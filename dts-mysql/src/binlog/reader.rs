@@ -467,7 +467,13 @@ impl BinlogReader {
         };
         let end = self.position(file, log_pos, &state.tracker);
         state.resume = end.clone();
-        let event = if t.echo || (t.changes.is_empty() && t.first_change == 0) {
+        if t.echo {
+            // Applied by the two-way partner: dropped, and the resume point stays before it so
+            // heartbeats do not move the consumer's checkpoint over it (a checkpoint write
+            // would be a new transaction for the partner to read: an endless exchange).
+            return Ok(());
+        }
+        let event = if t.changes.is_empty() && t.first_change == 0 {
             // Nothing in scope: let the consumer advance its checkpoint all the same.
             StreamEvent::Heartbeat {
                 position: end,
