@@ -554,3 +554,144 @@ ddl = ["truncate_table"]
     );
     cleanup(&[&db, &db2]).await;
 }
+
+/// Masking rules of every kind are visible in the destination, for rows of the full sync and
+/// of incremental inserts and updates; NULL stays NULL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn masking_is_visible_in_the_destination() {
+    let db = unique_name("fl_mask");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(64), phone VARCHAR(20), \
+             name VARCHAR(30), salary INT, note VARCHAR(10))",
+            "INSERT INTO users VALUES (1, 'a@example.com', '13812345678', 'Alice', 5000, 'n1'), \
+             (2, NULL, NULL, NULL, NULL, 'n2')",
+        ],
+    )
+    .await;
+    let rule = |column: &str, method: &str, extra: &str| {
+        format!(
+            "[[advanced.masking.rules]]\ndatabase = \"{db}\"\ntable = \"users\"\n\
+             column = \"{column}\"\nmethod = \"{method}\"\n{extra}\n"
+        )
+    };
+    let cfg = config(&format!(
+        "[advanced.masking]\nenabled = true\n{}{}{}{}[[objects.databases]]\nname = \"{db}\"\n",
+        rule("email", "hash", ""),
+        rule("phone", "partial", "keep_first = 3\nkeep_last = 2"),
+        rule("name", "redact", ""),
+        rule("salary", "redact", ""),
+    ));
+    let run = start(&cfg).await;
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO users VALUES (3, 'b@example.com', '5551234', 'Bob', 7000, 'n3')",
+            "UPDATE users SET email = 'c@example.com', phone = '0987654321' WHERE id = 1",
+            "UPDATE users SET note = 'changed' WHERE id = 3",
+            "UPDATE users SET email = 'd@example.com', name = 'Dan' WHERE id = 2",
+        ],
+    )
+    .await;
+    run.finish().await;
+    let got = query_rows(&dest(), &format!("SELECT * FROM `{db}`.users ORDER BY id")).await;
+    // Expected values computed by the source server from the clear values.
+    let want = query_rows(
+        &source(),
+        &format!(
+            "SELECT id, SHA2(email, 256), \
+             IF(phone IS NULL, NULL, CONCAT(LEFT(phone, 3), REPEAT('*', CHAR_LENGTH(phone) - 5), \
+             RIGHT(phone, 2))), IF(name IS NULL, NULL, '******'), IF(salary IS NULL, NULL, 0), \
+             note FROM `{db}`.users ORDER BY id"
+        ),
+    )
+    .await;
+    assert_eq!(got, want);
+    assert_eq!(got[0][2].as_deref(), Some("098*****21"));
+    assert_eq!(got[1][2], None, "NULL stays NULL");
+    cleanup(&[&db]).await;
+}
+
+/// The ETL hook (`Task::with_etl`) modifies, drops and splits changes, in the full sync (rows
+/// arrive as INSERTs) and in incremental write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn etl_hook_modifies_drops_and_splits_changes() {
+    use dts_core::{RowChange, RowOp, Value};
+    let db = unique_name("fl_etl");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, kind VARCHAR(10), v VARCHAR(20))",
+            "INSERT INTO t VALUES (1, 'keep', 'Mixed'), (2, 'test', 'x'), (3, 'split', 'S')",
+        ],
+    )
+    .await;
+    // Upper-cases `v`, drops kind = 'test', and splits kind = 'split' into the row and a copy
+    // with id + 1000.
+    let etl = |mut c: RowChange| -> Vec<RowChange> {
+        let image = c.after.as_ref().or(c.before.as_ref()).unwrap();
+        let kind = match &image[1] {
+            Value::Text(k) => k.clone(),
+            _ => String::new(),
+        };
+        if kind == "test" {
+            return vec![];
+        }
+        if let Some(after) = c.after.as_mut() {
+            if let Value::Text(v) = &after[2] {
+                after[2] = Value::Text(v.to_uppercase());
+            }
+        }
+        if kind == "split" && c.op != RowOp::Delete {
+            let mut copy = c.clone();
+            for row in [copy.before.as_mut(), copy.after.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                if let Value::Int(id) = row[0] {
+                    row[0] = Value::Int(id + 1000);
+                }
+            }
+            return vec![c, copy];
+        }
+        vec![c]
+    };
+    let cfg = config(&format!("[[objects.databases]]\nname = \"{db}\"\n"));
+    let run = start_with(&cfg, |t| t.with_etl(std::sync::Arc::new(etl))).await;
+    let after_full = query_rows(&dest(), &format!("SELECT * FROM `{db}`.t ORDER BY id")).await;
+    let row =
+        |id: i32, k: &str, v: &str| vec![Some(id.to_string()), Some(k.into()), Some(v.into())];
+    assert_eq!(
+        after_full,
+        vec![
+            row(1, "keep", "MIXED"),
+            row(3, "split", "S"),
+            row(1003, "split", "S")
+        ]
+    );
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO t VALUES (4, 'keep', 'lower'), (5, 'test', 'x'), (6, 'split', 'six')",
+            "UPDATE t SET v = 'upd' WHERE id IN (1, 3)",
+            "UPDATE t SET v = 'hidden' WHERE id = 2",
+            "DELETE FROM t WHERE id = 4",
+        ],
+    )
+    .await;
+    run.finish().await;
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT * FROM `{db}`.t ORDER BY id")).await,
+        vec![
+            row(1, "keep", "UPD"),
+            row(3, "split", "UPD"),
+            row(6, "split", "SIX"),
+            row(1003, "split", "UPD"),
+            row(1006, "split", "SIX"),
+        ]
+    );
+    cleanup(&[&db]).await;
+}
