@@ -40,6 +40,8 @@ pub(crate) fn is_retryable(code: RDKafkaErrorCode) -> bool {
             | C::OutOfOrderSequenceNumber
             | C::UnknownProducerId
             | C::InvalidProducerEpoch
+            | C::ProducerFenced
+            | C::InvalidProducerIdMapping
             | C::Fatal
             | C::PurgeQueue
             | C::PurgeInflight

@@ -216,6 +216,13 @@ impl KafkaSink {
     /// error), replace it (the data or the checkpoint producer, whichever `p` is) and say why.
     fn replace_if_fatal(&self, p: &FutureProducer) -> Option<String> {
         let (code, reason) = p.client().fatal_error()?;
+        self.replace_producer(p);
+        Some(format!("fatal producer error {code:?}: {reason}"))
+    }
+
+    /// Replaces `p` (the data or the checkpoint producer) by a fresh one, with a new producer
+    /// id and empty sequence state.
+    fn replace_producer(&self, p: &FutureProducer) {
         let is_checkpoint = std::ptr::eq(p, &**lock(&self.checkpoint_producer));
         let (slot, fresh) = if is_checkpoint {
             (
@@ -229,7 +236,6 @@ impl KafkaSink {
             Ok(fresh) => *lock(slot) = Arc::new(fresh),
             Err(e) => tracing::warn!("cannot re-create the kafka producer: {e}"),
         }
-        Some(format!("fatal producer error {code:?}: {reason}"))
     }
 
     fn connection(&self, message: impl Into<String>) -> Error {
@@ -397,6 +403,16 @@ impl KafkaSink {
     fn delivery_error(&self, p: &FutureProducer, what: &str, e: &KafkaError) -> Error {
         if let Some(reason) = self.replace_if_fatal(p) {
             return self.connection(format!("delivering {what}: {reason}"));
+        }
+        if code_of(e).is_some_and(lost_producer_state) {
+            // After records timed out (a broker outage longer than the delivery timeout) the
+            // idempotent producer bumps its epoch, and some brokers then fence it. Its state
+            // is worthless: a fresh producer resends the batch (replayed from the checkpoint).
+            self.replace_producer(p);
+            return self.connection(format!(
+                "delivering {what}: the broker rejected the producer's idempotence state ({e}); \
+                 the producer was re-created"
+            ));
         }
         match code_of(e) {
             Some(
@@ -696,6 +712,18 @@ impl KafkaSink {
         .map_err(|e| self.connection(format!("watermark request aborted: {e}")))?
         .map_err(|e| classify(&self.endpoint, &format!("watermarks of topic {topic}"), &e))
     }
+}
+
+/// Errors after which the producer's id, epoch or sequence numbers are no longer accepted.
+fn lost_producer_state(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::ProducerFenced
+            | RDKafkaErrorCode::InvalidProducerEpoch
+            | RDKafkaErrorCode::UnknownProducerId
+            | RDKafkaErrorCode::OutOfOrderSequenceNumber
+            | RDKafkaErrorCode::InvalidProducerIdMapping
+    )
 }
 
 /// Reads the last checkpoint record of `task_id` in one partition, scanning back from the end

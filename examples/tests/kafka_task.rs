@@ -1,6 +1,8 @@
-//! A whole MySQL → Kafka task on the real servers: the source's existing rows (full sync) and
+//! Whole MySQL → Kafka tasks on the real servers: the source's existing rows (full sync) and
 //! its later changes (binlog) arrive as Canal JSON records, every change at least once and in
-//! order per key, across a crash of the task.
+//! order per key, across a crash of the task and across a broker outage longer than the
+//! producer's delivery timeout; a task built from a TOML configuration sends each table to the
+//! topic its (renamed) name maps to.
 
 use dts_core::config::{KafkaDataFormat, PartitionPolicy};
 use dts_core::{
@@ -12,7 +14,10 @@ use mysql_async::prelude::Queryable;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn env(var: &str) -> String {
@@ -52,8 +57,23 @@ async fn task(db: &str, topic: &str, task_id: &str, state: &std::path::Path) -> 
 
 /// Every record of the topic's partitions: (partition, canal message).
 fn consume(topic: &str, partitions: i32, expect_at_least: usize) -> Vec<(i32, serde_json::Value)> {
+    consume_from(
+        &env("DTS_TEST_KAFKA_BROKERS"),
+        topic,
+        partitions,
+        expect_at_least,
+    )
+}
+
+/// Every record of the topic's partitions on `brokers`, by explicit partition assignment.
+fn consume_from(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    expect_at_least: usize,
+) -> Vec<(i32, serde_json::Value)> {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", env("DTS_TEST_KAFKA_BROKERS"))
+        .set("bootstrap.servers", brokers)
         .set("group.id", format!("verify-{topic}"))
         .set("enable.auto.commit", "false")
         .create()
@@ -89,7 +109,7 @@ fn consume(topic: &str, partitions: i32, expect_at_least: usize) -> Vec<(i32, se
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
     let n = std::process::id();
-    let db = format!("dts_kafka_task_{n}");
+    let db = format!("kf_task_{n}");
     let topic = format!("dts-task-{n}");
     let task_id = format!("kafka-task-{n}");
     let src = MysqlEndpoint::from_url("source", &env("DTS_TEST_SOURCE_URL")).unwrap();
@@ -207,5 +227,405 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
             assert_eq!(seq.last().unwrap().0, "DELETE", "key {id}: {seq:?}");
         }
     }
+    c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
+}
+
+/// A TCP relay from a local port to `upstream` that can be cut (every relayed connection
+/// closed, new ones closed at once, as when a broker host drops off the network) and restored.
+struct Relay {
+    port: u16,
+    up: Arc<AtomicBool>,
+    streams: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Relay {
+    fn start(upstream: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (up2, streams2) = (up.clone(), streams.clone());
+        std::thread::spawn(move || {
+            for inbound in listener.incoming() {
+                let Ok(inbound) = inbound else { continue };
+                if !up2.load(Ordering::SeqCst) {
+                    let _ = inbound.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(outbound) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let mut list = streams2.lock().unwrap();
+                list.push(inbound.try_clone().unwrap());
+                list.push(outbound.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (inbound.try_clone().unwrap(), outbound.try_clone().unwrap()),
+                    (outbound, inbound),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, streams }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.streams.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A broker of this test alone (tansu, in memory) that advertises the relay in front of it, so
+/// every client connection goes through the relay; stopped when dropped.
+struct PrivateBroker {
+    child: Child,
+    relay: Relay,
+}
+
+impl PrivateBroker {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let relay = Relay::start(port);
+        let home = std::env::var("HOME").unwrap_or_default();
+        let tansu = ["tansu".to_string(), format!("{home}/.cargo/bin/tansu")]
+            .into_iter()
+            .find(|t| {
+                Command::new(t)
+                    .arg("--help")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok()
+            })
+            .expect("tansu not found: run scripts/test-env.sh up");
+        let child = Command::new(tansu)
+            .args([
+                "broker",
+                "--cluster-id",
+                &format!("kf-outage-{}", std::process::id()),
+                "--storage-engine",
+                "memory://tansu/",
+                "--listener-url",
+                &format!("tcp://127.0.0.1:{port}"),
+                "--advertised-listener-url",
+                &format!("tcp://127.0.0.1:{}", relay.port),
+            ])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "private tansu did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, relay }
+    }
+
+    fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.relay.port)
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the checkpoint the sink keeps in Kafka reaches `target`, failing the test if
+/// the task fails.
+async fn wait_kafka_checkpoint(
+    sink: &KafkaSink,
+    handle: &dts_core::TaskHandle,
+    target: &dts_core::Position,
+    timeout: Duration,
+) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        if let Ok(Some(cp)) = dts_core::Sink::read_checkpoint(sink).await {
+            if cp.position.coordinates_cmp(target).is_ge() {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "checkpoint did not reach {target}: {:?}",
+            handle.progress()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn broker_outage_is_retried_within_the_connection_retry_window() {
+    let broker = PrivateBroker::start();
+    let n = std::process::id();
+    let db = format!("kf_outage_{n}");
+    let topic = format!("kf-outage-{n}");
+    let task_id = format!("kf-outage-{n}");
+    let src = MysqlEndpoint::from_url("source", &env("DTS_TEST_SOURCE_URL")).unwrap();
+    let mut c = src.connect().await.unwrap();
+    for s in [
+        format!("DROP DATABASE IF EXISTS `{db}`"),
+        format!("CREATE DATABASE `{db}`"),
+        format!("USE `{db}`"),
+        format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v INT)"),
+        format!("INSERT INTO `{db}`.t SELECT seq, 0 FROM seq_1_to_200"),
+    ] {
+        c.query_drop(s).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let source = MysqlSource::connect(
+        src.clone(),
+        SourceOptions {
+            scope: Scope {
+                databases: vec![db.clone()],
+            },
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut options = KafkaSinkOptions::new(vec![broker.bootstrap()], &topic, &task_id);
+    options.format = KafkaDataFormat::CanalJson;
+    options.partition_policy = PartitionPolicy::ByPrimaryKeyHash;
+    options.partitions = Some(2);
+    // Shorter than the outage: librdkafka gives up on the records and the task must retry.
+    options.delivery_timeout = Duration::from_secs(3);
+    options.request_timeout = Duration::from_secs(3);
+    let sink = Arc::new(KafkaSink::connect(options).await.unwrap());
+    let t = Task::new(
+        Arc::new(source),
+        sink.clone(),
+        Arc::new(DatabaseFilter::new([db.clone()])),
+        Arc::new(FileCheckpointStore::new(dir.path().join("state.json"))),
+        TaskOptions {
+            task_id: task_id.clone(),
+            connection_retry: Duration::from_secs(120),
+            other_retry: Duration::from_secs(10),
+            acknowledged_warnings: vec!["destination.existing_tables".into()],
+            ..Default::default()
+        },
+    );
+    let handle = t.handle();
+    let runner = tokio::spawn(async move { t.run().await });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        assert!(Instant::now() < deadline, "{:?}", handle.progress());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let probe = MysqlSource::connect(src.clone(), SourceOptions::default())
+        .await
+        .unwrap();
+    for v in 1..=2 {
+        c.query_drop(format!("UPDATE `{db}`.t SET v = {v}"))
+            .await
+            .unwrap();
+    }
+    let before_outage = probe.current_position().await.unwrap();
+    wait_kafka_checkpoint(&sink, &handle, &before_outage, Duration::from_secs(60)).await;
+    assert!(
+        handle.progress().last_error.is_none(),
+        "{:?}",
+        handle.progress()
+    );
+
+    // The broker becomes unreachable for longer than the delivery timeout, while the source
+    // keeps changing.
+    broker.relay.cut();
+    for v in 3..=5 {
+        c.query_drop(format!("UPDATE `{db}`.t SET v = {v}"))
+            .await
+            .unwrap();
+    }
+    c.query_drop(format!("DELETE FROM `{db}`.t WHERE id > 190"))
+        .await
+        .unwrap();
+    let target = probe.current_position().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while handle.progress().last_error.is_none() {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed during the outage in {}: {}", f.0, f.1);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failure seen during the outage: {:?}",
+            handle.progress()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = handle.progress();
+    assert!(handle.status().failure().is_none(), "{during:?}");
+    let last_error = during.last_error.clone().unwrap();
+    assert!(
+        last_error.contains(&broker.bootstrap()),
+        "a connection error naming the brokers: {last_error}"
+    );
+
+    // Back: the task resumes from its checkpoint in Kafka and catches up.
+    broker.relay.restore();
+    wait_kafka_checkpoint(&sink, &handle, &target, Duration::from_secs(90)).await;
+    handle.stop();
+    runner.await.unwrap().unwrap();
+
+    let records = consume_from(&broker.bootstrap(), &topic, 2, 200 + 5 * 200 + 10);
+    let mut per_key: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    for (_, m) in &records {
+        let kind = m["type"].as_str().unwrap().to_string();
+        for row in m["data"].as_array().unwrap() {
+            let id: i64 = row["id"].as_str().unwrap().parse().unwrap();
+            let v: i64 = row["v"].as_str().unwrap().parse().unwrap();
+            per_key.entry(id).or_default().push((kind.clone(), v));
+        }
+    }
+    for id in 1..=200i64 {
+        let seq = per_key
+            .get(&id)
+            .unwrap_or_else(|| panic!("key {id} missing"));
+        assert_eq!(seq[0], ("INSERT".to_string(), 0), "key {id}: {seq:?}");
+        let mut updates: Vec<i64> = seq
+            .iter()
+            .filter(|(k, _)| k == "UPDATE")
+            .map(|(_, v)| *v)
+            .collect();
+        // Replays repeat a suffix; what each key saw, first occurrences in order, is 1..=5.
+        let mut seen = Vec::new();
+        for v in updates.drain(..) {
+            if !seen.contains(&v) {
+                assert!(seen.last().is_none_or(|l| v > *l), "key {id}: {seq:?}");
+                seen.push(v);
+            }
+        }
+        assert_eq!(seen, (1..=5).collect::<Vec<_>>(), "key {id}: {seq:?}");
+        if id > 190 {
+            assert_eq!(seq.last().unwrap().0, "DELETE", "key {id}: {seq:?}");
+        }
+    }
+    c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn config_topic_mapping_follows_object_name_mapping() {
+    let n = std::process::id();
+    let db = format!("kf_map_{n}");
+    let renamed = format!("kf_map_dst_{n}");
+    let prefix = format!("kf-map-{n}");
+    let src = MysqlEndpoint::from_url("source", &env("DTS_TEST_SOURCE_URL")).unwrap();
+    let mut c = src.connect().await.unwrap();
+    for s in [
+        format!("DROP DATABASE IF EXISTS `{db}`"),
+        format!("CREATE DATABASE `{db}`"),
+        format!("CREATE TABLE `{db}`.a (id INT PRIMARY KEY, v INT)"),
+        format!("CREATE TABLE `{db}`.b (id INT PRIMARY KEY, v INT)"),
+        format!("INSERT INTO `{db}`.a VALUES (1, 10), (2, 20)"),
+        format!("INSERT INTO `{db}`.b VALUES (3, 30)"),
+    ] {
+        c.query_drop(s).await.unwrap();
+    }
+    let url = env("DTS_TEST_SOURCE_URL");
+    let hostport = url.rsplit('@').next().unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    let toml = format!(
+        r#"
+id = "kf-map-{n}"
+[source]
+host = "{host}"
+port = {port}
+user = "root"
+database_type = "mariadb"
+[destination]
+type = "kafka"
+brokers = ["{brokers}"]
+topic = "{prefix}-default"
+data_format = "canal_json"
+num_partitions = 2
+topic_template = "{prefix}.{{database}}.{{table}}"
+[destination.topic_routes]
+"{renamed}.b" = "{prefix}-b"
+[sync_types]
+schema = true
+full_data = true
+[[objects.databases]]
+name = "{db}"
+rename_to = "{renamed}"
+[[objects.databases.tables]]
+name = "a"
+rename_to = "a_renamed"
+[[objects.databases.tables]]
+name = "b"
+"#,
+        brokers = env("DTS_TEST_KAFKA_BROKERS"),
+    );
+    let config = dts_core::config::TaskConfig::from_toml_str(&toml).unwrap();
+    let dts_core::config::DestinationConfig::Kafka(kafka) = &config.destination else {
+        panic!("{:?}", config.destination)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // As examples/dts.rs composes a Kafka task.
+    let parts = dts_mysql::from_config::build_parts(&config, dir.path(), false)
+        .await
+        .unwrap();
+    let options = KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
+    let sink = Arc::new(KafkaSink::connect(options).await.unwrap());
+    let task = parts.into_task(&config, sink, None).unwrap();
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while handle.status().stage(Stage::FullDataSync).status != StageStatus::Finished {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        assert!(Instant::now() < deadline, "{:?}", handle.progress());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    handle.stop();
+    runner.await.unwrap().unwrap();
+
+    let a = consume(&format!("{prefix}.{renamed}.a_renamed"), 2, 2);
+    let mut ids: Vec<(String, String, String)> = a
+        .iter()
+        .map(|(_, m)| {
+            (
+                m["database"].as_str().unwrap().to_string(),
+                m["table"].as_str().unwrap().to_string(),
+                m["data"][0]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            (renamed.clone(), "a_renamed".to_string(), "1".to_string()),
+            (renamed.clone(), "a_renamed".to_string(), "2".to_string()),
+        ]
+    );
+    let b = consume(&format!("{prefix}-b"), 2, 1);
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0].1["table"], "b");
+    assert_eq!(b[0].1["data"][0]["v"], "30");
     c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
 }
