@@ -695,3 +695,147 @@ async fn etl_hook_modifies_drops_and_splits_changes() {
     );
     cleanup(&[&db]).await;
 }
+
+/// Several source tables mapped to one destination table (what a merging destination needs):
+/// the filter of a configuration with `merge_tables = true` routes both shards' full-sync rows
+/// and incremental changes into one table, here written by the MySQL sink.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_tables_merge_into_one_destination_table() {
+    use dts_core::objects::ConfigFilter;
+    use dts_core::{FileCheckpointStore, Task, TaskOptions};
+    use dts_mysql::sink::{MysqlSink, SinkOptions};
+    use std::sync::Arc;
+    let db = unique_name("fl_merge");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE shard_1 (id INT PRIMARY KEY, v VARCHAR(10))",
+            "CREATE TABLE shard_2 (id INT PRIMARY KEY, v VARCHAR(10))",
+            "CREATE TABLE single (id INT PRIMARY KEY)",
+            "INSERT INTO shard_1 VALUES (1, 'a'), (2, 'b')",
+            "INSERT INTO shard_2 VALUES (101, 'x'), (102, 'y')",
+            "INSERT INTO single VALUES (1)",
+        ],
+    )
+    .await;
+    // The destination type decides whether merging is allowed; the rows go to the MySQL
+    // destination through a MySQL sink.
+    let text = config_text(&format!(
+        r#"
+[[objects.databases]]
+name = "{db}"
+[[objects.databases.tables]]
+name = "shard_1"
+rename_to = "all_shards"
+[[objects.databases.tables]]
+name = "shard_2"
+rename_to = "all_shards"
+[[objects.databases.tables]]
+name = "single"
+"#
+    ))
+    .replace("type = \"mysql\"", "type = \"adb\"\nmerge_tables = true");
+    let cfg = dts_core::config::TaskConfig::parse_toml_str(&text).unwrap();
+    cfg.validate().unwrap();
+    // The same selection towards a MySQL destination is a collision.
+    let mysql = config_text(&format!(
+        "[[objects.databases]]\nname = \"{db}\"\n[[objects.databases.tables]]\nname = \"shard_1\"\n\
+         rename_to = \"all_shards\"\n[[objects.databases.tables]]\nname = \"shard_2\"\n\
+         rename_to = \"all_shards\"\n"
+    ));
+    let e = dts_core::config::TaskConfig::parse_toml_str(&mysql)
+        .unwrap()
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("merge_tables"), "{e}");
+
+    let filter = Arc::new(ConfigFilter::from_config(&cfg).unwrap());
+    let task_id = unique_name("fl_merge_task");
+    let reader = Arc::new(common::reader(source(), &db).await);
+    let sink = Arc::new(
+        MysqlSink::connect(
+            dest(),
+            SinkOptions {
+                task_id: task_id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let task = Task::new(
+        reader.clone(),
+        sink.clone(),
+        filter,
+        Arc::new(FileCheckpointStore::new(state.path().join("s.json"))),
+        TaskOptions {
+            task_id,
+            ..Default::default()
+        },
+    );
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while handle
+        .status()
+        .stage(dts_core::Stage::IncrementalWrite)
+        .status
+        != dts_core::StageStatus::Running
+    {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO shard_1 VALUES (3, 'c')",
+            "INSERT INTO shard_2 VALUES (103, 'z')",
+            "UPDATE shard_1 SET v = 'A' WHERE id = 1",
+            "UPDATE shard_2 SET v = 'X' WHERE id = 101",
+            "DELETE FROM shard_2 WHERE id = 102",
+            "INSERT INTO single VALUES (2)",
+        ],
+    )
+    .await;
+    let target = dts_core::Source::current_position(&*reader).await.unwrap();
+    loop {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        if let Some(cp) = dts_core::Sink::read_checkpoint(&*sink).await.unwrap() {
+            if cp.position.coordinates_cmp(&target).is_ge() {
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "not caught up");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    assert_eq!(tables(&dest(), &db).await, vec!["all_shards", "single"]);
+    assert_eq!(
+        query_rows(
+            &dest(),
+            &format!("SELECT * FROM `{db}`.all_shards ORDER BY id")
+        )
+        .await,
+        query_rows(
+            &source(),
+            &format!(
+                "SELECT * FROM `{db}`.shard_1 UNION ALL SELECT * FROM `{db}`.shard_2 ORDER BY id"
+            )
+        )
+        .await
+    );
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT COUNT(*) FROM `{db}`.single")).await,
+        vec![vec![Some("2".to_string())]]
+    );
+    cleanup(&[&db]).await;
+}
