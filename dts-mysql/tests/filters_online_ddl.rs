@@ -305,3 +305,99 @@ async fn pt_online_schema_change_fails_the_running_task() {
     assert!(e.contains(&db) && e.contains("pt_osc_"), "{e}");
     peer_cleanup(&db).await;
 }
+
+/// An online schema change of a renamed table with a renamed column, in the adapt modes: the
+/// shadow table's ALTER reaches the destination table under its mapped names (table, database
+/// and the columns inside the statement).
+async fn mapped_online_schema_change(tool: Tool, mode: &str) {
+    let db = unique_name("fl_oscm");
+    let ddb = format!("{db}_d");
+    let mut s = fresh(&[&db]).await;
+    {
+        let mut d = conn(&dest()).await;
+        exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{ddb}`")]).await;
+    }
+    let (shadow, useless) = match tool {
+        Tool::GhOst => ("_t_gho", "_t_del"),
+        Tool::Dms => ("_t_new", "_t_old"),
+    };
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20))",
+            "INSERT INTO t SELECT seq, seq, CONCAT('r', seq) FROM seq_1_to_20",
+        ],
+    )
+    .await;
+    let cfg = config(&format!(
+        r#"
+[advanced]
+online_ddl = "{mode}"
+[[objects.databases]]
+name = "{db}"
+rename_to = "{ddb}"
+[[objects.databases.tables]]
+name = "t"
+rename_to = "t_dest"
+rename_columns = {{ s = "s2" }}
+"#
+    ));
+    let run = start(&cfg).await;
+    let steps = [
+        format!("CREATE TABLE {shadow} LIKE t"),
+        format!(
+            "ALTER TABLE {shadow} ADD COLUMN extra INT DEFAULT 1 AFTER v, MODIFY s VARCHAR(40), \
+             ADD KEY k_s (s)"
+        ),
+        format!("INSERT INTO {shadow} (id, v, s) SELECT id, v, s FROM t"),
+        "UPDATE t SET s = 'changed on t' WHERE id = 3".to_string(),
+        format!("REPLACE INTO {shadow} (id, v, s) SELECT id, v, s FROM t WHERE id = 3"),
+        format!("RENAME TABLE t TO {useless}, {shadow} TO t"),
+        format!("DROP TABLE {useless}"),
+        "INSERT INTO t VALUES (21, 21, 5, REPEAT('x', 35))".to_string(),
+    ];
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    exec_all(&mut s, &steps).await;
+    run.finish().await;
+    let what = format!("{tool:?} under {mode}, mapped");
+    assert_eq!(tables(&dest(), &ddb).await, vec!["t_dest"], "{what}");
+    assert_eq!(
+        column_types(&dest(), &ddb, "t_dest").await,
+        vec![
+            ("id".to_string(), "int(11)".to_string()),
+            ("v".into(), "int(11)".into()),
+            ("extra".into(), "int(11)".into()),
+            ("s2".into(), "varchar(40)".into()),
+        ],
+        "{what}"
+    );
+    assert_eq!(
+        index_names(&dest(), &ddb, "t_dest").await,
+        vec!["k_s", "PRIMARY"],
+        "{what}"
+    );
+    assert_eq!(
+        query_rows(
+            &dest(),
+            &format!("SELECT id, v, extra, s2 FROM `{ddb}`.t_dest ORDER BY id")
+        )
+        .await,
+        query_rows(
+            &source(),
+            &format!("SELECT id, v, extra, s FROM `{db}`.t ORDER BY id")
+        )
+        .await,
+        "{what}"
+    );
+    cleanup(&[&db, &ddb]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mapped_gh_ost_migration_under_no_gh_ost() {
+    mapped_online_schema_change(Tool::GhOst, "no_gh_ost").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mapped_dms_migration_under_no_dms() {
+    mapped_online_schema_change(Tool::Dms, "no_dms").await;
+}
