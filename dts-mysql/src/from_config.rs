@@ -30,6 +30,20 @@ pub struct BuiltTask {
     pub sink: Arc<MysqlSink>,
     /// The task id (checkpoints are kept under it).
     pub task_id: String,
+    /// The configured data verification (`[validation]`), if any: start it with
+    /// [`BuiltTask::spawn_verification`] next to `task.run()`.
+    pub verification: Option<Arc<crate::verify::VerificationJob>>,
+}
+
+impl BuiltTask {
+    /// Starts the configured verification under the guide's start rules (see
+    /// [`crate::verify::VerificationJob::spawn`]); `None` when none is configured.
+    pub fn spawn_verification(
+        &self,
+    ) -> Option<tokio::task::JoinHandle<Result<dts_core::verify::VerificationReport, Error>>> {
+        let job = self.verification.clone()?;
+        Some(job.spawn(self.task.handle()))
+    }
 }
 
 fn endpoint(label: &str, key: &str, settings: &ConnectionSettings) -> Result<MysqlEndpoint, Error> {
@@ -73,8 +87,15 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
              with dts_core::Task::with_etl (see examples/etl.rs)",
         );
     }
-    if config.validation != Default::default() {
-        no("validation", "data verification");
+    // Verification reads both sides over the MySQL protocol (dts_mysql::verify); other
+    // destination kinds have no reading side yet.
+    if config.validation != Default::default()
+        && !matches!(config.destination, DestinationConfig::Mysql(_))
+    {
+        no(
+            "validation",
+            "data verification for this destination type (MySQL destinations only)",
+        );
     }
     // Capitalization is applied by the object filter; the rest of `[migration]` is not.
     let migration = dts_core::config::MigrationOptions {
@@ -259,15 +280,35 @@ pub async fn build_mysql_task(
         let policy = crate::two_way::policy_of(config.topology.conflict_policy());
         crate::two_way::two_way_sink(&mut sink_options, policy, DEFAULT_DELAY_PERIOD);
     }
+    let verify_dest_ep = dest_ep.clone();
     let sink = Arc::new(MysqlSink::connect(dest_ep, sink_options).await?);
     let source = parts.source.clone();
     let task_id = parts.task_id.clone();
-    let task = parts.into_task(config, sink.clone(), alert_hook)?;
+    let verification = if config.validation.is_enabled() {
+        Some(Arc::new(crate::verify::VerificationJob::new(
+            config,
+            parts.source.clone(),
+            parts.filter.clone(),
+            endpoint("source", "source", &config.source_settings()?)?,
+            verify_dest_ep,
+            alert_hook.clone(),
+        )))
+    } else {
+        None
+    };
+    // Incremental verification sees every applied batch through the task's sink.
+    let task_sink: Arc<dyn dts_core::Sink> =
+        match verification.as_ref().and_then(|v| v.incremental()) {
+            Some(inc) => Arc::new(dts_core::verify::VerifyingSink::new(sink.clone(), inc)),
+            None => sink.clone(),
+        };
+    let task = parts.into_task(config, task_sink, alert_hook)?;
     Ok(BuiltTask {
         task,
         source,
         sink,
         task_id,
+        verification,
     })
 }
 

@@ -29,6 +29,10 @@
 //! two sides may see rows fall into neighbouring chunks, which still compares them (the row
 //! compare inside a differing chunk is by exact key value).
 
+mod job;
+
+pub use job::VerificationJob;
+
 use crate::conn::{MysqlEndpoint, ServerInfo};
 use crate::decode::{decode, Origin};
 use crate::discovery::discover_table;

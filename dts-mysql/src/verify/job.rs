@@ -1,0 +1,196 @@
+//! Verification as a task's `[validation]` section configures it, run by the guide's start
+//! rules: [`VerificationJob`].
+//!
+//! - Tables are verified as the task routes them (its object filter: selection, names, column
+//!   subsets, WHERE filters), with the masked columns of `[advanced.masking]` left out, and
+//!   limited to `validation.objects` when set.
+//! - Full verification (and schema verification) starts once full data sync is done when the
+//!   task has no incremental synchronization, otherwise at the first moment incremental latency
+//!   reaches zero.
+//! - Incremental verification starts when full data sync is done (the destination tables
+//!   exist): from then on, every batch the task applies is re-read on both sides (the task's
+//!   sink is wrapped in a [`VerifyingSink`](dts_core::verify::VerifyingSink)).
+//! - Alerts go to the task's alert hook.
+
+use super::MysqlVerifyReader;
+use crate::conn::MysqlEndpoint;
+use crate::source::MysqlSource;
+use dts_core::config::{FullVerificationMode, TaskConfig, ValidationConfig};
+use dts_core::objects::masking::Masking;
+use dts_core::verify::incremental::dml_ops;
+use dts_core::verify::start::wait_for_start;
+use dts_core::verify::{
+    FullOptions, IncrementalOptions, IncrementalVerifier, VerificationReport, Verifier,
+    VerifyTarget,
+};
+use dts_core::{AlertHook, Error, Filter, LogAlertHook, Source, TaskHandle};
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+
+/// Connections per side used by verification.
+const POOL: usize = 4;
+
+/// A task's configured verification.
+pub struct VerificationJob {
+    config: ValidationConfig,
+    incremental_sync: bool,
+    source: Arc<MysqlSource>,
+    filter: Arc<dyn Filter>,
+    masking: Masking,
+    verifier: Verifier,
+    incremental: Option<Arc<IncrementalVerifier>>,
+    incremental_loop: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl VerificationJob {
+    /// The verification `config.validation` describes, over the task's `source` (for table
+    /// discovery) and `filter`, reading the two servers at `source_ep` and `destination_ep`.
+    /// Alerts go to `hook` (the log when `None`).
+    pub fn new(
+        config: &TaskConfig,
+        source: Arc<MysqlSource>,
+        filter: Arc<dyn Filter>,
+        source_ep: MysqlEndpoint,
+        destination_ep: MysqlEndpoint,
+        hook: Option<Arc<dyn AlertHook>>,
+    ) -> Self {
+        let v = &config.validation;
+        let task_id = config.id.clone().unwrap_or_else(|| "dts-task".to_string());
+        let hook = hook.unwrap_or_else(|| Arc::new(LogAlertHook));
+        let source_reader = Arc::new(MysqlVerifyReader::new(source_ep, POOL));
+        let dest_reader = Arc::new(MysqlVerifyReader::new(destination_ep, POOL));
+        let mut verifier = Verifier::new(
+            source_reader.clone(),
+            dest_reader.clone(),
+            FullOptions::from_config(v),
+        );
+        if v.full_alert.is_enabled() {
+            verifier = verifier.with_alerts(hook.clone(), task_id.clone(), v.full_alert.clone());
+        }
+        let incremental = v.incremental.then(|| {
+            let mut inc = IncrementalVerifier::new(
+                source_reader,
+                dest_reader,
+                Vec::new(),
+                IncrementalOptions {
+                    ops: dml_ops(&v.incremental_ops),
+                    ..Default::default()
+                },
+            );
+            if v.incremental_alert.is_enabled() {
+                inc = inc.with_alerts(hook, task_id, v.incremental_alert.clone());
+            }
+            Arc::new(inc)
+        });
+        Self {
+            config: v.clone(),
+            incremental_sync: config.sync_types.incremental,
+            source,
+            filter,
+            masking: Masking::new(&config.advanced.masking),
+            verifier,
+            incremental,
+            incremental_loop: Mutex::new(None),
+        }
+    }
+
+    /// The incremental verifier, when incremental verification is on (feed it with a
+    /// [`VerifyingSink`](dts_core::verify::VerifyingSink)).
+    pub fn incremental(&self) -> Option<Arc<IncrementalVerifier>> {
+        self.incremental.clone()
+    }
+
+    /// The full verifier (its throttle can be changed while it runs).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    fn selected(&self, db: &str, table: &str) -> bool {
+        match &self.config.objects {
+            None => true,
+            Some(list) => list.iter().any(|o| match o.split_once('.') {
+                None => o == db,
+                Some((d, t)) => d == db && t == table,
+            }),
+        }
+    }
+
+    /// The tables to verify: every table the task synchronizes (or those of
+    /// `validation.objects`), as routed, with their masked columns.
+    pub async fn targets(&self) -> Result<Vec<VerifyTarget>, Error> {
+        let mut out = Vec::new();
+        for schema in self.source.discover().await? {
+            let Some(route) = self.filter.route(&schema) else {
+                continue;
+            };
+            if !self.selected(&schema.id.database, &schema.id.table) {
+                continue;
+            }
+            let masked = self
+                .masking
+                .rules(&schema.id.database, &schema.id.table)
+                .iter()
+                .map(|r| r.column.clone())
+                .collect();
+            out.push(VerifyTarget {
+                schema: (*schema).clone(),
+                route,
+                masked,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Full and schema verification now, as configured.
+    pub async fn run_full(&self) -> Result<VerificationReport, Error> {
+        let targets = self.targets().await?;
+        Ok(self.verifier.run(&targets, self.config.schema).await)
+    }
+
+    /// Runs the configured verification for the task behind `handle` under the start rules:
+    /// incremental verification from the end of full data sync on, then full and schema
+    /// verification; returns the full verification's report (empty when only incremental
+    /// verification is configured). Fails when the task fails or stops first.
+    pub fn spawn(
+        self: Arc<Self>,
+        handle: TaskHandle,
+    ) -> JoinHandle<Result<VerificationReport, Error>> {
+        tokio::spawn(async move {
+            wait_for_start(&handle, false).await?;
+            let targets = self.targets().await?;
+            if let Some(inc) = &self.incremental {
+                let (plans, errors) = self.verifier.plan(&targets).await;
+                for e in errors {
+                    tracing::warn!("incremental verification leaves out {e}");
+                }
+                inc.set_plans(plans);
+                let h = inc.clone().spawn();
+                if let Ok(mut slot) = self.incremental_loop.lock() {
+                    if let Some(old) = slot.replace(h) {
+                        old.abort();
+                    }
+                }
+            }
+            wait_for_start(&handle, self.incremental_sync).await?;
+            if self.config.full_mode == FullVerificationMode::None && !self.config.schema {
+                return Ok(VerificationReport::default());
+            }
+            Ok(self.verifier.run(&targets, self.config.schema).await)
+        })
+    }
+
+    /// Stops incremental verification.
+    pub fn stop(&self) {
+        if let Ok(mut slot) = self.incremental_loop.lock() {
+            if let Some(h) = slot.take() {
+                h.abort();
+            }
+        }
+    }
+}
+
+impl Drop for VerificationJob {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
