@@ -839,3 +839,134 @@ name = "single"
     );
     cleanup(&[&db]).await;
 }
+
+/// A WHERE filter may name columns left out of a column subset, in any letter case: it is
+/// evaluated on the full source row, before projection and renaming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn where_filter_on_columns_outside_the_subset() {
+    let db = unique_name("fl_wsub");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, Region VARCHAR(10), amount DECIMAL(10,2), \
+             payload VARCHAR(20))",
+            "INSERT INTO t VALUES (1, 'eu', 10, 'a'), (2, 'us', 20, 'b'), (3, 'EU', 30, 'c')",
+        ],
+    )
+    .await;
+    let cfg = config(&format!(
+        r#"
+[[objects.databases]]
+name = "{db}"
+[[objects.databases.tables]]
+name = "t"
+columns = ["id", "payload"]
+rename_columns = {{ payload = "data" }}
+filter = "region = 'eu' AND AMOUNT * 2 >= 20"
+"#
+    ));
+    let run = start(&cfg).await;
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO t VALUES (4, 'Eu', 5, 'small'), (5, 'eu', 50, 'big')",
+            "UPDATE t SET region = 'us' WHERE id = 1",
+            "UPDATE t SET region = 'eu', payload = 'moved' WHERE id = 2",
+            "UPDATE t SET amount = 100 WHERE id = 4",
+        ],
+    )
+    .await;
+    run.finish().await;
+    assert_eq!(columns(&dest(), &db, "t").await, vec!["id", "data"]);
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT * FROM `{db}`.t ORDER BY id")).await,
+        query_rows(
+            &source(),
+            &format!(
+                "SELECT id, payload FROM `{db}`.t WHERE region = 'eu' AND AMOUNT * 2 >= 20 \
+                 ORDER BY id"
+            )
+        )
+        .await
+    );
+    cleanup(&[&db]).await;
+}
+
+/// Selecting a database whole carries its views; selecting tables does not. Triggers and
+/// routines are never replayed (the guide's default trigger method is manual).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn table_selection_leaves_out_views_triggers_and_routines() {
+    let whole = unique_name("fl_objw");
+    let listed = unique_name("fl_objl");
+    let mut s = fresh(&[&whole, &listed]).await;
+    for db in [&whole, &listed] {
+        exec_all(
+            &mut s,
+            &[
+                &format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v INT)"),
+                &format!("INSERT INTO `{db}`.t VALUES (1, 1)"),
+            ],
+        )
+        .await;
+    }
+    let cfg = config(&format!(
+        "[[objects.databases]]\nname = \"{whole}\"\n\
+         [[objects.databases]]\nname = \"{listed}\"\n[[objects.databases.tables]]\nname = \"t\"\n"
+    ));
+    let run = start(&cfg).await;
+    for db in [&whole, &listed] {
+        exec_all(
+            &mut s,
+            &[
+                &format!("CREATE VIEW `{db}`.v AS SELECT id FROM `{db}`.t"),
+                &format!(
+                    "CREATE TRIGGER `{db}`.trg BEFORE INSERT ON `{db}`.t FOR EACH ROW \
+                     SET NEW.v = NEW.v + 1000"
+                ),
+                &format!("CREATE PROCEDURE `{db}`.p() SELECT 1"),
+                &format!("INSERT INTO `{db}`.t VALUES (2, 2)"),
+            ],
+        )
+        .await;
+    }
+    run.finish().await;
+    let mut d = conn(&dest()).await;
+    use mysql_async::prelude::Queryable;
+    for (db, views) in [(&whole, 1), (&listed, 0)] {
+        let n_views: u64 = d
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
+                (db,),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n_views, views, "{db}: views");
+        let n_triggers: u64 = d
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
+                (db,),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n_triggers, 0, "{db}: triggers");
+        let n_routines: u64 = d
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?",
+                (db,),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n_routines, 0, "{db}: routines");
+        // The trigger's effect arrives through the binlog row image, once.
+        assert_eq!(
+            query_rows(&dest(), &format!("SELECT v FROM `{db}`.t ORDER BY id")).await,
+            vec![vec![Some("1".to_string())], vec![Some("1002".to_string())]],
+            "{db}"
+        );
+    }
+    cleanup(&[&whole, &listed]).await;
+}
