@@ -52,6 +52,37 @@
 //! `posttime` = production time, `yyyy-MM-ddTHH:mm:ss` UTC; `op` = `ins`/`upd`/`del`, `ddl`
 //! (`data` = `{"sql": statement}`), `truncate`.
 //!
+//! ### MySQL types
+//!
+//! Every MySQL column type, the [`dts_core::Value`] the source decodes it to (its rendering per
+//! format is in the next table), Canal's `sqlType` (`java.sql.Types`; `mysqlType` is the
+//! column's declared type text, e.g. `bigint(20) unsigned`) and DTS Avro's `dataTypeNumber`:
+//!
+//! | MySQL type | `Value` | Canal `sqlType` | DTS Avro |
+//! | --- | --- | --- | --- |
+//! | TINYINT, SMALLINT, MEDIUMINT, INT, BIGINT | `Int` | -6, 5, 4, 4, -5 | `Integer` 1, 2, 9, 3, 8 |
+//! | the same, UNSIGNED | `UInt` | 5, 4, 4, -5, 3 (`BIGINT UNSIGNED` is DECIMAL: it exceeds a Java `long`) | `Integer` 1, 2, 9, 3, 8 |
+//! | FLOAT | `Float` | 7 | `Float` 4 |
+//! | DOUBLE, REAL | `Double` | 8 | `Float` 5 |
+//! | DECIMAL(p,s), NUMERIC | `Decimal` (exact text) | 3 | `Decimal` 246 |
+//! | BIT(n) | `Bit` | -7 | `Integer` 16 |
+//! | CHAR(n) | `Text` | 1 | `Character` 254 |
+//! | VARCHAR(n) | `Text` | 12 | `Character` 253 |
+//! | TINYTEXT, TEXT, MEDIUMTEXT, LONGTEXT | `Text` | 2005 | `Character` 253 |
+//! | BINARY(n) | `Bytes` | -2 | `Character` (charset `binary`) 254 |
+//! | VARBINARY(n) | `Bytes` | -3 | `Character` (charset `binary`) 253 |
+//! | TINYBLOB, BLOB, MEDIUMBLOB, LONGBLOB | `Bytes` | 2004 | `BinaryObject` 249, 252, 250, 251 |
+//! | DATE | `Date` | 91 | `DateTime` 10 |
+//! | TIME(fsp) | `Time` | 92 | `DateTime` 11 |
+//! | DATETIME(fsp) | `DateTime` | 93 | `DateTime` 12 |
+//! | TIMESTAMP(fsp) | `Timestamp` (UTC instant) | 93 | `Timestamp` 7 |
+//! | YEAR | `Year` | 12 | `DateTime` 13 |
+//! | ENUM(…) | `Enum` (member text) | 1 | `TextObject` 247 |
+//! | SET(…) | `Set` (members) | 1 | `TextObject` 248 |
+//! | JSON (MySQL's binary JSON, and MariaDB's LONGTEXT with a `JSON_VALID` check) | `Json` (document text) | 12 | `TextObject` 245 |
+//! | GEOMETRY, POINT, LINESTRING, POLYGON, MULTI…, GEOMETRYCOLLECTION | `Geometry` (SRID + WKB) | -2 | `BinaryGeometry` 255 |
+//! | any, NULL | `Null` | the column's | `null` |
+//!
 //! ### Values
 //!
 //! Text form (Canal and Shareplex values are JSON strings, NULL is JSON `null`); typed form
@@ -115,9 +146,26 @@
 //! `offset@fileSequence` and tags, Debezium `source.file`/`pos`/`row`, Shareplex
 //! `scn`/`seq`, Canal and Avro `id` — a deterministic hash of position, index and split part).
 //!
-//! Broker outages, timeouts and leader changes surface as [`dts_core::Error::Connection`]
-//! (retried by the task); a record larger than `max_message_bytes` (or the topic's
-//! `max.message.bytes`) fails with an error naming the table and the row's key.
+//! Broker outages, timeouts and leader changes surface as [`dts_core::Error::Connection`],
+//! which the task retries within its connection retry window (`connection_retry_minutes`),
+//! replaying from the checkpoint. An outage shorter than `delivery_timeout` is absorbed by
+//! librdkafka's own retries; after a longer one the idempotent producer's records have timed
+//! out and brokers may fence its bumped epoch (`ProducerFenced`, `UnknownProducerId`…): the
+//! sink then re-creates that producer and reports a connection error, so the retried batch
+//! goes out under a fresh producer id. A record larger than `max_message_bytes` (or the
+//! topic's `max.message.bytes`, when smaller) fails before it is sent, as a definite error
+//! naming the table and the row's key; a broker that still rejects a record as too large
+//! gives the same kind of error.
+//!
+//! ## Configuration
+//!
+//! [`KafkaSinkOptions::from_config`] reads `[destination]` with `type = "kafka"`: `brokers`,
+//! `topic`, `ddl_topic`, `data_format`, `sync_all_fields`, `compression`, `partition_policy`,
+//! `partition_key_columns`, `acks`, `num_partitions`, `max_message_bytes`, and the topic
+//! mapping — `topic_template` (e.g. `"cdc.{database}.{table}"`) and `[destination.topic_routes]`
+//! (`"shop.orders" = "orders"`, `crm = "crm-all"`). Topic names are resolved over the names at
+//! the destination, i.e. after the `[objects]` name mapping (`rename_to`, mapping rules), so
+//! renaming a database or table in the selection also renames its topic under a template.
 #![warn(missing_docs)]
 
 mod error;

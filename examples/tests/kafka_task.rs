@@ -152,6 +152,9 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
             .await
             .unwrap();
     }
+    c.query_drop(format!("ALTER TABLE `{db}`.t ADD COLUMN w INT"))
+        .await
+        .unwrap();
     c.query_drop(format!("DELETE FROM `{db}`.t WHERE id > 450"))
         .await
         .unwrap();
@@ -188,8 +191,15 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
     // Per key: the sequence of (type, v) in the order read from its partition.
     let mut per_key: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
     let mut partition_of: BTreeMap<i64, i32> = BTreeMap::new();
+    let mut ddl = Vec::new();
     for (partition, m) in &records {
         assert_eq!(m["database"], db.as_str());
+        if m["isDdl"] == true {
+            // DDL records go to partition 0 under the primary-key policy.
+            assert_eq!(*partition, 0, "{m}");
+            ddl.push(m["sql"].as_str().unwrap().to_string());
+            continue;
+        }
         let kind = m["type"].as_str().unwrap().to_string();
         for row in m["data"].as_array().unwrap() {
             let id: i64 = row["id"].as_str().unwrap().parse().unwrap();
@@ -227,6 +237,10 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
             assert_eq!(seq.last().unwrap().0, "DELETE", "key {id}: {seq:?}");
         }
     }
+    assert!(
+        ddl.iter().any(|s| s.contains("ADD COLUMN w INT")),
+        "the ALTER TABLE arrives as a DDL record: {ddl:?}"
+    );
     c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
 }
 
