@@ -15,6 +15,8 @@ pub enum MaskingMethod {
     Redact,
     /// Keep the first `keep_first` and last `keep_last` characters, mask the rest.
     Partial,
+    /// Replace every value with the rule's `value` (a number for numeric columns).
+    Fixed,
 }
 
 /// One masked column.
@@ -35,6 +37,14 @@ pub struct MaskingRule {
     /// With `partial`: trailing characters left visible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_last: Option<u32>,
+    /// With `fixed`: the value every row gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// With `hash`: the environment variable holding a secret key; the hash becomes an
+    /// HMAC-SHA-256 under that key, so values cannot be recovered by hashing guesses. Unset
+    /// means a plain SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_key_env: Option<String>,
 }
 
 /// `[advanced.masking]`: masking on or off ("Open" / "Close", default off) and its rules.
@@ -83,13 +93,34 @@ impl MaskingConfig {
                     format!("column is already masked by {prefix}.rules[{first}]"),
                 );
             }
+            match (rule.method, &rule.value) {
+                (MaskingMethod::Fixed, None) => problems.push(
+                    format!("{rprefix}.value"),
+                    "fixed masking needs the value to write",
+                ),
+                (MaskingMethod::Fixed, Some(_)) | (_, None) => {}
+                (_, Some(_)) => problems.push(
+                    format!("{rprefix}.value"),
+                    "only used with method = \"fixed\"",
+                ),
+            }
+            match (&rule.hash_key_env, rule.method) {
+                (Some(var), MaskingMethod::Hash) if var.trim().is_empty() => {
+                    problems.push(format!("{rprefix}.hash_key_env"), "must not be empty")
+                }
+                (Some(_), m) if m != MaskingMethod::Hash => problems.push(
+                    format!("{rprefix}.hash_key_env"),
+                    "only used with method = \"hash\"",
+                ),
+                _ => {}
+            }
             let keeps = rule.keep_first.is_some() || rule.keep_last.is_some();
             match rule.method {
                 MaskingMethod::Partial if !keeps => problems.push(
                     format!("{rprefix}.keep_first"),
                     "partial masking needs keep_first and/or keep_last",
                 ),
-                MaskingMethod::Hash | MaskingMethod::Redact if keeps => {
+                MaskingMethod::Hash | MaskingMethod::Redact | MaskingMethod::Fixed if keeps => {
                     let field = if rule.keep_first.is_some() {
                         "keep_first"
                     } else {
@@ -118,6 +149,8 @@ mod tests {
             method,
             keep_first: None,
             keep_last: None,
+            value: None,
+            hash_key_env: None,
         }
     }
 
@@ -177,6 +210,36 @@ mod tests {
                 "advanced.masking.rules[2].keep_first",
                 "advanced.masking.rules[3].keep_last",
                 "advanced.masking.rules[4].table",
+            ]
+        );
+    }
+
+    #[test]
+    fn fixed_value_and_hash_key_belong_to_their_methods() {
+        let mut fixed = rule(MaskingMethod::Fixed);
+        fixed.value = Some("n/a".into());
+        let mut no_value = rule(MaskingMethod::Fixed);
+        no_value.column = "b".into();
+        let mut value_on_redact = rule(MaskingMethod::Redact);
+        value_on_redact.column = "c".into();
+        value_on_redact.value = Some("x".into());
+        let mut keyed = rule(MaskingMethod::Hash);
+        keyed.column = "d".into();
+        keyed.hash_key_env = Some("DTS_MASK_KEY".into());
+        let mut key_on_fixed = rule(MaskingMethod::Fixed);
+        key_on_fixed.column = "e".into();
+        key_on_fixed.value = Some("0".into());
+        key_on_fixed.hash_key_env = Some("DTS_MASK_KEY".into());
+        let m = MaskingConfig {
+            enabled: true,
+            rules: vec![fixed, no_value, value_on_redact, keyed, key_on_fixed],
+        };
+        assert_eq!(
+            keys(&m),
+            vec![
+                "advanced.masking.rules[1].value",
+                "advanced.masking.rules[2].value",
+                "advanced.masking.rules[4].hash_key_env",
             ]
         );
     }

@@ -6,6 +6,10 @@
 //! | `hash` | lower-case hex SHA-256 of the UTF-8 text | SHA-256 digest | first 8 digest bytes folded into the column's range | digest folded into the integer digits the column holds |
 //! | `redact` | `******` | `******` | 0 | 0 |
 //! | `partial` | first/last N characters kept, the rest `*` | same on bytes | — | — |
+//! | `fixed` | the rule's `value` | its bytes | the value as a number | the value as a number |
+//!
+//! `hash` with `hash_key_env` is an HMAC-SHA-256 under the key read from that environment
+//! variable when the filter is built (the key never appears in logs or `Debug` output).
 //!
 //! Results are cut to the column's declared length (CHAR/VARCHAR/BINARY/VARBINARY), so the
 //! destination accepts them; equal inputs still give equal outputs, so joins on a hashed
@@ -15,7 +19,7 @@
 //! the precheck ([`super::ConfigFilter::check_tables`]) reports it, and should such a row still
 //! arrive, the value is replaced by NULL rather than written unmasked.
 
-use crate::config::{MaskingConfig, MaskingMethod};
+use crate::config::{ConfigError, MaskingConfig, MaskingMethod};
 use crate::schema::{Column, ColumnType};
 use crate::value::Value;
 use bytes::Bytes;
@@ -39,6 +43,41 @@ pub struct MaskRule {
     pub keep_first: usize,
     /// `partial`: trailing characters kept.
     pub keep_last: usize,
+    /// `fixed`: the value written.
+    pub fixed: Option<String>,
+    /// `hash`: the HMAC key, if any.
+    pub hash_key: Option<HashKey>,
+}
+
+/// A secret HMAC key for `hash` masking; `Debug` never shows it.
+#[derive(Clone)]
+pub struct HashKey(Vec<u8>);
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashKey(<redacted>)")
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104) of `message` under `key`.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| k.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
 }
 
 /// Masking rules by source database and table.
@@ -48,11 +87,24 @@ pub struct Masking {
 }
 
 impl Masking {
-    /// The rules of `[advanced.masking]` (none when it is disabled).
-    pub fn new(config: &MaskingConfig) -> Masking {
+    /// The rules of `[advanced.masking]` (none when it is disabled). Fails when a rule's
+    /// `hash_key_env` names an unset or empty variable.
+    pub fn new(config: &MaskingConfig) -> Result<Masking, ConfigError> {
         let mut by_table: HashMap<String, HashMap<String, Vec<MaskRule>>> = HashMap::new();
         if config.enabled {
             for (i, r) in config.rules.iter().enumerate() {
+                let hash_key = match &r.hash_key_env {
+                    None => None,
+                    Some(var) => match std::env::var(var) {
+                        Ok(key) if !key.is_empty() => Some(HashKey(key.into_bytes())),
+                        _ => {
+                            return Err(ConfigError::invalid(
+                                format!("advanced.masking.rules[{i}].hash_key_env"),
+                                format!("environment variable `{var}` is not set or empty"),
+                            ))
+                        }
+                    },
+                };
                 by_table
                     .entry(r.database.clone())
                     .or_default()
@@ -64,10 +116,12 @@ impl Masking {
                         method: r.method,
                         keep_first: r.keep_first.unwrap_or(0) as usize,
                         keep_last: r.keep_last.unwrap_or(0) as usize,
+                        fixed: r.value.clone(),
+                        hash_key,
                     });
             }
         }
-        Masking { by_table }
+        Ok(Masking { by_table })
     }
 
     /// The rules of one source table.
@@ -84,7 +138,7 @@ impl Masking {
     }
 }
 
-fn digest(value: &Value) -> Option<[u8; 32]> {
+fn digest(value: &Value, key: Option<&HashKey>) -> Option<[u8; 32]> {
     let bytes: Vec<u8> = match value {
         Value::Text(s) | Value::Json(s) | Value::Decimal(s) => s.as_bytes().to_vec(),
         Value::Bytes(b) => b.to_vec(),
@@ -92,7 +146,10 @@ fn digest(value: &Value) -> Option<[u8; 32]> {
         Value::UInt(u) => u.to_string().into_bytes(),
         _ => return None,
     };
-    Some(Sha256::digest(&bytes).into())
+    Some(match key {
+        Some(k) => hmac_sha256(&k.0, &bytes),
+        None => Sha256::digest(&bytes).into(),
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -153,7 +210,7 @@ pub fn supported(method: MaskingMethod, t: &ColumnType) -> bool {
     let numeric = matches!(t, ColumnType::Integer { .. } | ColumnType::Decimal { .. });
     match method {
         MaskingMethod::Partial => textual || binary,
-        MaskingMethod::Hash | MaskingMethod::Redact => {
+        MaskingMethod::Hash | MaskingMethod::Redact | MaskingMethod::Fixed => {
             textual || binary || numeric || *t == ColumnType::Json
         }
     }
@@ -191,18 +248,22 @@ pub fn mask(rule: &MaskRule, column: &Column, value: &Value) -> Result<Value, St
         )
     };
     Ok(match (rule.method, value) {
-        (MaskingMethod::Hash, Value::Text(_)) => {
-            Value::Text(cut_chars(hex(&digest(value).ok_or_else(mismatch)?), limit))
-        }
-        (MaskingMethod::Hash, Value::Json(_)) => {
-            Value::Json(format!("\"{}\"", hex(&digest(value).ok_or_else(mismatch)?)))
-        }
+        (MaskingMethod::Hash, Value::Text(_)) => Value::Text(cut_chars(
+            hex(&digest(value, rule.hash_key.as_ref()).ok_or_else(mismatch)?),
+            limit,
+        )),
+        (MaskingMethod::Hash, Value::Json(_)) => Value::Json(format!(
+            "\"{}\"",
+            hex(&digest(value, rule.hash_key.as_ref()).ok_or_else(mismatch)?)
+        )),
         (MaskingMethod::Hash, Value::Bytes(_)) => Value::Bytes(Bytes::from(cut_bytes(
-            digest(value).ok_or_else(mismatch)?.to_vec(),
+            digest(value, rule.hash_key.as_ref())
+                .ok_or_else(mismatch)?
+                .to_vec(),
             limit,
         ))),
         (MaskingMethod::Hash, Value::Int(_) | Value::UInt(_)) => {
-            let d = digest(value).ok_or_else(mismatch)?;
+            let d = digest(value, rule.hash_key.as_ref()).ok_or_else(mismatch)?;
             let h = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
             let (bytes, unsigned) = match t {
                 ColumnType::Integer { bytes, unsigned } => (*bytes, *unsigned),
@@ -214,7 +275,7 @@ pub fn mask(rule: &MaskRule, column: &Column, value: &Value) -> Result<Value, St
             }
         }
         (MaskingMethod::Hash, Value::Decimal(_)) => {
-            let d = digest(value).ok_or_else(mismatch)?;
+            let d = digest(value, rule.hash_key.as_ref()).ok_or_else(mismatch)?;
             let h = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
             let (int_digits, scale) = match t {
                 ColumnType::Decimal { precision, scale } => {
@@ -256,8 +317,80 @@ pub fn mask(rule: &MaskRule, column: &Column, value: &Value) -> Result<Value, St
             rule.keep_last,
             b'*',
         ))),
+        (MaskingMethod::Fixed, _) => {
+            let fixed = rule.fixed.as_deref().unwrap_or_default();
+            match value {
+                Value::Text(_) => Value::Text(cut_chars(fixed.to_owned(), limit)),
+                Value::Bytes(_) => {
+                    Value::Bytes(Bytes::from(cut_bytes(fixed.as_bytes().to_vec(), limit)))
+                }
+                Value::Json(_) => Value::Json(json_string(fixed)),
+                Value::Int(_) | Value::UInt(_) | Value::Decimal(_) => fixed_number(column, fixed)?,
+                _ => return Err(mismatch()),
+            }
+        }
         _ => return Err(mismatch()),
     })
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `fixed` value for a numeric column, or why it does not fit the column.
+pub fn fixed_number(column: &Column, fixed: &str) -> Result<Value, String> {
+    let bad = |why: &str| {
+        format!(
+            "fixed value `{fixed}` cannot be written to column `{}` ({}): {why}",
+            column.name, column.type_text
+        )
+    };
+    match &column.column_type {
+        ColumnType::Integer { bytes, unsigned } => {
+            let v: i128 = fixed.trim().parse().map_err(|_| bad("not an integer"))?;
+            let bits = u32::from((*bytes).clamp(1, 8)) * 8;
+            let (lo, hi) = if *unsigned {
+                (0i128, (1i128 << bits) - 1)
+            } else {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            };
+            if v < lo || v > hi {
+                return Err(bad("out of the column's range"));
+            }
+            Ok(if *unsigned {
+                Value::UInt(v as u64)
+            } else {
+                Value::Int(v as i64)
+            })
+        }
+        ColumnType::Decimal { .. } => {
+            let t = fixed.trim();
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+            let ok = !int.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit());
+            if !ok {
+                return Err(bad("not a decimal number"));
+            }
+            Ok(Value::Decimal(t.to_owned()))
+        }
+        _ => Err(bad("not a numeric column")),
+    }
 }
 
 #[cfg(test)]
@@ -271,7 +404,63 @@ mod tests {
             method,
             keep_first: first,
             keep_last: last,
+            fixed: None,
+            hash_key: None,
         }
+    }
+
+    #[test]
+    fn fixed_values_and_keyed_hashes() {
+        let vc = Column::new("c", ColumnType::VarChar { length: 4 }, "varchar(4)");
+        let tiny = Column::new(
+            "c",
+            ColumnType::Integer {
+                bytes: 1,
+                unsigned: false,
+            },
+            "tinyint",
+        );
+        let mut fixed = rule(MaskingMethod::Fixed, 0, 0);
+        fixed.fixed = Some("hidden".into());
+        assert_eq!(
+            mask(&fixed, &vc, &Value::Text("secret".into())).unwrap(),
+            Value::Text("hidd".into())
+        );
+        assert_eq!(mask(&fixed, &vc, &Value::Null).unwrap(), Value::Null);
+        fixed.fixed = Some("-7".into());
+        assert_eq!(
+            mask(&fixed, &tiny, &Value::Int(99)).unwrap(),
+            Value::Int(-7)
+        );
+        fixed.fixed = Some("300".into());
+        assert!(mask(&fixed, &tiny, &Value::Int(99)).is_err());
+        assert!(fixed_number(&tiny, "x").is_err());
+        let json = Column::new("c", ColumnType::Json, "json");
+        fixed.fixed = Some("a\"b".into());
+        assert_eq!(
+            mask(&fixed, &json, &Value::Json("{}".into())).unwrap(),
+            Value::Json("\"a\\\"b\"".into())
+        );
+
+        // RFC 4231 test case 2.
+        assert_eq!(
+            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let text = Column::new("c", ColumnType::Text { max_bytes: 65535 }, "text");
+        let plain = rule(MaskingMethod::Hash, 0, 0);
+        let mut keyed = plain.clone();
+        keyed.hash_key = Some(HashKey(b"Jefe".to_vec()));
+        let v = Value::Text("what do ya want for nothing?".into());
+        assert_eq!(
+            mask(&keyed, &text, &v).unwrap(),
+            Value::Text("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843".into())
+        );
+        assert_ne!(
+            mask(&plain, &text, &v).unwrap(),
+            mask(&keyed, &text, &v).unwrap()
+        );
+        assert!(!format!("{keyed:?}").contains("Jefe"));
     }
 
     fn col(t: ColumnType) -> Column {
@@ -436,16 +625,20 @@ mod tests {
             method: MaskingMethod::Redact,
             keep_first: None,
             keep_last: None,
+            value: None,
+            hash_key_env: None,
         }];
         let off = Masking::new(&MaskingConfig {
             enabled: false,
             rules: rules.clone(),
-        });
+        })
+        .unwrap();
         assert!(off.is_empty());
         let on = Masking::new(&MaskingConfig {
             enabled: true,
             rules,
-        });
+        })
+        .unwrap();
         assert_eq!(on.rules("d", "t").len(), 1);
         assert!(on.rules("d", "x").is_empty());
     }

@@ -119,7 +119,7 @@ impl ConfigFilter {
         Ok(ConfigFilter {
             selection: Selection::new(config)?,
             names: NameMapper::new(&config.objects, config.migration.capitalization)?,
-            masking: Masking::new(&config.advanced.masking),
+            masking: Masking::new(&config.advanced.masking)?,
             allow_merge: matches!(&config.destination, DestinationConfig::Adb(a) if a.merge_tables),
             log: Mutex::new(ProblemLog::default()),
         })
@@ -393,6 +393,18 @@ impl ConfigFilter {
                      be written with NULL in it",
                     rule.key, rule.method, column.name, table.id, column.type_text
                 ));
+            }
+            if let (crate::config::MaskingMethod::Fixed, Some(fixed)) = (rule.method, &rule.fixed) {
+                let numeric = matches!(
+                    column.column_type,
+                    crate::schema::ColumnType::Integer { .. }
+                        | crate::schema::ColumnType::Decimal { .. }
+                );
+                if numeric {
+                    if let Err(e) = masking::fixed_number(column, fixed) {
+                        problems.push(format!("{}.value: table {}: {e}", rule.key, table.id));
+                    }
+                }
             }
             if rule.method != crate::config::MaskingMethod::Hash
                 && identity

@@ -469,6 +469,8 @@ fn masked(
             method,
             keep_first,
             keep_last,
+            value: None,
+            hash_key_env: None,
         })
         .collect();
     c
