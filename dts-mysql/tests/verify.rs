@@ -836,3 +836,102 @@ fn which_pt_table_sync() -> Result<std::path::PathBuf, ()> {
         .find(|p| p.is_file())
         .ok_or(())
 }
+
+/// `host`, `port` of a test server URL variable.
+fn url_host_port(var: &str) -> (String, u16) {
+    let url = std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set"));
+    let rest = url.rsplit('@').next().unwrap();
+    let (host, port) = rest.trim_end_matches('/').split_once(':').unwrap();
+    (host.to_string(), port.parse().unwrap())
+}
+
+#[tokio::test]
+async fn configured_verification_follows_the_start_rule_and_checks_applied_changes() {
+    let src = unique_name("vf_cfg");
+    let dst = format!("{src}_copy");
+    let mut s = conn(&common::source()).await;
+    let rows: Vec<String> = (1..=50).map(|i| format!("({i}, 'n{i}', 's{i}')")).collect();
+    exec_all(
+        &mut s,
+        &[
+            &format!("CREATE DATABASE `{src}`"),
+            &format!(
+                "CREATE TABLE `{src}`.t (id INT PRIMARY KEY, name VARCHAR(40), secret VARCHAR(80)) \
+                 DEFAULT CHARSET = utf8mb4"
+            ),
+            &format!("INSERT INTO `{src}`.t VALUES {}", rows.join(", ")),
+        ],
+    )
+    .await;
+    let (sh, sp) = url_host_port("DTS_TEST_SOURCE_URL");
+    let (dh, dp) = url_host_port("DTS_TEST_DEST_URL");
+    let text = format!(
+        "id = \"{src}\"\n\
+         [source]\nhost = \"{sh}\"\nport = {sp}\nuser = \"root\"\n\
+         [destination]\ntype = \"mysql\"\nhost = \"{dh}\"\nport = {dp}\nuser = \"root\"\n\
+         [[objects.databases]]\nname = \"{src}\"\nrename_to = \"{dst}\"\n\
+         [advanced.masking]\nenabled = true\n\
+         [[advanced.masking.rules]]\ndatabase = \"{src}\"\ntable = \"t\"\ncolumn = \"secret\"\nmethod = \"redact\"\n\
+         [validation]\nfull_mode = \"sampled\"\nsampling_percent = 100\nschema = true\nincremental = true\n"
+    );
+    let config = dts_core::config::TaskConfig::parse_toml_str(&text)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(dts_mysql::from_config::unsupported_options(&config).is_empty());
+    let state = tempfile::tempdir().unwrap();
+    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+        .await
+        .unwrap();
+    let job = built.verification.clone().expect("verification configured");
+    let verification = built.spawn_verification().expect("spawned");
+    let handle = built.task.handle();
+    let task = Arc::new(built.task);
+    let runner = {
+        let task = task.clone();
+        tokio::spawn(async move { task.run().await })
+    };
+    let report = tokio::time::timeout(Duration::from_secs(90), verification)
+        .await
+        .expect("verification finished in time")
+        .unwrap()
+        .unwrap();
+    // Started after full sync, once incremental write caught up.
+    assert!(handle.progress().incremental.caught_up);
+    assert!(report.errors.is_empty(), "{}", report.to_text());
+    assert_eq!(report.tables.len(), 1, "{}", report.to_text());
+    let t = &report.tables[0];
+    assert_eq!(t.destination, Some(TableId::new(&dst, "t")));
+    assert_eq!(
+        (t.checked, t.inconsistent()),
+        (50, 0),
+        "{}",
+        report.to_text()
+    );
+    assert!(t.notes.iter().any(|n| n.contains("`secret` is masked")));
+    assert!(report.schema.is_empty(), "{}", report.to_text());
+    // Applied changes are re-read on both sides.
+    let inc = job.incremental().expect("incremental verification");
+    exec_all(
+        &mut s,
+        &[
+            &format!("INSERT INTO `{src}`.t VALUES (51, 'n51', 's51')"),
+            &format!("UPDATE `{src}`.t SET name = 'changed' WHERE id = 7"),
+        ],
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while inc.report().consistent < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:#?}",
+            inc.report()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(inc.report().inconsistent, 0, "{:#?}", inc.report());
+    handle.stop();
+    let _ = tokio::time::timeout(Duration::from_secs(30), runner).await;
+    job.stop();
+    let mut d = conn(&common::endpoint("destination", "DTS_TEST_DEST_URL")).await;
+    exec_all(&mut s, &[&format!("DROP DATABASE `{src}`")]).await;
+    exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{dst}`")]).await;
+}

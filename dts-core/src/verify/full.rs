@@ -2,8 +2,10 @@
 //!
 //! - **Row count**: one `COUNT(*)` per table and side (row filter applied).
 //! - **Full field, sampled**: the baseline side is cut into chunks of `chunk_rows` keys; a
-//!   sampled chunk costs one server-side checksum per side, and only a chunk whose checksums
-//!   differ is compared row by row (keys and row digests, never row contents). Sampling picks
+//!   sampled chunk costs one server-side checksum per side (`parallel` chunks at a time). A
+//!   chunk whose checksums differ is cut into `split_ways` pieces that are checksummed again,
+//!   recursively, and only pieces of at most `leaf_rows` rows are compared row by row (keys and
+//!   row digests, never row contents), so a few differences cost a few small transfers. Sampling picks
 //!   whole chunks, evenly spread (see [`chunk_sampled`]); the last chunk is open-ended so
 //!   destination rows past the source's last key are seen.
 //!
@@ -50,6 +52,13 @@ pub struct FullOptions {
     pub throttle: ThrottleSettings,
     /// End the run with a partial report after this long.
     pub timeout: Option<Duration>,
+    /// Chunks compared at the same time.
+    pub parallel: usize,
+    /// A differing range of more rows than this is cut into `split_ways` pieces, each
+    /// checksummed again, before rows are compared; smaller ones are compared row by row.
+    pub leaf_rows: u64,
+    /// Pieces a differing range is cut into.
+    pub split_ways: u64,
 }
 
 impl Default for FullOptions {
@@ -62,6 +71,9 @@ impl Default for FullOptions {
             max_listed: 1_000,
             throttle: ThrottleSettings::default(),
             timeout: None,
+            parallel: 2,
+            leaf_rows: 512,
+            split_ways: 16,
         }
     }
 }
@@ -370,88 +382,144 @@ impl Verifier {
         table: &mut TableReport,
     ) -> Result<bool> {
         let dest = self.destination_side(plan)?;
-        let (base_reader, base_side) = match self.options.baseline {
-            VerificationBaseline::Destination => (&self.destination, dest),
-            _ => (&self.source, &plan.source),
-        };
+        let (base_reader, base_side) = self.base(plan, dest);
         let chunk_rows = self.options.chunk_rows.max(1);
         let percent = self.options.sampling_percent.clamp(1, 100);
+        let parallel = self.options.parallel.max(1);
         let mut after: Option<Vec<Value>> = None;
         let mut index = 0u64;
-        loop {
-            let boundary = step(
-                deadline,
-                base_reader.chunk_boundary(base_side, after.as_deref(), chunk_rows),
-            )
+        let mut last = false;
+        while !last {
+            // Cut up to `parallel` sampled chunks, then compare them together.
+            let mut batch = Vec::with_capacity(parallel);
+            while batch.len() < parallel && !last {
+                let boundary = step(
+                    deadline,
+                    base_reader.chunk_boundary(base_side, after.as_deref(), chunk_rows),
+                )
+                .await?;
+                let Step::Done(upto) = boundary else {
+                    return Ok(false);
+                };
+                last = upto.is_none();
+                let range = KeyRange {
+                    after: after.take(),
+                    upto,
+                };
+                table.chunks += 1;
+                if chunk_sampled(index, percent) {
+                    batch.push(range.clone());
+                }
+                after = range.upto;
+                index += 1;
+            }
+            let n = batch.len() as u64;
+            let compared = step(deadline, async {
+                let outcomes = futures::future::join_all(
+                    batch.into_iter().map(|r| self.compare_range(plan, dest, r)),
+                )
+                .await;
+                outcomes.into_iter().collect::<Result<Vec<_>>>()
+            })
             .await?;
-            let Step::Done(upto) = boundary else {
+            let Step::Done(outcomes) = compared else {
                 return Ok(false);
             };
-            let last = upto.is_none();
-            let range = KeyRange {
-                after: after.take(),
-                upto,
-            };
-            table.chunks += 1;
-            if chunk_sampled(index, percent) {
-                let done = step(deadline, self.compare_chunk(plan, dest, &range, table)).await?;
-                if let Step::TimedOut = done {
-                    return Ok(false);
+            table.chunks_checked += n;
+            for o in outcomes {
+                table.checked += o.checked;
+                for d in o.differences {
+                    match d.kind {
+                        DiffKind::Missing => table.missing += 1,
+                        DiffKind::Extra => table.extra += 1,
+                        DiffKind::Different => table.different += 1,
+                    }
+                    if table.differences.len() < self.options.max_listed {
+                        table.differences.push(d);
+                    } else {
+                        table.differences_truncated = true;
+                    }
                 }
-                table.chunks_checked += 1;
             }
-            if last {
-                return Ok(true);
-            }
-            after = range.upto;
-            index += 1;
+        }
+        Ok(true)
+    }
+
+    /// The reader and side chunks are cut on (the baseline's side).
+    fn base<'a>(
+        &'a self,
+        plan: &'a TablePlan,
+        dest: &'a SideTable,
+    ) -> (&'a Arc<dyn VerifyReader>, &'a SideTable) {
+        match self.options.baseline {
+            VerificationBaseline::Destination => (&self.destination, dest),
+            _ => (&self.source, &plan.source),
         }
     }
 
-    async fn compare_chunk(
-        &self,
-        plan: &TablePlan,
-        dest: &SideTable,
-        range: &KeyRange,
-        table: &mut TableReport,
-    ) -> Result<()> {
-        let (s, d) = tokio::join!(
-            self.source.checksum(&plan.source, range),
-            self.destination.checksum(dest, range)
-        );
-        let (s, d) = (s?, d?);
-        self.throttle.rows(s.rows + d.rows, s.bytes + d.bytes).await;
-        if s.rows == d.rows && s.checksum == d.checksum {
-            table.checked += match self.options.baseline {
+    /// Compares one key range: checksums on both sides; when they differ, the range is cut
+    /// into pieces that are compared the same way, down to `leaf_rows`, where keys and row
+    /// digests are compared.
+    fn compare_range<'a>(
+        &'a self,
+        plan: &'a TablePlan,
+        dest: &'a SideTable,
+        range: KeyRange,
+    ) -> futures::future::BoxFuture<'a, Result<Outcome>> {
+        Box::pin(async move {
+            let (s, d) = tokio::join!(
+                self.source.checksum(&plan.source, &range),
+                self.destination.checksum(dest, &range)
+            );
+            let (s, d) = (s?, d?);
+            self.throttle.rows(s.rows + d.rows, s.bytes + d.bytes).await;
+            let base_rows = match self.options.baseline {
                 VerificationBaseline::Destination => d.rows,
                 _ => s.rows,
             };
-            return Ok(());
-        }
-        let (sr, dr) = tokio::join!(
-            self.source.row_digests(&plan.source, range),
-            self.destination.row_digests(dest, range)
-        );
-        let (sr, dr) = (sr?, dr?);
-        let found = diff_digests(&sr, &dr, self.options.baseline);
-        table.checked += match self.options.baseline {
-            VerificationBaseline::Union => sr.len() as u64 + found.extra_count(),
-            VerificationBaseline::Source => sr.len() as u64,
-            VerificationBaseline::Destination => dr.len() as u64,
-        };
-        for d in found {
-            match d.kind {
-                DiffKind::Missing => table.missing += 1,
-                DiffKind::Extra => table.extra += 1,
-                DiffKind::Different => table.different += 1,
+            if s.rows == d.rows && s.checksum == d.checksum {
+                return Ok(Outcome {
+                    checked: base_rows,
+                    differences: Vec::new(),
+                });
             }
-            if table.differences.len() < self.options.max_listed {
-                table.differences.push(d);
-            } else {
-                table.differences_truncated = true;
+            let ways = self.options.split_ways.max(2);
+            if base_rows > self.options.leaf_rows.max(1) {
+                let (reader, side) = self.base(plan, dest);
+                let every = base_rows.div_ceil(ways).max(1);
+                let points = reader.split_points(side, &range, every).await?;
+                if !points.is_empty() {
+                    let mut out = Outcome::default();
+                    let mut after = range.after.clone();
+                    for upto in points.into_iter().map(Some).chain([range.upto.clone()]) {
+                        let piece = KeyRange {
+                            after: after.take(),
+                            upto,
+                        };
+                        after = piece.upto.clone();
+                        let o = self.compare_range(plan, dest, piece).await?;
+                        out.checked += o.checked;
+                        out.differences.extend(o.differences);
+                    }
+                    return Ok(out);
+                }
             }
-        }
-        Ok(())
+            let (sr, dr) = tokio::join!(
+                self.source.row_digests(&plan.source, &range),
+                self.destination.row_digests(dest, &range)
+            );
+            let (sr, dr) = (sr?, dr?);
+            let found = diff_digests(&sr, &dr, self.options.baseline);
+            let checked = match self.options.baseline {
+                VerificationBaseline::Union => sr.len() as u64 + found.extra_count(),
+                VerificationBaseline::Source => sr.len() as u64,
+                VerificationBaseline::Destination => dr.len() as u64,
+            };
+            Ok(Outcome {
+                checked,
+                differences: found.0,
+            })
+        })
     }
 
     /// Statements that make the destination match the source for the differing rows the report
@@ -522,6 +590,13 @@ impl Verifier {
         }
         Ok(out)
     }
+}
+
+/// What comparing one range found.
+#[derive(Default)]
+struct Outcome {
+    checked: u64,
+    differences: Vec<Difference>,
 }
 
 /// Differences found in one chunk, sorted by key.

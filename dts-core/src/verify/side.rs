@@ -81,6 +81,35 @@ pub trait VerifyReader: Send + Sync {
         rows: u64,
     ) -> Result<Option<Vec<Value>>>;
 
+    /// Keys that cut `range` into pieces of `every` rows: the key of every `every`-th row of
+    /// the range (in key order, condition applied), excluding the range's upper bound. Used to
+    /// narrow a differing chunk down before rows are compared. The default asks
+    /// [`VerifyReader::chunk_boundary`] once per piece.
+    async fn split_points(
+        &self,
+        table: &SideTable,
+        range: &KeyRange,
+        every: u64,
+    ) -> Result<Vec<Vec<Value>>> {
+        let mut out = Vec::new();
+        let mut after = range.after.clone();
+        let upto = range.upto.as_ref().map(|k| super::keys::key_text(k));
+        loop {
+            let Some(b) = self.chunk_boundary(table, after.as_deref(), every).await? else {
+                return Ok(out);
+            };
+            if let (Some(u), Some(limit)) = (&upto, &range.upto) {
+                if super::keys::key_text(&b) == *u
+                    || super::keys::cmp_keys(&b, limit) != std::cmp::Ordering::Less
+                {
+                    return Ok(out);
+                }
+            }
+            out.push(b.clone());
+            after = Some(b);
+        }
+    }
+
     /// The checksum of the rows in `range`, computed by the server.
     async fn checksum(&self, table: &SideTable, range: &KeyRange) -> Result<ChunkSum>;
 

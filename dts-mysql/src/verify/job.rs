@@ -15,8 +15,7 @@
 use super::MysqlVerifyReader;
 use crate::conn::MysqlEndpoint;
 use crate::source::MysqlSource;
-use dts_core::config::{FullVerificationMode, TaskConfig, ValidationConfig};
-use dts_core::objects::masking::Masking;
+use dts_core::config::{FullVerificationMode, MaskingConfig, TaskConfig, ValidationConfig};
 use dts_core::verify::incremental::dml_ops;
 use dts_core::verify::start::wait_for_start;
 use dts_core::verify::{
@@ -36,7 +35,7 @@ pub struct VerificationJob {
     incremental_sync: bool,
     source: Arc<MysqlSource>,
     filter: Arc<dyn Filter>,
-    masking: Masking,
+    masking: MaskingConfig,
     verifier: Verifier,
     incremental: Option<Arc<IncrementalVerifier>>,
     incremental_loop: Mutex<Option<JoinHandle<()>>>,
@@ -87,7 +86,7 @@ impl VerificationJob {
             incremental_sync: config.sync_types.incremental,
             source,
             filter,
-            masking: Masking::new(&config.advanced.masking),
+            masking: config.advanced.masking.clone(),
             verifier,
             incremental,
             incremental_loop: Mutex::new(None),
@@ -126,12 +125,16 @@ impl VerificationJob {
             if !self.selected(&schema.id.database, &schema.id.table) {
                 continue;
             }
-            let masked = self
-                .masking
-                .rules(&schema.id.database, &schema.id.table)
-                .iter()
-                .map(|r| r.column.clone())
-                .collect();
+            let masked = if self.masking.enabled {
+                self.masking
+                    .rules
+                    .iter()
+                    .filter(|r| r.database == schema.id.database && r.table == schema.id.table)
+                    .map(|r| r.column.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             out.push(VerifyTarget {
                 schema: (*schema).clone(),
                 route,
