@@ -75,13 +75,17 @@ pub fn two_way_sink(options: &mut SinkOptions, policy: Arc<dyn ConflictPolicy>, 
     options.overwrite_delayed_after = Some(delay);
 }
 
-/// Runner options of a two-way task: the reverse task is incremental only; exactly-once write
+/// Runner options of a two-way task: the reverse task is incremental only (and skips the
+/// existing-tables check: its tables are the shared ones); exactly-once write
 /// acknowledges the key-less-table warning (those tables are then copied from one consistent
 /// snapshot and applied exactly once).
 pub fn two_way_task_options(options: &mut TaskOptions, settings: &TwoWaySettings) {
     if settings.role == TwoWayRole::Reverse {
         options.schema_sync = false;
         options.full_sync = false;
+        // Its tables are the shared ones the forward task created: they exist by design, and
+        // the guide says the conflicting-tables mode does not apply to them.
+        options.conflicting_tables = dts_core::ConflictingTables::IgnoreErrorsAndProceed;
     }
     if settings.exactly_once_write
         && !options
