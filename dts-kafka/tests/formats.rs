@@ -776,3 +776,46 @@ async fn dts_avro_changed_fields_only() {
     };
     assert_eq!(s(rec(dec)["value"]), "0.01");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shareplex_json_changed_fields_only() {
+    let w = scenario(KafkaDataFormat::ShareplexJson, false).await;
+    let v = w.records[4].json();
+    assert_eq!(v["meta"]["op"], "upd");
+    assert_eq!(
+        v["data"],
+        json!({"id": "1", "dec2": "0.01", "vc": "changed"}),
+        "only the key and the changed columns, new values"
+    );
+    assert_eq!(
+        v["key"],
+        json!({"id": "1", "dec2": "-12345678.90", "vc": "emoji 😀 ok"}),
+        "the same columns' previous values"
+    );
+    assert_eq!(
+        w.records[3].json()["data"].as_object().unwrap().len(),
+        34,
+        "inserts carry the whole row"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn debezium_json_changed_fields_only() {
+    let w = scenario(KafkaDataFormat::DebeziumJson, false).await;
+    let v = w.records[4].json();
+    assert_eq!(v["op"], "u");
+    assert_eq!(
+        v["after"],
+        json!({"id": 1, "dec2": "0.01", "vc": "changed"}),
+        "only the key and the changed columns"
+    );
+    assert_eq!(
+        v["before"],
+        json!({"id": 1, "dec2": "-12345678.90", "vc": "emoji 😀 ok"})
+    );
+    assert_eq!(
+        w.records[3].json()["after"].as_object().unwrap().len(),
+        34,
+        "inserts carry the whole row"
+    );
+}
