@@ -296,6 +296,31 @@ async fn bad_object_configuration_is_refused_before_anything_starts() {
             ],
         ),
         (
+            "a fixed mask that does not fit its column",
+            config(&format!(
+                "[advanced.masking]\nenabled = true\n[[advanced.masking.rules]]\n\
+                 database = \"{db}\"\ntable = \"a_t\"\ncolumn = \"v\"\nmethod = \"fixed\"\n\
+                 value = \"abc\"\n[[objects.databases]]\nname = \"{db}\"\n"
+            )),
+            vec![
+                "advanced.masking.rules[0].value".into(),
+                "a_t".into(),
+                "`v`".into(),
+            ],
+        ),
+        (
+            "a hash key variable that is not set",
+            config(&format!(
+                "[advanced.masking]\nenabled = true\n[[advanced.masking.rules]]\n\
+                 database = \"{db}\"\ntable = \"a_t\"\ncolumn = \"v\"\nmethod = \"hash\"\n\
+                 hash_key_env = \"FL_SURELY_UNSET_KEY\"\n[[objects.databases]]\nname = \"{db}\"\n"
+            )),
+            vec![
+                "advanced.masking.rules[0].hash_key_env".into(),
+                "FL_SURELY_UNSET_KEY".into(),
+            ],
+        ),
+        (
             "an ETL script",
             config(&format!(
                 "[advanced.etl]\nenabled = true\nscript = \"e_set(`v`, 1)\"\n\
@@ -565,9 +590,10 @@ async fn masking_is_visible_in_the_destination() {
         &mut s,
         &[
             "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(64), phone VARCHAR(20), \
-             name VARCHAR(30), salary INT, note VARCHAR(10))",
-            "INSERT INTO users VALUES (1, 'a@example.com', '13812345678', 'Alice', 5000, 'n1'), \
-             (2, NULL, NULL, NULL, NULL, 'n2')",
+             name VARCHAR(30), salary INT, note VARCHAR(10), login VARCHAR(64), \
+             city VARCHAR(8), age SMALLINT)",
+            "INSERT INTO users VALUES (1, 'a@example.com', '13812345678', 'Alice', 5000, 'n1', \
+             'alice', 'Paris', 30), (2, NULL, NULL, NULL, NULL, 'n2', NULL, NULL, NULL)",
         ],
     )
     .await;
@@ -577,19 +603,28 @@ async fn masking_is_visible_in_the_destination() {
              column = \"{column}\"\nmethod = \"{method}\"\n{extra}\n"
         )
     };
+    // The key of the keyed hash, from the environment as a host would supply it.
+    let key_var = format!("FL_MASK_KEY_{}", std::process::id());
+    let key = b"fl-secret-key";
+    std::env::set_var(&key_var, std::str::from_utf8(key).unwrap());
     let cfg = config(&format!(
-        "[advanced.masking]\nenabled = true\n{}{}{}{}[[objects.databases]]\nname = \"{db}\"\n",
+        "[advanced.masking]\nenabled = true\n{}{}{}{}{}{}{}[[objects.databases]]\nname = \"{db}\"\n",
         rule("email", "hash", ""),
         rule("phone", "partial", "keep_first = 3\nkeep_last = 2"),
         rule("name", "redact", ""),
         rule("salary", "redact", ""),
+        rule("login", "hash", &format!("hash_key_env = \"{key_var}\"")),
+        rule("city", "fixed", "value = \"somewhere far\""),
+        rule("age", "fixed", "value = \"-1\""),
     ));
     let run = start(&cfg).await;
     exec_all(
         &mut s,
         &[
-            "INSERT INTO users VALUES (3, 'b@example.com', '5551234', 'Bob', 7000, 'n3')",
-            "UPDATE users SET email = 'c@example.com', phone = '0987654321' WHERE id = 1",
+            "INSERT INTO users VALUES (3, 'b@example.com', '5551234', 'Bob', 7000, 'n3', 'bob', \
+             'Rome', 40)",
+            "UPDATE users SET email = 'c@example.com', phone = '0987654321', login = 'al' \
+             WHERE id = 1",
             "UPDATE users SET note = 'changed' WHERE id = 3",
             "UPDATE users SET email = 'd@example.com', name = 'Dan' WHERE id = 2",
         ],
@@ -597,20 +632,50 @@ async fn masking_is_visible_in_the_destination() {
     .await;
     run.finish().await;
     let got = query_rows(&dest(), &format!("SELECT * FROM `{db}`.users ORDER BY id")).await;
-    // Expected values computed by the source server from the clear values.
+    // Expected values computed by the source server from the clear values; the keyed hash is
+    // HMAC-SHA-256 spelled out in SQL (RFC 2104, 64-byte blocks).
+    let pad = |byte: u8| {
+        let mut block = [0u8; 64];
+        block[..key.len()].copy_from_slice(key);
+        block
+            .iter()
+            .map(|b| format!("{:02x}", b ^ byte))
+            .collect::<String>()
+    };
+    let hmac = format!(
+        "SHA2(CONCAT(UNHEX('{}'), UNHEX(SHA2(CONCAT(UNHEX('{}'), login), 256))), 256)",
+        pad(0x5c),
+        pad(0x36)
+    );
     let want = query_rows(
         &source(),
         &format!(
             "SELECT id, SHA2(email, 256), \
              IF(phone IS NULL, NULL, CONCAT(LEFT(phone, 3), REPEAT('*', CHAR_LENGTH(phone) - 5), \
              RIGHT(phone, 2))), IF(name IS NULL, NULL, '******'), IF(salary IS NULL, NULL, 0), \
-             note FROM `{db}`.users ORDER BY id"
+             note, {hmac}, IF(city IS NULL, NULL, 'somewher'), IF(age IS NULL, NULL, -1) \
+             FROM `{db}`.users ORDER BY id"
         ),
     )
     .await;
     assert_eq!(got, want);
     assert_eq!(got[0][2].as_deref(), Some("098*****21"));
     assert_eq!(got[1][2], None, "NULL stays NULL");
+    assert_eq!(
+        got[0][7].as_deref(),
+        Some("somewher"),
+        "fixed, cut to the column"
+    );
+    assert_eq!(got[2][8].as_deref(), Some("-1"), "fixed number");
+    assert_ne!(
+        got[0][6],
+        query_rows(
+            &source(),
+            &format!("SELECT SHA2(login, 256) FROM `{db}`.users WHERE id = 1")
+        )
+        .await[0][0],
+        "the keyed hash differs from the plain one"
+    );
     cleanup(&[&db]).await;
 }
 
