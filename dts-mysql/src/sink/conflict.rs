@@ -20,7 +20,10 @@
 //! | UPDATE changing the key | a row with the new key exists | `UpdateKeyCollision` |
 //! | DELETE | no row with the key | `DeleteMissingRow`: always ignored, the policy is not asked |
 //!
-//! A DELETE of a row that differs from its before image deletes it all the same.
+//! A DELETE of a row that differs from its before image deletes it all the same. A change whose
+//! result the destination already holds (its after image is the row at its key, and for a
+//! key-changing update the old key is gone) is not a conflict: it was applied before, and a
+//! restart (which resumes from the slowest worker) or a re-run of a step replays it.
 //!
 //! The policy decides each conflict: [`Resolution::Overwrite`] applies the incoming change as
 //! the one-way rules would (an update of a missing row inserts it), [`Resolution::Ignore`]
@@ -91,6 +94,17 @@ pub(super) fn detect_in(sink: &MysqlSink, batch: &[Transaction]) -> bool {
         );
     }
     !delayed
+}
+
+/// The pool's session statements: with conflict detection, READ COMMITTED is added. The
+/// detection reads (`SELECT … FOR UPDATE`) then lock only the rows that exist; under REPEATABLE
+/// READ they would also take gap locks on absent keys, and parallel workers inserting new keys
+/// into the same gaps would deadlock each other.
+pub(super) fn session_statements(mut base: Vec<String>, detect: bool) -> Vec<String> {
+    if detect {
+        base.push("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".into());
+    }
+    base
 }
 
 /// A key as matched in memory (see *Keys* in the module documentation).
@@ -378,6 +392,9 @@ pub(super) async fn apply_checked<Q: Session>(
                 let after = image(c, true)?;
                 let k = key_of(schema, &key_cols, after);
                 if let Some(existing) = current(&slots, &k) {
+                    if same_row(schema, &existing, after) {
+                        continue; // applied before (a replay after a restart): nothing to do
+                    }
                     let kind = ConflictKind::DuplicateKeyOnInsert;
                     if resolve(policy, kind, c, &key_cols, Some(&existing))? == Resolution::Ignore {
                         continue;
@@ -396,6 +413,10 @@ pub(super) async fn apply_checked<Q: Session>(
                 let (before, after) = (image(c, false)?, image(c, true)?);
                 let kb = key_of(schema, &key_cols, before);
                 let ka = key_of(schema, &key_cols, after);
+                let applied = current(&slots, &ka).is_some_and(|r| same_row(schema, &r, after));
+                if applied && (ka == kb || current(&slots, &kb).is_none()) {
+                    continue; // applied before (a replay after a restart): nothing to do
+                }
                 let existing = current(&slots, &kb);
                 let conflict = match &existing {
                     None => Some(ConflictKind::UpdateMissingRow),

@@ -242,7 +242,10 @@ impl MysqlSink {
 
         let constraints = PoolConstraints::new(0, options.workers).expect("0 <= workers");
         let opts = OptsBuilder::from_opts(endpoint.opts(options.workers))
-            .setup(session_statements())
+            .setup(conflict::session_statements(
+                session_statements(),
+                options.conflict_policy.is_some(),
+            ))
             .pool_opts(
                 PoolOpts::default()
                     .with_constraints(constraints)
