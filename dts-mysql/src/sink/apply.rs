@@ -142,7 +142,7 @@ impl Session for mysql_async::Transaction<'_> {
 
 /// One write, before merging with its neighbours.
 #[derive(Clone, Copy, Debug)]
-enum Op<'a> {
+pub(super) enum Op<'a> {
     /// Insert-or-replace the image of a keyed table.
     Upsert(&'a SchemaRef, &'a Row),
     /// Delete by the identity values of the image.
@@ -255,10 +255,10 @@ fn exact_key(schema: &TableSchema, keys: &[usize]) -> bool {
 }
 
 /// FNV-1a with a final mix, stable across runs and platforms.
-struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 impl KeyHasher {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         KeyHasher(0xcbf2_9ce4_8422_2325)
     }
 
@@ -269,14 +269,14 @@ impl KeyHasher {
         }
     }
 
-    fn finish(&self) -> u64 {
+    pub(super) fn finish(&self) -> u64 {
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
 
-    fn value(&mut self, v: &Value) {
+    pub(super) fn value(&mut self, v: &Value) {
         match v {
             Value::Null => self.write(&[0]),
             Value::Int(i) => {
@@ -565,6 +565,19 @@ async fn run_keyed(
                 }
             }
         }
+    }
+    if !policy {
+        // Each worker's share to the fewest statements (see `compact`).
+        let keys_of = |s: &SchemaRef| {
+            infos
+                .get(&(Arc::as_ptr(s) as usize))
+                .filter(|i| i.exact)
+                .map(|i| i.keys.as_slice())
+        };
+        plans = plans
+            .into_iter()
+            .map(|ops| super::compact::compact(ops, keys_of))
+            .collect();
     }
     let results = futures::future::join_all(
         plans

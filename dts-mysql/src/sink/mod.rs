@@ -46,6 +46,7 @@
 
 pub mod apply;
 pub mod checkpoint;
+mod compact;
 pub mod conflict;
 pub mod create;
 pub mod precheck;
