@@ -142,6 +142,13 @@ pub trait Filter: Send + Sync {
         true
     }
 
+    /// Why a DDL statement met during incremental write cannot be followed, when it cannot
+    /// (e.g. it creates a table whose destination table already belongs to another table); the
+    /// task fails with this message. The default accepts every statement.
+    fn ddl_problem(&self, _ddl: &Ddl) -> Option<String> {
+        None
+    }
+
     /// Problems the selection has with the source's actual tables (a listed table or column
     /// that does not exist, a column subset without the key, …), each naming the object; the
     /// precheck reports them as errors.

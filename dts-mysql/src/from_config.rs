@@ -170,16 +170,30 @@ pub async fn build_parts(
     }
     let task_id = config.id.clone().unwrap_or_else(|| "dts-task".to_string());
     let source_ep = endpoint("source", "source", &config.source_settings()?)?;
-    // Pattern selections can match any database; otherwise only the named ones are read.
-    let databases: Vec<String> = if config.objects.patterns.is_empty() {
-        config
-            .objects
-            .databases
-            .iter()
-            .map(|d| d.name.clone())
-            .collect()
-    } else {
-        Vec::new()
+    // Only the named databases are read, plus those of patterns with a literal database part;
+    // a pattern that can match any database widens the scope to every database.
+    let pattern_databases: Option<Vec<String>> = config
+        .objects
+        .patterns
+        .iter()
+        .map(|p| literal_pattern_database(&p.pattern, p.kind))
+        .collect();
+    let databases: Vec<String> = match pattern_databases {
+        Some(extra) => {
+            let mut all: Vec<String> = config
+                .objects
+                .databases
+                .iter()
+                .map(|d| d.name.clone())
+                .collect();
+            for db in extra {
+                if !all.contains(&db) {
+                    all.push(db);
+                }
+            }
+            all
+        }
+        None => Vec::new(),
     };
     let mut source_options = SourceOptions {
         scope: Scope { databases },
@@ -249,6 +263,17 @@ pub async fn build_parts(
         options,
         task_id,
     })
+}
+
+/// The database a `database.table` wildcard pattern is limited to, when its database part is
+/// literal (`shop.order_*`); `None` when it may match several databases (a wildcard before the
+/// dot, several dots, or a regular expression).
+fn literal_pattern_database(pattern: &str, kind: dts_core::config::PatternKind) -> Option<String> {
+    if kind != dts_core::config::PatternKind::Wildcard || pattern.matches('.').count() != 1 {
+        return None;
+    }
+    let (database, _) = pattern.split_once('.')?;
+    (!database.is_empty() && !database.contains(['*', '?'])).then(|| database.to_string())
 }
 
 /// Builds the task of a MySQL-destination configuration.

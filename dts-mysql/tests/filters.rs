@@ -1035,3 +1035,42 @@ async fn table_selection_leaves_out_views_triggers_and_routines() {
     }
     cleanup(&[&whole, &listed]).await;
 }
+
+/// A table created after the precheck whose mapped name collides with another selected table's
+/// destination: the task must not merge the two silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn later_table_colliding_through_a_mapping_rule_is_not_merged_silently() {
+    let db = unique_name("fl_coll");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE a_t (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO a_t VALUES (1, 1)",
+        ],
+    )
+    .await;
+    let cfg = config(&format!(
+        "[[objects.databases]]\nname = \"{db}\"\n\
+         [[objects.mapping_rules]]\nregex = \"^[ab]_\"\nreplacement = \"\"\n"
+    ));
+    let run = start(&cfg).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE b_t (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO b_t VALUES (1, 100)",
+            "INSERT INTO a_t VALUES (2, 2)",
+        ],
+    )
+    .await;
+    let e = run.failure().await;
+    eprintln!("{e}");
+    assert!(e.contains("a_t") && e.contains("b_t"), "{e}");
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT * FROM `{db}`.t ORDER BY id")).await,
+        vec![vec![Some("1".to_string()), Some("1".to_string())]],
+        "nothing of b_t reached a_t's destination table"
+    );
+    cleanup(&[&db]).await;
+}

@@ -25,6 +25,7 @@
 //! precheck) it still routes what the config selects and logs the problem with
 //! `tracing::warn!` (once per problem).
 
+mod collisions;
 pub mod condition;
 mod ddl;
 pub mod masking;
@@ -101,6 +102,7 @@ pub struct ConfigFilter {
     masking: Masking,
     allow_merge: bool,
     log: Mutex<ProblemLog>,
+    destinations: Mutex<collisions::Destinations>,
 }
 
 #[derive(Debug, Default)]
@@ -122,6 +124,7 @@ impl ConfigFilter {
             masking: Masking::new(&config.advanced.masking)?,
             allow_merge: matches!(&config.destination, DestinationConfig::Adb(a) if a.merge_tables),
             log: Mutex::new(ProblemLog::default()),
+            destinations: Mutex::new(collisions::Destinations::default()),
         })
     }
 
@@ -340,14 +343,7 @@ impl ConfigFilter {
             }
             problems.extend(self.masking_problems(table));
             let dest = self.destination_of(id, &selected);
-            let fold = |t: &TableId| {
-                if self.names.folds_object_names() {
-                    TableId::new(t.database.to_lowercase(), t.table.to_lowercase())
-                } else {
-                    t.clone()
-                }
-            };
-            if let Some(first) = destinations.insert(fold(&dest), id) {
+            if let Some(first) = destinations.insert(self.fold(&dest), id) {
                 if !self.allow_merge {
                     problems.push(format!(
                         "{}: tables {first} and {id} both map to destination table {dest}; \
@@ -373,6 +369,54 @@ impl ConfigFilter {
             }
         }
         problems
+    }
+
+    /// A destination table id as the destination compares names.
+    fn fold(&self, t: &TableId) -> TableId {
+        if self.names.folds_object_names() {
+            TableId::new(t.database.to_lowercase(), t.table.to_lowercase())
+        } else {
+            t.clone()
+        }
+    }
+
+    /// Checks a DDL statement seen during incremental write against the destination tables
+    /// already taken: a table it creates (or renames into) whose destination table belongs
+    /// to another selected source table is an error, unless the destination merges tables.
+    fn collision_in(&self, ddl: &Ddl) -> Option<String> {
+        if self.allow_merge {
+            return None;
+        }
+        if ddl.kind == crate::change::DdlKind::DropDatabase {
+            let database = ddl.database.as_deref()?;
+            let named = crate::filter::ddl_database_name(&ddl.statement);
+            let mut taken = self.destinations.lock().ok()?;
+            taken.release_database(named.as_deref().unwrap_or(database));
+            return None;
+        }
+        let mut taken = self.destinations.lock().ok()?;
+        for (created, removed) in collisions::created_and_removed(ddl) {
+            if let Some(old) = removed {
+                taken.release(old);
+            }
+            let Some(new) = created else { continue };
+            let Some(selected) = self.selection.select(new) else {
+                continue;
+            };
+            let dest = self.destination_of(new, &selected);
+            if let Some(owner) = taken.owner_other_than(&self.fold(&dest), new) {
+                return Some(format!(
+                    "{}: table {new} (created by `{}`) maps to destination table {dest}, which \
+                     table {owner} already maps to; several tables can share a destination \
+                     table only with an adb destination and merge_tables = true — change the \
+                     renames or mapping rules so the names stay apart",
+                    self.selection.key_of(&selected),
+                    ddl.statement
+                ));
+            }
+            taken.claim(self.fold(&dest), new);
+        }
+        None
     }
 
     fn masking_problems(&self, table: &TableSchema) -> Vec<String> {
@@ -442,6 +486,12 @@ impl Filter for ConfigFilter {
         self.selection.select(table).is_some()
     }
 
+    /// A table created or renamed during incremental write whose destination table belongs
+    /// to another selected table (see [`Filter::ddl_problem`]).
+    fn ddl_problem(&self, ddl: &Ddl) -> Option<String> {
+        self.collision_in(ddl)
+    }
+
     /// The route of a selected table: destination names, column subset (source order) and
     /// column names, DML and DDL choices, and the row condition as quoted SQL. Problems only
     /// the table can reveal are logged (see [`ConfigFilter::check_tables`]).
@@ -450,8 +500,14 @@ impl Filter for ConfigFilter {
         for problem in self.column_problems(table, &selected) {
             self.warn_once(problem);
         }
+        let destination = self.destination_of(&table.id, &selected);
+        if !self.allow_merge {
+            if let Ok(mut taken) = self.destinations.lock() {
+                taken.claim(self.fold(&destination), &table.id);
+            }
+        }
         Some(TableRoute {
-            destination: self.destination_of(&table.id, &selected),
+            destination,
             columns: self.column_plan(table, &selected),
             dml: selected.dml(),
             ddl: selected.ddl_kinds(),

@@ -153,8 +153,14 @@ impl Mapper {
         )
     }
 
-    /// Fails on a pt-online-schema-change trigger created on a selected table.
+    /// Fails on a statement the filter cannot follow ([`Filter::ddl_problem`]) and on a
+    /// pt-online-schema-change trigger created on a selected table.
     fn refuse_unsupported(&self, ddl: &Ddl) -> Result<()> {
+        if let Some(problem) = self.filter.ddl_problem(ddl) {
+            return Err(Error::Config(crate::config::ConfigError::invalid(
+                "objects", problem,
+            )));
+        }
         let Some(trigger) = crate::objects::online_ddl::pt_osc_trigger(ddl) else {
             return Ok(());
         };
