@@ -251,13 +251,19 @@ async fn full_field_finds_exactly_the_seeded_differences_under_each_baseline() {
         assert_eq!(back, report);
         assert!(report.bytes_transferred > 0);
     }
-    // The same with one chunk for the whole table and with one row per chunk.
-    for chunk_rows in [1, 100_000] {
+    // The same with one row per chunk, with one chunk for the whole table, and with the
+    // whole-table chunk cut down recursively (4 pieces at a time, rows compared at <= 8).
+    for (chunk_rows, leaf_rows) in [(1, 1_000), (100_000, 1_000), (100_000, 8)] {
         let report = pair
-            .verifier(sampled(100, chunk_rows))
+            .verifier(FullOptions {
+                leaf_rows,
+                split_ways: 4,
+                ..sampled(100, chunk_rows)
+            })
             .run(std::slice::from_ref(&target), false)
             .await;
         let t = &report.tables[0];
+        assert_eq!(t.checked, 201, "{chunk_rows}/{leaf_rows}");
         assert_eq!(
             ids(t.keys(DiffKind::Missing)),
             set(&MISSING),

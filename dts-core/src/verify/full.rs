@@ -21,7 +21,7 @@ use super::keys::{cmp_keys, key_text};
 use super::plan::TablePlan;
 use super::report::{DiffKind, Difference, SchemaDifference, TableReport, VerificationReport};
 use super::schema_check::compare_schema;
-use super::side::{KeyRange, RepairDialect, RowDigest, SideTable, VerifyReader};
+use super::side::{pieces, ChunkSum, KeyRange, RepairDialect, RowDigest, SideTable, VerifyReader};
 use crate::config::{
     FullValidationAlert, FullVerificationMode, ValidationConfig, VerificationBaseline,
 };
@@ -72,7 +72,7 @@ impl Default for FullOptions {
             throttle: ThrottleSettings::default(),
             timeout: None,
             parallel: 2,
-            leaf_rows: 512,
+            leaf_rows: 1_000,
             split_ways: 16,
         }
     }
@@ -416,7 +416,9 @@ impl Verifier {
             let n = batch.len() as u64;
             let compared = step(deadline, async {
                 let outcomes = futures::future::join_all(
-                    batch.into_iter().map(|r| self.compare_range(plan, dest, r)),
+                    batch
+                        .into_iter()
+                        .map(|r| self.compare_range(plan, dest, r, None)),
                 )
                 .await;
                 outcomes.into_iter().collect::<Result<Vec<_>>>()
@@ -465,14 +467,21 @@ impl Verifier {
         plan: &'a TablePlan,
         dest: &'a SideTable,
         range: KeyRange,
+        sums: Option<(ChunkSum, ChunkSum)>,
     ) -> futures::future::BoxFuture<'a, Result<Outcome>> {
         Box::pin(async move {
-            let (s, d) = tokio::join!(
-                self.source.checksum(&plan.source, &range),
-                self.destination.checksum(dest, &range)
-            );
-            let (s, d) = (s?, d?);
-            self.throttle.rows(s.rows + d.rows, s.bytes + d.bytes).await;
+            let (s, d) = match sums {
+                Some(sums) => sums,
+                None => {
+                    let (s, d) = tokio::join!(
+                        self.source.checksum(&plan.source, &range),
+                        self.destination.checksum(dest, &range)
+                    );
+                    let (s, d) = (s?, d?);
+                    self.throttle.rows(s.rows + d.rows, s.bytes + d.bytes).await;
+                    (s, d)
+                }
+            };
             let base_rows = match self.options.baseline {
                 VerificationBaseline::Destination => d.rows,
                 _ => s.rows,
@@ -489,15 +498,18 @@ impl Verifier {
                 let every = base_rows.div_ceil(ways).max(1);
                 let points = reader.split_points(side, &range, every).await?;
                 if !points.is_empty() {
+                    // One query per side checksums every piece.
+                    let (ss, ds) = tokio::join!(
+                        self.source.piece_checksums(&plan.source, &range, &points),
+                        self.destination.piece_checksums(dest, &range, &points)
+                    );
+                    let (ss, ds) = (ss?, ds?);
+                    let rows: u64 = ss.iter().chain(&ds).map(|c| c.rows).sum();
+                    let bytes: u64 = ss.iter().chain(&ds).map(|c| c.bytes).sum();
+                    self.throttle.rows(rows, bytes).await;
                     let mut out = Outcome::default();
-                    let mut after = range.after.clone();
-                    for upto in points.into_iter().map(Some).chain([range.upto.clone()]) {
-                        let piece = KeyRange {
-                            after: after.take(),
-                            upto,
-                        };
-                        after = piece.upto.clone();
-                        let o = self.compare_range(plan, dest, piece).await?;
+                    for ((piece, s), d) in pieces(&range, &points).into_iter().zip(ss).zip(ds) {
+                        let o = self.compare_range(plan, dest, piece, Some((s, d))).await?;
                         out.checked += o.checked;
                         out.differences.extend(o.differences);
                     }

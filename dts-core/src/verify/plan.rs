@@ -188,7 +188,13 @@ pub fn rename_identifiers(
                         name.push(s);
                     }
                 }
-                let renamed = rename(&name).ok_or_else(|| name.clone())?;
+                // A quoted collation name (`x COLLATE `utf8mb4_bin``) is not a column.
+                let is_collation = out.trim_end().to_ascii_uppercase().ends_with("COLLATE");
+                let renamed = if is_collation {
+                    name.clone()
+                } else {
+                    rename(&name).ok_or_else(|| name.clone())?
+                };
                 out.push('`');
                 out.push_str(&renamed.replace('`', "``"));
                 out.push('`');
@@ -235,6 +241,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r, "((`d_a` = 'x`a`''y') AND (`d_b``c` > 1))");
+        let r = rename_identifiers("(`a` COLLATE `utf8mb4_bin`)", &|n: &str| {
+            Some(format!("d_{n}"))
+        })
+        .unwrap();
+        assert_eq!(r, "(`d_a` COLLATE `utf8mb4_bin`)");
         assert_eq!(
             rename_identifiers("`zz` = 1", &|_: &str| None),
             Err("zz".to_string())

@@ -113,6 +113,23 @@ pub trait VerifyReader: Send + Sync {
     /// The checksum of the rows in `range`, computed by the server.
     async fn checksum(&self, table: &SideTable, range: &KeyRange) -> Result<ChunkSum>;
 
+    /// The checksums of the pieces `points` cut `range` into (`points.len() + 1` pieces:
+    /// up to and including the first point, …, after the last point), in order. The default
+    /// asks [`VerifyReader::checksum`] once per piece; connectors may compute them in one
+    /// query.
+    async fn piece_checksums(
+        &self,
+        table: &SideTable,
+        range: &KeyRange,
+        points: &[Vec<Value>],
+    ) -> Result<Vec<ChunkSum>> {
+        let mut out = Vec::with_capacity(points.len() + 1);
+        for piece in pieces(range, points) {
+            out.push(self.checksum(table, &piece).await?);
+        }
+        Ok(out)
+    }
+
     /// Key and digest of every row in `range`.
     async fn row_digests(&self, table: &SideTable, range: &KeyRange) -> Result<Vec<RowDigest>>;
 
@@ -147,4 +164,18 @@ pub trait RepairDialect: Send + Sync {
 
     /// Delete the row whose `key` columns hold `values`.
     fn delete(&self, table: &TableId, key: &[String], values: &[Value]) -> String;
+}
+
+/// The ranges `points` (ascending, inside `range`) cut `range` into.
+pub fn pieces(range: &KeyRange, points: &[Vec<Value>]) -> Vec<KeyRange> {
+    let mut out = Vec::with_capacity(points.len() + 1);
+    let mut after = range.after.clone();
+    for upto in points.iter().cloned().map(Some).chain([range.upto.clone()]) {
+        out.push(KeyRange {
+            after: after.take(),
+            upto: upto.clone(),
+        });
+        after = upto;
+    }
+    out
 }

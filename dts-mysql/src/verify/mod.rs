@@ -436,6 +436,58 @@ impl VerifyReader for MysqlVerifyReader {
         Ok(out)
     }
 
+    async fn piece_checksums(
+        &self,
+        t: &SideTable,
+        range: &KeyRange,
+        points: &[Vec<Value>],
+    ) -> Result<Vec<ChunkSum>, Error> {
+        let mut params = Vec::new();
+        let mut case = String::from("CASE");
+        for (i, p) in points.iter().enumerate() {
+            let (c, ps) = keyset_at_most(&t.key, p);
+            let _ = write!(case, " WHEN ({c}) THEN {i}");
+            params.extend(ps);
+        }
+        let _ = write!(case, " ELSE {} END", points.len());
+        let (w, ps) = range_where(t, range);
+        params.extend(ps);
+        let sql = format!(
+            "SELECT {case} AS dts_piece, COUNT(*), COALESCE(BIT_XOR(CRC32({})), 0) FROM {}{w} \
+             GROUP BY dts_piece",
+            row_text(t)?,
+            quote_table(&t.schema.id)
+        );
+        let rows = self
+            .rows(
+                &format!("checksum chunk pieces of {}", t.schema.id),
+                sql,
+                params,
+            )
+            .await?;
+        let avg = self.avg_row_bytes(&t.schema.id).await?;
+        let mut out: Vec<ChunkSum> = (0..=points.len())
+            .map(|_| ChunkSum {
+                rows: 0,
+                checksum: format!("{:016x}", 0u64),
+                bytes: 0,
+            })
+            .collect();
+        for r in rows {
+            let piece = r.first().map(raw_u64).unwrap_or(0) as usize;
+            let count = r.get(1).map(raw_u64).unwrap_or(0);
+            let sum = r.get(2).map(raw_u64).unwrap_or(0);
+            if let Some(slot) = out.get_mut(piece) {
+                *slot = ChunkSum {
+                    rows: count,
+                    checksum: format!("{sum:016x}"),
+                    bytes: count.saturating_mul(avg),
+                };
+            }
+        }
+        Ok(out)
+    }
+
     async fn checksum(&self, t: &SideTable, range: &KeyRange) -> Result<ChunkSum, Error> {
         let (w, params) = range_where(t, range);
         let sql = format!(
