@@ -318,7 +318,7 @@ pub fn derive_reverse(forward: &TaskConfig, reverse_id: &str) -> Result<TaskConf
     );
     reverse.id = Some(reverse_id.to_string());
     reverse.name = forward.name.as_ref().map(|n| format!("{n} (reverse)"));
-    reverse.instance_class = forward.instance_class.clone();
+    reverse.instance_class = forward.instance_class;
     reverse.connections = forward.connections.clone();
     reverse.sync_types.schema = false;
     reverse.sync_types.full_data = false;

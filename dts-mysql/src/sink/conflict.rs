@@ -264,7 +264,7 @@ async fn read_rows<Q: Session>(
     Ok(out)
 }
 
-fn image<'a>(change: &'a RowChange, after: bool) -> Result<&'a Row> {
+fn image(change: &RowChange, after: bool) -> Result<&Row> {
     let img = if after {
         change.after.as_ref()
     } else {
@@ -452,13 +452,13 @@ pub(super) async fn apply_checked<Q: Session>(
     for slot in slots.values() {
         match (&slot.initial, &slot.current) {
             (Some(old), None) => deletes.push(old),
-            (initial, Some(new)) if slot.touched > 0 => {
-                if initial
-                    .as_ref()
-                    .is_none_or(|old| !same_row(schema, old, new))
-                {
-                    upserts.push((slot.touched, new));
-                }
+            (initial, Some(new))
+                if slot.touched > 0
+                    && initial
+                        .as_ref()
+                        .is_none_or(|old| !same_row(schema, old, new)) =>
+            {
+                upserts.push((slot.touched, new));
             }
             _ => {}
         }
