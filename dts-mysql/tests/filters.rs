@@ -1074,3 +1074,75 @@ async fn later_table_colliding_through_a_mapping_rule_is_not_merged_silently() {
     );
     cleanup(&[&db]).await;
 }
+
+/// The default capitalization policy towards a destination that stores names in lower case
+/// (`lower_case_table_names` ≠ 0, told to `build_parts` as the MySQL builder does after reading
+/// the variable): database and table names become lower-case, column names keep the source's
+/// case, in schema sync, full sync, DML and DDL alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn default_capitalization_towards_a_lower_casing_destination() {
+    use dts_mysql::from_config::build_parts;
+    use dts_mysql::sink::{MysqlSink, SinkOptions};
+    use std::sync::Arc;
+    let db = unique_name("fl_Lower");
+    let ddb = db.to_lowercase();
+    let mut s = fresh(&[&db]).await;
+    cleanup_dest(&ddb).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE Orders (Id INT PRIMARY KEY, Amount INT)",
+            "INSERT INTO Orders VALUES (1, 10)",
+        ],
+    )
+    .await;
+    let cfg = config(&format!("[[objects.databases]]\nname = \"{db}\"\n"));
+    let state = tempfile::tempdir().unwrap();
+    let parts = build_parts(&cfg, state.path(), true).await.unwrap();
+    let sink = Arc::new(
+        MysqlSink::connect(
+            dest(),
+            SinkOptions {
+                task_id: parts.task_id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let reader = parts.source.clone();
+    let task = parts.into_task(&cfg, sink.clone(), None).unwrap();
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let running = Running::new(handle, runner, reader, sink, state).await;
+    exec_all(
+        &mut s,
+        &[
+            "INSERT INTO Orders VALUES (2, 20)",
+            "ALTER TABLE Orders ADD COLUMN NoteText VARCHAR(10) DEFAULT 'd'",
+            "UPDATE Orders SET Amount = 11, NoteText = 'x' WHERE Id = 1",
+        ],
+    )
+    .await;
+    running.finish().await;
+    assert!(databases(&dest(), &db).await.iter().all(|d| d == &ddb));
+    assert_eq!(tables(&dest(), &ddb).await, vec!["orders"]);
+    assert_eq!(
+        columns(&dest(), &ddb, "orders").await,
+        vec!["Id", "Amount", "NoteText"]
+    );
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT * FROM `{ddb}`.orders ORDER BY 1")).await,
+        query_rows(
+            &source(),
+            &format!("SELECT * FROM `{db}`.Orders ORDER BY 1")
+        )
+        .await
+    );
+    cleanup(&[&db, &ddb]).await;
+}
+
+async fn cleanup_dest(db: &str) {
+    let mut d = conn(&dest()).await;
+    exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{db}`")]).await;
+}

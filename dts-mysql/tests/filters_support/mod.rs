@@ -103,24 +103,37 @@ pub async fn start_with(config: &TaskConfig, adapt: impl FnOnce(Task) -> Task) -
         .unwrap_or_else(|e| panic!("the task does not build: {e}"));
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
+    Running::new(handle, runner, source, sink, state).await
+}
+
+impl Running {
+    /// Watches a task started elsewhere; returns once incremental write runs.
+    pub async fn new(
+        handle: TaskHandle,
+        runner: tokio::task::JoinHandle<dts_core::Result<()>>,
+        source: Arc<MysqlSource>,
+        sink: Arc<MysqlSink>,
+        state: tempfile::TempDir,
+    ) -> Running {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+            if let Some(f) = handle.status().failure() {
+                panic!("task failed in {}: {}", f.0, f.1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "incremental write never started: {:?}",
+                handle.progress()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(
-            Instant::now() < deadline,
-            "incremental write never started: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Running {
-        handle,
-        runner,
-        source,
-        sink,
-        _state: state,
+        Running {
+            handle,
+            runner,
+            source,
+            sink,
+            _state: state,
+        }
     }
 }
 
