@@ -49,7 +49,10 @@ async fn task(db: &str, topic: &str, task_id: &str, state: &std::path::Path) -> 
         TaskOptions {
             task_id: task_id.into(),
             chunk_rows: 100,
-            acknowledged_warnings: vec!["destination.existing_tables".into()],
+            acknowledged_warnings: vec![
+                "destination.existing_tables".into(),
+                "destination.message_size".into(),
+            ],
             ..Default::default()
         },
     )
@@ -641,5 +644,116 @@ name = "b"
     assert_eq!(b.len(), 1, "{b:?}");
     assert_eq!(b[0].1["table"], "b");
     assert_eq!(b[0].1["data"][0]["v"], "30");
+    c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
+}
+
+/// Every MySQL type family (the shared every-type table of the source tests), with extreme
+/// values.
+const TYPES_TABLE: &str = "CREATE TABLE t (
+    id INT PRIMARY KEY,
+    ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT, miu MEDIUMINT UNSIGNED,
+    i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED,
+    f FLOAT, d DOUBLE, dec1 DECIMAL(65,30), dec2 DECIMAL(10,2),
+    b1 BIT(1), b64 BIT(64),
+    c CHAR(10), vc VARCHAR(100), tx TEXT, l1 VARCHAR(20) CHARACTER SET latin1,
+    bn BINARY(4), vb VARBINARY(20), bl BLOB,
+    dt DATE, tm TIME, tm6 TIME(6), dtm DATETIME, dtm6 DATETIME(6), ts TIMESTAMP(6) NULL, yr YEAR,
+    e ENUM('a','b','c'), s SET('x','y','z'), j JSON, g GEOMETRY
+) DEFAULT CHARSET = utf8mb4";
+
+/// The extreme row with id `id`.
+fn extreme_row_sql(id: i64) -> String {
+    format!(
+        "INSERT INTO t VALUES ({id},
+    -128, 255, -32768, -8388608, 16777215, -2147483648, 4294967295,
+    -9223372036854775808, 18446744073709551615,
+    1.5, -1.7976931348623157e308,
+    '-99999999999999999999999999999999999.999999999999999999999999999999', '-12345678.90',
+    b'1', b'1111111111111111111111111111111111111111111111111111111111111111',
+    'ab', 'emoji 😀 ok', 'some text', 'café',
+    x'0100', x'00ff00', x'000102',
+    '0000-00-00', '-838:59:59', '838:59:59.999999', '0000-00-00 00:00:00',
+    '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 0,
+    'c', 'x,z', '{{\"k\": \"ünï\", \"n\": [1, 2.5, null]}}', ST_GeomFromText('POINT(1 2)', 4326))"
+    )
+}
+
+/// The Canal JSON `data` object of the extreme row (the documented text forms).
+fn canal_extreme_row(id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "id": id.to_string(),
+        "ti": "-128", "tiu": "255", "si": "-32768", "mi": "-8388608", "miu": "16777215",
+        "i": "-2147483648", "iu": "4294967295",
+        "bi": "-9223372036854775808", "biu": "18446744073709551615",
+        "f": "1.5", "d": "-1.7976931348623157e308",
+        "dec1": "-99999999999999999999999999999999999.999999999999999999999999999999",
+        "dec2": "-12345678.90",
+        "b1": "1", "b64": "18446744073709551615",
+        "c": "ab", "vc": "emoji 😀 ok", "tx": "some text", "l1": "café",
+        "bn": "AQAAAA==", "vb": "AP8A", "bl": "AAEC",
+        "dt": "0000-00-00", "tm": "-838:59:59", "tm6": "838:59:59.999999",
+        "dtm": "0000-00-00 00:00:00", "dtm6": "9999-12-31 23:59:59.999999",
+        "ts": "2038-01-19 03:14:07.999999", "yr": "0000",
+        "e": "c", "s": "x,z", "j": "{\"k\": \"ünï\", \"n\": [1, 2.5, null]}",
+        // SRID 4326 (little endian) + WKB of POINT(1 2).
+        "g": "5hAAAAEBAAAAAAAAAAAA8D8AAAAAAAAAQA==",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_mysql_type_reaches_kafka_exactly_from_full_and_incremental() {
+    let n = std::process::id();
+    let db = format!("kf_types_{n}");
+    let topic = format!("kf-types-{n}");
+    let task_id = format!("kf-types-{n}");
+    let src = MysqlEndpoint::from_url("source", &env("DTS_TEST_SOURCE_URL")).unwrap();
+    let mut c = src.connect().await.unwrap();
+    for s in [
+        "SET SESSION time_zone = '+00:00', sql_mode = ''".to_string(),
+        format!("DROP DATABASE IF EXISTS `{db}`"),
+        format!("CREATE DATABASE `{db}`"),
+        format!("USE `{db}`"),
+        TYPES_TABLE.to_string(),
+        extreme_row_sql(1),
+        "INSERT INTO t (id) VALUES (3)".to_string(),
+    ] {
+        c.query_drop(s).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = task(&db, &topic, &task_id, dir.path()).await;
+    let handle = t.handle();
+    let runner = tokio::spawn(async move { t.run().await });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        assert!(Instant::now() < deadline, "{:?}", handle.progress());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.query_drop(extreme_row_sql(2)).await.unwrap();
+    let records = consume(&topic, 3, 3);
+    handle.stop();
+    runner.await.unwrap().unwrap();
+
+    let mut by_id: BTreeMap<String, &serde_json::Value> = BTreeMap::new();
+    for (_, m) in &records {
+        assert_eq!(m["type"], "INSERT", "{m}");
+        let row = &m["data"][0];
+        by_id.insert(row["id"].as_str().unwrap().to_string(), row);
+    }
+    assert_eq!(
+        by_id.keys().collect::<Vec<_>>(),
+        ["1", "2", "3"],
+        "{records:?}"
+    );
+    assert_eq!(*by_id["1"], canal_extreme_row(1), "full sync");
+    assert_eq!(*by_id["2"], canal_extreme_row(2), "binlog");
+    let nulls = by_id["3"].as_object().unwrap();
+    assert_eq!(nulls.len(), 34);
+    assert!(
+        nulls.iter().all(|(k, v)| k == "id" || v.is_null()),
+        "{nulls:?}"
+    );
     c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
 }
