@@ -5,6 +5,9 @@
 //! scripts/test-env.sh up && eval "$(scripts/test-env.sh env)"
 //! cargo run --example etl -- shop
 //! ```
+//!
+//! A task file's `[advanced.etl]` (the guide's ETL script language) is refused when the task is
+//! built; transforms are installed in code, as here, with `Task::with_etl`.
 
 use dts_core::{DatabaseFilter, FileCheckpointStore, RowChange, Task, TaskOptions, Value};
 use dts_mysql::sink::{MysqlSink, SinkOptions};
