@@ -124,6 +124,20 @@ pub fn check_config(config: &TaskConfig, settings: &TwoWaySettings) -> Result<()
              false",
         );
     }
+    let o = &config.objects;
+    let mapped = !o.mapping_rules.is_empty()
+        || o.databases.iter().any(|d| {
+            d.rename_to.is_some()
+                || d.tables
+                    .iter()
+                    .any(|t| t.rename_to.is_some() || !t.rename_columns.is_empty())
+        });
+    if settings.role == TwoWayRole::Reverse && mapped {
+        tracing::warn!(
+            task = config.id.as_deref().unwrap_or(""),
+            "the reverse task maps object names: not recommended, it may cause data inconsistency"
+        );
+    }
     Ok(())
 }
 
