@@ -401,6 +401,11 @@ replacement = "col_"
             "INSERT INTO t3 VALUES (3, 30)",
             "ALTER TABLE t3 CHANGE c_v c_w BIGINT",
             "UPDATE t3 SET c_w = 99 WHERE id = 1",
+            "CREATE TABLE t4 LIKE t1",
+            "INSERT INTO t4 (id, c_name) VALUES (1, 'like')",
+            "CREATE TABLE t5 (id INT PRIMARY KEY)",
+            "INSERT INTO t5 VALUES (1)",
+            "DROP TABLE t5",
             "CREATE TABLE tmp_y (id INT PRIMARY KEY)",
             "INSERT INTO tmp_y VALUES (1)",
             &format!("CREATE TABLE `{db2}`.log_b (id INT PRIMARY KEY, m VARCHAR(10))"),
@@ -414,7 +419,11 @@ replacement = "col_"
     .await;
     run.finish().await;
     assert!(databases(&dest(), &db1).await.is_empty(), "db1 is renamed");
-    assert_eq!(tables(&dest(), &dest1).await, vec!["p_t1", "p_t3"]);
+    assert_eq!(tables(&dest(), &dest1).await, vec!["p_t1", "p_t3", "p_t4"]);
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT * FROM `{dest1}`.p_t4 ORDER BY id")).await,
+        query_rows(&source(), &format!("SELECT * FROM `{db1}`.t4 ORDER BY id")).await
+    );
     assert_eq!(
         columns(&dest(), &dest1, "p_t1").await,
         vec!["id", "col_name", "col_extra"]
