@@ -162,6 +162,22 @@ impl KafkaSink {
         acks: KafkaAcks,
         compression: Option<KafkaCompression>,
     ) -> Result<FutureProducer> {
+        Self::producer_config(o, acks, compression)
+            .create()
+            .map_err(|e| {
+                Error::other(
+                    "kafka producer",
+                    format!("cannot create with the given settings: {e}"),
+                )
+            })
+    }
+
+    /// librdkafka settings of a producer: acks (idempotent with `all`), codec, timeouts.
+    fn producer_config(
+        o: &KafkaSinkOptions,
+        acks: KafkaAcks,
+        compression: Option<KafkaCompression>,
+    ) -> ClientConfig {
         let mut c = Self::base_config(o);
         let (acks_text, idempotent) = match acks {
             KafkaAcks::All => ("all", true),
@@ -200,12 +216,7 @@ impl KafkaSink {
             c.set("max.in.flight.requests.per.connection", "1");
         }
         Self::apply_overrides(o, &mut c);
-        c.create().map_err(|e| {
-            Error::other(
-                "kafka producer",
-                format!("cannot create with the given settings: {e}"),
-            )
-        })
+        c
     }
 
     fn producer(&self) -> Arc<FutureProducer> {
@@ -1121,5 +1132,46 @@ impl Sink for KafkaSink {
                 message: format!("unreadable checkpoint record: {e}"),
             })?;
         Ok(Some(record.checkpoint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn producer_settings_follow_acks_and_codec() {
+        let o = KafkaSinkOptions::new(vec!["k:1".into()], "t", "task");
+        let get = |acks, codec| {
+            let c = KafkaSink::producer_config(&o, acks, codec);
+            (
+                c.get("acks").unwrap().to_owned(),
+                c.get("enable.idempotence").unwrap().to_owned(),
+                c.get("compression.type").unwrap().to_owned(),
+                c.get("max.in.flight.requests.per.connection")
+                    .map(str::to_owned),
+            )
+        };
+        assert_eq!(
+            get(KafkaAcks::All, Some(KafkaCompression::Lz4)),
+            ("all".into(), "true".into(), "lz4".into(), None)
+        );
+        assert_eq!(
+            get(KafkaAcks::Leader, Some(KafkaCompression::Gzip)),
+            ("1".into(), "false".into(), "gzip".into(), Some("1".into()))
+        );
+        assert_eq!(
+            get(KafkaAcks::None, Some(KafkaCompression::Snappy)),
+            ("0".into(), "false".into(), "snappy".into(), None)
+        );
+        assert_eq!(get(KafkaAcks::All, Some(KafkaCompression::Zstd)).2, "zstd");
+        // The checkpoint producer: uncompressed, always acks=all and idempotent.
+        assert_eq!(
+            get(KafkaAcks::All, None),
+            ("all".into(), "true".into(), "none".into(), None)
+        );
+        let c = KafkaSink::producer_config(&o, KafkaAcks::All, None);
+        assert_eq!(c.get("allow.auto.create.topics"), Some("false"));
+        assert_eq!(c.get("message.timeout.ms"), Some("60000"));
     }
 }
