@@ -444,8 +444,9 @@ async fn disjoint_writers_converge_without_echo() {
 
 /// Same-key changes on both sides while both tasks are paused, then resumed: an UPDATE of one
 /// row on both sides (`UpdateRowChanged`), an INSERT of one key on both sides
-/// (`DuplicateKeyOnInsert`), an UPDATE of a row the other side deleted (`UpdateMissingRow`)
-/// and a DELETE of one row on both sides (`DeleteMissingRow`, always ignored).
+/// (`DuplicateKeyOnInsert`), a DELETE of one row on both sides (`DeleteMissingRow`, always
+/// ignored) and, with `update_of_deleted`, an UPDATE of a row the other side deleted
+/// (`UpdateMissingRow`) and two inserts colliding on a secondary unique key.
 async fn conflicting_changes(pair: &Pair, db: &str, update_of_deleted: bool) {
     pair.fwd.pause();
     pair.rev.pause();
@@ -470,6 +471,9 @@ async fn conflicting_changes(pair: &Pair, db: &str, update_of_deleted: bool) {
         )
         .await;
         on(&b(), db, &["DELETE FROM kv WHERE id = 4"]).await;
+        // Different primary keys, same value of the secondary unique key.
+        on(&a(), db, &["INSERT INTO users VALUES (60, 'x@e', 'A')"]).await;
+        on(&b(), db, &["INSERT INTO users VALUES (61, 'x@e', 'B')"]).await;
     }
     on(
         &b(),
@@ -482,6 +486,13 @@ async fn conflicting_changes(pair: &Pair, db: &str, update_of_deleted: bool) {
     .await;
     pair.fwd.resume();
     pair.rev.resume();
+}
+
+async fn users(ep: &MysqlEndpoint, db: &str) -> Vec<(i32, String)> {
+    let mut c = conn(ep).await;
+    c.query(format!("SELECT id, note FROM `{db}`.users ORDER BY id"))
+        .await
+        .unwrap()
 }
 
 async fn note(ep: &MysqlEndpoint, db: &str, id: i32) -> Option<String> {
@@ -497,6 +508,8 @@ async fn policy_pair(db: &str, dir: &Path, policy: Arc<dyn ConflictPolicy>) -> P
         &[
             KV,
             SENTINEL,
+            "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL, \
+             note VARCHAR(10), UNIQUE KEY email (email))",
             "INSERT INTO kv (id, v, note) SELECT seq, seq, 'seed' FROM seq_1_to_10",
         ],
     )
@@ -535,6 +548,9 @@ async fn overwrite_policy_takes_incoming_rows() {
         Some("A"),
         "update of a missing row inserts it"
     );
+    // The unique-key collision: each side's REPLACE removed its own row for the incoming one.
+    assert_eq!(users(&a(), &db).await, vec![(61, "B".to_string())]);
+    assert_eq!(users(&b(), &db).await, vec![(60, "A".to_string())]);
     pair.check_running();
     pair.stop().await;
     cleanup(&db).await;
@@ -558,6 +574,8 @@ async fn ignore_policy_keeps_destination_rows() {
         "the update of a missing row is skipped"
     );
     assert_eq!(note(&a(), &db, 4).await, None, "B's delete reached A");
+    assert_eq!(users(&a(), &db).await, vec![(60, "A".to_string())]);
+    assert_eq!(users(&b(), &db).await, vec![(61, "B".to_string())]);
     // Non-conflicting changes still flow.
     on(&a(), &db, &["UPDATE kv SET note = 'later' WHERE id = 7"]).await;
     settle(&pair, &db, 3).await;

@@ -40,8 +40,10 @@
 //! Keys are matched as the destination matches them for byte-comparable key types; text keys
 //! under a case-insensitive collation are matched case-insensitively (trailing spaces ignored).
 //! Conflicts are detected on the identity key (primary key, else the first NOT NULL unique
-//! key); a collision on another unique key is resolved by the statement the one-way path uses
-//! (`REPLACE`), i.e. overwritten.
+//! key) as above, and, for tables with other unique keys, on each of them: before a row is
+//! written, a row of another identity holding the same unique values (and not deleted or moved
+//! away by the run) is a `DuplicateKeyOnInsert` / `UpdateKeyCollision` conflict; `Overwrite`
+//! lets the one-way statement (`REPLACE`) remove it.
 //!
 //! # Delay period
 //!
@@ -212,6 +214,8 @@ struct Slot {
     current: Option<Row>,
     /// Order of the last write, so upserts are issued in source order.
     touched: usize,
+    /// The change of the run that wrote `current` last.
+    by: usize,
 }
 
 /// Reads every row of `keys` (each a full identity) with one `SELECT … FOR UPDATE`.
@@ -370,23 +374,26 @@ pub(super) async fn apply_checked<Q: Session>(
                 initial: Some(row.clone()),
                 current: Some(row),
                 touched: 0,
+                by: 0,
             },
         );
     }
     let mut order = 0usize;
-    let mut set = |slots: &mut HashMap<Key, Slot>, key: Key, row: Option<Row>| {
+    let mut set = |slots: &mut HashMap<Key, Slot>, key: Key, row: Option<Row>, by: usize| {
         order += 1;
         let slot = slots.entry(key).or_insert(Slot {
             initial: None,
             current: None,
             touched: 0,
+            by,
         });
         slot.current = row;
         slot.touched = order;
+        slot.by = by;
     };
     let current =
         |slots: &HashMap<Key, Slot>, key: &Key| slots.get(key).and_then(|s| s.current.clone());
-    for c in changes {
+    for (ci, c) in changes.iter().enumerate() {
         match c.op {
             RowOp::Insert => {
                 let after = image(c, true)?;
@@ -400,13 +407,13 @@ pub(super) async fn apply_checked<Q: Session>(
                         continue;
                     }
                 }
-                set(&mut slots, k, Some(after.clone()));
+                set(&mut slots, k, Some(after.clone()), ci);
             }
             RowOp::Delete => {
                 let k = key_of(schema, &key_cols, image(c, false)?);
                 // A delete of a missing row is ignored whatever the policy.
                 if current(&slots, &k).is_some() {
-                    set(&mut slots, k, None);
+                    set(&mut slots, k, None, ci);
                 }
             }
             RowOp::Update => {
@@ -440,15 +447,15 @@ pub(super) async fn apply_checked<Q: Session>(
                             continue;
                         }
                     }
-                    set(&mut slots, kb, None);
+                    set(&mut slots, kb, None, ci);
                 }
-                set(&mut slots, ka, Some(after.clone()));
+                set(&mut slots, ka, Some(after.clone()), ci);
             }
         }
     }
     // The net effect: deletes of rows that are gone, then upserts of rows that changed.
     let mut deletes: Vec<&Row> = Vec::new();
-    let mut upserts: Vec<(usize, &Row)> = Vec::new();
+    let mut upserts: Vec<(usize, &Row, usize)> = Vec::new();
     for slot in slots.values() {
         match (&slot.initial, &slot.current) {
             (Some(old), None) => deletes.push(old),
@@ -458,7 +465,7 @@ pub(super) async fn apply_checked<Q: Session>(
                         .as_ref()
                         .is_none_or(|old| !same_row(schema, old, new)) =>
             {
-                upserts.push((slot.touched, new));
+                upserts.push((slot.touched, new, slot.by));
             }
             _ => {}
         }
@@ -467,8 +474,15 @@ pub(super) async fn apply_checked<Q: Session>(
         super::apply::exec_delete_keys(sink, q, schema, &deletes).await?;
     }
     if !upserts.is_empty() {
-        upserts.sort_by_key(|(o, _)| *o);
-        let rows: Vec<&Row> = upserts.into_iter().map(|(_, r)| r).collect();
+        upserts.sort_by_key(|(o, _, _)| *o);
+        let mut rows: Vec<&Row> = Vec::with_capacity(upserts.len());
+        for (_, row, by) in upserts {
+            let ok =
+                unique_collision_ok(sink, q, policy, &slots, &key_cols, changes[by], row).await?;
+            if ok {
+                rows.push(row);
+            }
+        }
         let cols = sql::writable_columns(schema);
         let kind = match sql::replace_kind(schema) {
             InsertKind::Plain => InsertKind::Upsert,
@@ -477,6 +491,75 @@ pub(super) async fn apply_checked<Q: Session>(
         exec_insert(sink, q, schema, &cols, &rows, kind).await?;
     }
     Ok(())
+}
+
+/// For tables with unique keys besides the identity: whether `row` may be written, after
+/// checking each other unique key for a row of another identity holding the same values (one
+/// `SELECT … FOR UPDATE` per key). Such a row is a conflict (`DuplicateKeyOnInsert` for an
+/// insert, `UpdateKeyCollision` for an update) unless the run itself deletes it or moves it
+/// away; `Ignore` skips the write, `Overwrite` lets `REPLACE` remove the colliding row.
+async fn unique_collision_ok<Q: Session>(
+    sink: &MysqlSink,
+    q: &mut Q,
+    policy: &dyn ConflictPolicy,
+    slots: &HashMap<Key, Slot>,
+    key_cols: &[usize],
+    change: &RowChange,
+    row: &Row,
+) -> Result<bool> {
+    let schema = &change.schema;
+    if !sql::has_other_unique_keys(schema) {
+        return Ok(true);
+    }
+    let identity = schema.identity_columns().unwrap_or(&[]).to_vec();
+    let own = key_of(schema, key_cols, row);
+    for uk in schema.unique_keys.iter().filter(|k| k.columns != identity) {
+        let Some(cols) = uk
+            .columns
+            .iter()
+            .map(|c| schema.column_index(c))
+            .collect::<Option<Vec<usize>>>()
+        else {
+            continue;
+        };
+        if cols.iter().any(|&i| row[i].is_null()) {
+            continue; // NULLs never collide
+        }
+        let text = sql::select_by_key_sql(schema, &cols, true);
+        let params: Vec<Raw> = cols.iter().map(|&i| to_param(&row[i])).collect();
+        let found: Option<mysql_async::Row> = q.exec_first(text, params).await.map_err(|e| {
+            sink.err(
+                &format!("read rows of {} for conflict checks", schema.id),
+                e,
+            )
+        })?;
+        let Some(found) = found.map(|r| decode_row(schema, r)).transpose()? else {
+            continue;
+        };
+        let theirs = key_of(schema, key_cols, &found);
+        if theirs == own {
+            continue;
+        }
+        let freed = slots.get(&theirs).is_some_and(|s| {
+            s.touched > 0
+                && s.current.as_ref().is_none_or(|r| {
+                    cols.iter()
+                        .any(|&i| normalized(&r[i]) != normalized(&row[i]))
+                })
+        });
+        if freed {
+            continue;
+        }
+        let kind = if change.op == RowOp::Insert {
+            ConflictKind::DuplicateKeyOnInsert
+        } else {
+            ConflictKind::UpdateKeyCollision
+        };
+        if resolve(policy, kind, change, key_cols, Some(&found))? == Resolution::Ignore {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
