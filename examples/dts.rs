@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --release --example dts -- precheck examples/tasks/quickstart.toml
 //! cargo run --release --example dts -- run examples/tasks/quickstart.toml
+//! cargo run --release --example dts -- run examples/tasks/mysql_to_kafka.toml   # into Kafka
 //! ```
 //!
 //! Ctrl-C stops the task cleanly: checkpoints are saved and the next `run` resumes.

@@ -757,3 +757,29 @@ async fn every_mysql_type_reaches_kafka_exactly_from_full_and_incremental() {
     );
     c.query_drop(format!("DROP DATABASE `{db}`")).await.unwrap();
 }
+
+#[test]
+fn the_example_kafka_task_file_is_valid() {
+    let config =
+        dts_core::config::TaskConfig::from_toml_str(include_str!("../tasks/mysql_to_kafka.toml"))
+            .unwrap();
+    let dts_core::config::DestinationConfig::Kafka(kafka) = &config.destination else {
+        panic!("{:?}", config.destination)
+    };
+    let options = KafkaSinkOptions::from_config(kafka, "sbtest-to-kafka");
+    assert_eq!(options.format, KafkaDataFormat::CanalJson);
+    assert_eq!(options.partition_policy, PartitionPolicy::ByPrimaryKeyHash);
+    assert_eq!(options.partitions, Some(6));
+    assert_eq!(
+        options
+            .topic_mapping
+            .topic_for_table(&dts_core::TableId::new("sbtest", "sbtest2"), &options.topic),
+        "cdc.sbtest.sbtest2"
+    );
+    assert_eq!(
+        options
+            .topic_mapping
+            .topic_for_table(&dts_core::TableId::new("sbtest", "sbtest1"), &options.topic),
+        "sbtest1-changes"
+    );
+}
