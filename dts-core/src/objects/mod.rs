@@ -406,12 +406,12 @@ impl ConfigFilter {
             let dest = self.destination_of(new, &selected);
             if let Some(owner) = taken.owner_other_than(&self.fold(&dest), new) {
                 return Some(format!(
-                    "{}: table {new} (created by `{}`) maps to destination table {dest}, which \
-                     table {owner} already maps to; several tables can share a destination \
-                     table only with an adb destination and merge_tables = true — change the \
-                     renames or mapping rules so the names stay apart",
+                    "table {new} (created by `{}`, selected by {}) maps to destination table \
+                     {dest}, which table {owner} already maps to; several tables can share a \
+                     destination table only with an adb destination and merge_tables = true — \
+                     change the renames or mapping rules so the names stay apart",
+                    ddl.statement,
                     self.selection.key_of(&selected),
-                    ddl.statement
                 ));
             }
             taken.claim(self.fold(&dest), new);

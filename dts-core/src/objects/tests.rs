@@ -1082,3 +1082,79 @@ fn unreadable_statements_in_selected_databases_are_reported() {
     assert_eq!(f.route_ddl(&elsewhere), None);
     assert_eq!(f.last_ddl_problem(), None);
 }
+
+// ---------------------------------------------------------------- run-time collisions
+
+#[test]
+fn tables_created_later_cannot_take_another_tables_destination() {
+    let mut objects = whole(&["shop"]);
+    objects.mapping_rules = vec![MappingRule {
+        regex: Some("^[ab]_".into()),
+        replacement: Some(String::new()),
+        ..MappingRule::default()
+    }];
+    let f = filter(&config(objects));
+    let a = table("shop", "a_t").int("id").pk(&["id"]).build();
+    assert!(f.route(&a).is_some());
+    let ddl = |kind, statement: &str, tables: &[&str]| Ddl {
+        database: Some("shop".into()),
+        statement: statement.into(),
+        kind,
+        tables: tables.iter().map(|t| TableId::new("shop", *t)).collect(),
+    };
+    // b_t would land in a_t's destination table `t`.
+    let create_b = ddl(DdlKind::CreateTable, "CREATE TABLE b_t (id INT)", &["b_t"]);
+    let problem = f.ddl_problem(&create_b).expect("collision");
+    assert!(
+        problem.contains("shop.b_t") && problem.contains("shop.a_t") && problem.contains("shop.t"),
+        "{problem}"
+    );
+    // Unrelated tables, and a_t itself again, are fine.
+    assert!(f
+        .ddl_problem(&ddl(
+            DdlKind::CreateTable,
+            "CREATE TABLE c (id INT)",
+            &["c"]
+        ))
+        .is_none());
+    assert!(f
+        .ddl_problem(&ddl(
+            DdlKind::CreateTable,
+            "CREATE TABLE IF NOT EXISTS a_t (id INT)",
+            &["a_t"]
+        ))
+        .is_none());
+    // Renaming a_t to b_t moves the destination with it; once a_t is dropped, b_t may have it.
+    assert!(f
+        .ddl_problem(&ddl(
+            DdlKind::RenameTable,
+            "RENAME TABLE a_t TO b_t",
+            &["a_t", "b_t"]
+        ))
+        .is_none());
+    assert!(f
+        .ddl_problem(&ddl(
+            DdlKind::CreateTable,
+            "CREATE TABLE a_t (id INT)",
+            &["a_t"]
+        ))
+        .is_some());
+    assert!(f
+        .ddl_problem(&ddl(DdlKind::DropTable, "DROP TABLE b_t", &["b_t"]))
+        .is_none());
+    assert!(f
+        .ddl_problem(&ddl(
+            DdlKind::CreateTable,
+            "CREATE TABLE a_t (id INT)",
+            &["a_t"]
+        ))
+        .is_none());
+    // A gh-ost style swap within one statement is not a collision.
+    assert!(f
+        .ddl_problem(&ddl(
+            DdlKind::RenameTable,
+            "RENAME TABLE a_t TO a_old, c TO a_t",
+            &["a_t", "a_old", "c", "a_t"]
+        ))
+        .is_none());
+}
