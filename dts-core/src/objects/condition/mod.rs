@@ -36,7 +36,48 @@ use crate::change::Row;
 use crate::schema::TableSchema;
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::Token;
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+
+/// Keywords after which `MOD` starts an operand (the function) rather than being an operator.
+const OPERATOR_WORDS: [&str; 14] = [
+    "AND", "OR", "NOT", "XOR", "IN", "LIKE", "BETWEEN", "IS", "WHEN", "THEN", "ELSE", "CASE",
+    "DIV", "MOD",
+];
+
+/// MySQL's infix `a MOD b` (sqlparser reads only `%` and the function `MOD(a, b)`): an
+/// unquoted `MOD` word between two operands becomes `%`.
+fn infix_mod(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant = |t: &Token| !matches!(t, Token::Whitespace(_));
+    for i in 0..tokens.len() {
+        let is_mod = matches!(&tokens[i].token, Token::Word(w)
+            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("MOD"));
+        if !is_mod {
+            continue;
+        }
+        let before = tokens[..i].iter().rev().find(|t| significant(&t.token));
+        let after = tokens[i + 1..].iter().find(|t| significant(&t.token));
+        // After an operand (a column, a literal, a closing parenthesis) MOD is the operator;
+        // after an operator keyword it is the function `MOD(…)`.
+        let operand_before = before.is_some_and(|t| match &t.token {
+            Token::Number(..)
+            | Token::RParen
+            | Token::SingleQuotedString(_)
+            | Token::DoubleQuotedString(_) => true,
+            Token::Word(w) => {
+                w.quote_style.is_some()
+                    || !OPERATOR_WORDS
+                        .iter()
+                        .any(|k| w.value.eq_ignore_ascii_case(k))
+            }
+            _ => false,
+        });
+        let operand_after = after.is_some_and(|t| t.token != Token::EOF);
+        if operand_before && operand_after {
+            tokens[i].token = Token::Mod;
+        }
+    }
+    tokens
+}
 
 pub(crate) use eval::column_position;
 
@@ -55,9 +96,10 @@ impl Condition {
     /// other constructs whose result could differ between the server and this evaluator.
     pub fn parse(text: &str) -> Result<Condition, String> {
         let dialect = MySqlDialect {};
-        let mut parser = Parser::new(&dialect)
-            .try_with_sql(text)
+        let tokens = Tokenizer::new(&dialect, text)
+            .tokenize_with_location()
             .map_err(|e| format!("cannot read `{text}`: {e}"))?;
+        let mut parser = Parser::new(&dialect).with_tokens_with_locations(infix_mod(tokens));
         let expr = parser
             .parse_expr()
             .map_err(|e| format!("cannot read `{text}`: {e}"))?;

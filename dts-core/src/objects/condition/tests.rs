@@ -452,3 +452,19 @@ fn unknown_column_is_an_error_not_a_silent_reject() {
     let e = c.evaluate(&schema(), &row(&[])).unwrap_err();
     assert!(e.contains("missing") && e.contains("shop.orders"), "{e}");
 }
+
+#[test]
+fn infix_mod_is_the_modulo_operator() {
+    // The default row has id = 1 (see `row`).
+    let r = row(&[("id", Value::Int(7))]);
+    assert_eq!(eval("id MOD 3 = 1", &r), Some(true));
+    assert_eq!(eval("id mod (2 + 1) = 1", &r), Some(true));
+    // The function form is left alone (and is not among the allowed functions).
+    let e = Condition::parse("id > 0 AND MOD(id, 3) = 1").unwrap_err();
+    assert!(e.contains("function `MOD` is not allowed"), "{e}");
+    assert_eq!(eval("(id + 1) MOD 4 = 0", &r), Some(true));
+    assert_eq!(eval("name = 'mod' OR id MOD 2 = 1", &r), Some(true));
+    let c = Condition::parse("id MOD 3 <> 1").unwrap();
+    assert!(c.to_sql().contains('%'), "{}", c.to_sql());
+    assert!(Condition::parse("id MOD").is_err());
+}
