@@ -1180,7 +1180,7 @@ async fn where_filter_evaluation_matches_the_server() {
              '2024-01-01' + INTERVAL seq DAY, FROM_UNIXTIME(1700000000 + seq * 3600), \
              seq / 7, seq / 3.0, ELT(1 + seq MOD 3, 'a', 'b', 'c'), \
              ELT(1 + seq MOD 4, 'x', 'x,y', '', 'y,z'), \
-             ELT(1 + seq MOD 5, 'Apple', 'apricot', 'BANANA', 'cherry ', NULL), \
+             ELT(1 + seq MOD 6, 'Apple', 'apricot', 'BANANA', 'cherry ', NULL, 'Äpfel'), \
              UNHEX(HEX(seq)), 18446744073709551615 - seq, IF(seq MOD 4 = 0, NULL, seq MOD 9) \
              FROM seq_1_to_300",
         ],
@@ -1197,6 +1197,7 @@ async fn where_filter_evaluation_matches_the_server() {
         "ts > '2023-11-15 12:00:00' AND YEAR(dt) = 2024 AND MONTH(d) IN (1, 2)",
         "COALESCE(n, 100) >= 8 OR ABS(amount - 10) < 1",
         "st = 'x,y' OR st = ''",
+        "s = 'apfel' OR s > 'BAN' AND s < 'c'",
         "SUBSTRING(s, 2, 3) = 'ppl' OR CONCAT(e, '-', id) = 'b-4'",
         "IFNULL(s, 'none') = 'none' OR TRIM(s) = 'cherry'",
     ];
