@@ -251,6 +251,19 @@ async fn full_field_finds_exactly_the_seeded_differences_under_each_baseline() {
         assert_eq!(back, report);
         assert!(report.bytes_transferred > 0);
     }
+    // The list of differing keys is bounded; the counts stay exact.
+    let report = pair
+        .verifier(FullOptions {
+            max_listed: 3,
+            ..sampled(100, 16)
+        })
+        .run(std::slice::from_ref(&target), false)
+        .await;
+    let t = &report.tables[0];
+    assert_eq!(t.differences.len(), 3);
+    assert!(t.differences_truncated);
+    assert_eq!((t.missing, t.extra, t.different), (2, 2, 4));
+    assert!(report.to_text().contains("more differing rows not listed"));
     // The same with one row per chunk, with one chunk for the whole table, and with the
     // whole-table chunk cut down recursively (4 pieces at a time, rows compared at <= 8).
     for (chunk_rows, leaf_rows) in [(1, 1_000), (100_000, 1_000), (100_000, 8)] {

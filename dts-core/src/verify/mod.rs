@@ -14,6 +14,20 @@
 //! NULL distinct from the empty string), so a case-only change in a `_ci` column or a trailing
 //! space is a difference even where the collation would call the values equal.
 //!
+//! Decisions worth knowing:
+//! - **Sampling** picks whole chunks (exactly `sampling_percent` of them, evenly spread, see
+//!   [`chunk_sampled`]), so unsampled data costs nothing, not even a scan.
+//! - **Row-count mode** compares filtered `COUNT(*)`s per table: it reports the net
+//!   difference as missing or extra rows and lists no keys (two missing and two extra rows
+//!   cancel out), so it has nothing to repair.
+//! - **Baselines** decide which kinds are reported (see [`full`]); the repair SQL follows the
+//!   report, so a `source` baseline never deletes and a `destination` baseline never inserts.
+//! - **Start rule**: [`start::wait_for_start`]; the task configuration keeps incremental
+//!   synchronization always on, so in practice full verification starts when incremental
+//!   latency first reaches zero after full data sync.
+//! - **Incremental verification** only sees batches applied after it was given its table
+//!   plans (from the end of full data sync on).
+//!
 //! ```text
 //! Verifier::run(targets)            full (row count | sampled) + schema, alerts → VerificationReport
 //! Verifier::repair_sql(report)      upserts / deletes in the destination's dialect
