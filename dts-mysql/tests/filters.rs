@@ -466,7 +466,8 @@ replacement = "col_"
 async fn operation_selection_is_honoured() {
     let db = unique_name("fl_ops");
     let db2 = unique_name("fl_opsp");
-    let mut s = fresh(&[&db, &db2]).await;
+    let db3 = unique_name("fl_opsw");
+    let mut s = fresh(&[&db, &db2, &db3]).await;
     exec_all(
         &mut s,
         &[
@@ -480,6 +481,9 @@ async fn operation_selection_is_honoured() {
             "INSERT INTO plain VALUES (1, 1), (2, 2)",
             &format!("CREATE TABLE `{db2}`.p (id INT PRIMARY KEY, v INT)"),
             &format!("INSERT INTO `{db2}`.p VALUES (1, 1), (2, 2)"),
+            // A selected database that is empty at the start is not created at the
+            // destination (known gap), so db3 starts with a table.
+            &format!("CREATE TABLE `{db3}`.keep (id INT PRIMARY KEY)"),
         ],
     )
     .await;
@@ -503,6 +507,9 @@ name = "plain"
 pattern = "{db2}.*"
 dml = ["insert", "delete"]
 ddl = ["truncate_table"]
+[[objects.databases]]
+name = "{db3}"
+ddl = ["create_table", "rename_table"]
 "#
     ));
     let run = start(&cfg).await;
@@ -532,6 +539,11 @@ ddl = ["truncate_table"]
             &format!("INSERT INTO `{db2}`.p VALUES (3, 3), (4, 4)"),
             &format!("UPDATE `{db2}`.p SET v = 30 WHERE id = 3"),
             &format!("DELETE FROM `{db2}`.p WHERE id = 4"),
+            &format!("CREATE TABLE `{db3}`.x (id INT PRIMARY KEY)"),
+            &format!("INSERT INTO `{db3}`.x VALUES (1)"),
+            &format!("RENAME TABLE `{db3}`.x TO `{db3}`.y"),
+            &format!("INSERT INTO `{db3}`.y VALUES (2)"),
+            &format!("DROP TABLE `{db3}`.y"),
         ],
     )
     .await;
@@ -590,7 +602,12 @@ ddl = ["truncate_table"]
         pairs(&[(3, 3)]),
         "pattern: truncate, inserts and deletes synchronized, updates not"
     );
-    cleanup(&[&db, &db2]).await;
+    assert_eq!(
+        q(format!("SELECT * FROM `{db3}`.y ORDER BY id")).await,
+        vec![vec![Some("1".to_string())], vec![Some("2".to_string())]],
+        "whole database: CREATE and RENAME synchronized, DROP not"
+    );
+    cleanup(&[&db, &db2, &db3]).await;
 }
 
 /// Masking rules of every kind are visible in the destination, for rows of the full sync and
