@@ -481,9 +481,6 @@ async fn operation_selection_is_honoured() {
             "INSERT INTO plain VALUES (1, 1), (2, 2)",
             &format!("CREATE TABLE `{db2}`.p (id INT PRIMARY KEY, v INT)"),
             &format!("INSERT INTO `{db2}`.p VALUES (1, 1), (2, 2)"),
-            // A selected database that is empty at the start is not created at the
-            // destination (known gap), so db3 starts with a table.
-            &format!("CREATE TABLE `{db3}`.keep (id INT PRIMARY KEY)"),
         ],
     )
     .await;
@@ -539,11 +536,17 @@ ddl = ["create_table", "rename_table"]
             &format!("INSERT INTO `{db2}`.p VALUES (3, 3), (4, 4)"),
             &format!("UPDATE `{db2}`.p SET v = 30 WHERE id = 3"),
             &format!("DELETE FROM `{db2}`.p WHERE id = 4"),
+            // db3 was empty at the start, so it exists at the destination only once a table
+            // is created in it.
             &format!("CREATE TABLE `{db3}`.x (id INT PRIMARY KEY)"),
             &format!("INSERT INTO `{db3}`.x VALUES (1)"),
             &format!("RENAME TABLE `{db3}`.x TO `{db3}`.y"),
             &format!("INSERT INTO `{db3}`.y VALUES (2)"),
             &format!("DROP TABLE `{db3}`.y"),
+            &format!("USE `{db3}`"),
+            "CREATE TABLE z (id INT PRIMARY KEY)",
+            "INSERT INTO z VALUES (7)",
+            &format!("USE `{db}`"),
         ],
     )
     .await;
@@ -606,6 +609,10 @@ ddl = ["create_table", "rename_table"]
         q(format!("SELECT * FROM `{db3}`.y ORDER BY id")).await,
         vec![vec![Some("1".to_string())], vec![Some("2".to_string())]],
         "whole database: CREATE and RENAME synchronized, DROP not"
+    );
+    assert_eq!(
+        q(format!("SELECT * FROM `{db3}`.z")).await,
+        vec![vec![Some("7".to_string())]]
     );
     cleanup(&[&db, &db2, &db3]).await;
 }

@@ -844,7 +844,22 @@ pub(super) async fn exec_ddl(
             Err(e) => return Err(failure(sink.err(&format!("USE {db} for {what}"), e), false)),
         }
     }
-    let result = conn.query_drop(ddl.statement.as_str()).await;
+    let mut result = conn.query_drop(ddl.statement.as_str()).await;
+    // A table created in a selected database that held no table when the task started (so
+    // schema sync created nothing there): create the database, then retry once.
+    if let (Err(mysql_async::Error::Server(s)), DdlKind::CreateTable, Some(t)) =
+        (&result, ddl.kind, ddl.tables.first())
+    {
+        if matches!(s.code, 1046 | 1049) {
+            let create = format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(&t.database));
+            if conn.query_drop(create).await.is_ok() {
+                if let Some(db) = &ddl.database {
+                    let _ = conn.query_drop(format!("USE {}", quote_ident(db))).await;
+                }
+                result = conn.query_drop(ddl.statement.as_str()).await;
+            }
+        }
+    }
     let _ = conn.disconnect().await;
     match result {
         Ok(()) => Ok(true),
