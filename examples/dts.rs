@@ -141,9 +141,18 @@ async fn build_task(
     use dts_core::config::DestinationConfig;
     Ok(match &config.destination {
         DestinationConfig::Mysql(_) => {
-            dts_mysql::from_config::build_mysql_task(config, state_dir, hook)
-                .await?
-                .task
+            let built = dts_mysql::from_config::build_mysql_task(config, state_dir, hook).await?;
+            // `[validation]`: verification runs beside the task under the guide's start rules.
+            if let Some(verification) = built.spawn_verification() {
+                tokio::spawn(async move {
+                    match verification.await {
+                        Ok(Ok(report)) => print!("{}", report.to_text()),
+                        Ok(Err(e)) => eprintln!("verification did not run: {e}"),
+                        Err(e) => eprintln!("verification stopped: {e}"),
+                    }
+                });
+            }
+            built.task
         }
         DestinationConfig::Kafka(kafka) => {
             let parts = dts_mysql::from_config::build_parts(config, state_dir, false).await?;

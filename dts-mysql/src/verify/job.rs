@@ -22,7 +22,7 @@ use dts_core::verify::{
     FullOptions, IncrementalOptions, IncrementalVerifier, VerificationReport, Verifier,
     VerifyTarget,
 };
-use dts_core::{AlertHook, Error, Filter, LogAlertHook, Source, TaskHandle};
+use dts_core::{AlertHook, Error, Filter, LogAlertHook, Source, Stage, StageStatus, TaskHandle};
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 
@@ -173,6 +173,26 @@ impl VerificationJob {
                         old.abort();
                     }
                 }
+                // Incremental verification ends with the task's incremental write.
+                let job = self.clone();
+                let mut status = handle.watch_status();
+                tokio::spawn(async move {
+                    loop {
+                        let s = status
+                            .borrow()
+                            .stage(Stage::IncrementalWrite)
+                            .status
+                            .clone();
+                        let live = matches!(
+                            s,
+                            StageStatus::NotStarted | StageStatus::Running | StageStatus::Paused
+                        );
+                        if !live || status.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                    job.stop();
+                });
             }
             wait_for_start(&handle, self.incremental_sync).await?;
             if self.config.full_mode == FullVerificationMode::None && !self.config.schema {
@@ -182,18 +202,13 @@ impl VerificationJob {
         })
     }
 
-    /// Stops incremental verification.
+    /// Stops incremental verification (it also stops by itself once the task's incremental
+    /// write ends or the task is dropped).
     pub fn stop(&self) {
         if let Ok(mut slot) = self.incremental_loop.lock() {
             if let Some(h) = slot.take() {
                 h.abort();
             }
         }
-    }
-}
-
-impl Drop for VerificationJob {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
