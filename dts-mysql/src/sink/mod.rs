@@ -228,17 +228,32 @@ impl MysqlSink {
             .map_err(|e| {
                 endpoint.map_err(&format!("create checkpoint table {checkpoint_table}"), e)
             })?;
-        checkpoint::prepare_rows(
-            &mut conn,
-            &checkpoint_table,
-            style,
-            &options.task_id,
-            options.workers as u32,
-        )
-        .await
-        .map_err(|e| {
-            endpoint.map_err(&format!("prepare checkpoint rows in {checkpoint_table}"), e)
-        })?;
+        // Sinks of several tasks connecting at once can deadlock on the shared checkpoint
+        // table (InnoDB gap locks); the transaction is rolled back, so retry it a few times.
+        let mut attempts = 0u64;
+        loop {
+            match checkpoint::prepare_rows(
+                &mut conn,
+                &checkpoint_table,
+                style,
+                &options.task_id,
+                options.workers as u32,
+            )
+            .await
+            {
+                Err(mysql_async::Error::Server(s)) if s.code == 1213 && attempts < 5 => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempts)).await;
+                }
+                other => {
+                    other.map_err(|e| {
+                        endpoint
+                            .map_err(&format!("prepare checkpoint rows in {checkpoint_table}"), e)
+                    })?;
+                    break;
+                }
+            }
+        }
         let _ = conn.disconnect().await;
 
         let constraints = PoolConstraints::new(0, options.workers).expect("0 <= workers");

@@ -73,21 +73,7 @@ pub async fn build(
     adapt: impl FnOnce(Task) -> Task,
 ) -> dts_core::Result<(Task, Arc<MysqlSource>, Arc<MysqlSink>, tempfile::TempDir)> {
     let state = tempfile::tempdir().unwrap();
-    // Sinks connecting at the same time (parallel tests) can deadlock while preparing their
-    // checkpoint rows (a transient error the sink's connect does not retry itself); retry the
-    // build a few times for that case only.
-    let mut attempts = 0;
-    let built = loop {
-        match build_mysql_task(config, state.path(), None).await {
-            Err(dts_core::Error::Transient { message, .. })
-                if attempts < 5 && message.contains("Deadlock") =>
-            {
-                attempts += 1;
-                tokio::time::sleep(Duration::from_millis(100 * attempts)).await;
-            }
-            other => break other?,
-        }
-    };
+    let built = build_mysql_task(config, state.path(), None).await?;
     Ok((adapt(built.task), built.source, built.sink, state))
 }
 
