@@ -15,7 +15,9 @@
 //! - **DDL** routing with names rewritten in the statement text — see
 //!   [`ConfigFilter::route_ddl`](crate::Filter::route_ddl) below;
 //! - **masking** (`[advanced.masking]`) — see [`masking`];
-//! - **Online DDL** temporary tables (`advanced.online_ddl`) — see [`online_ddl`].
+//! - **Online DDL** temporary tables (`advanced.online_ddl`) — see [`online_ddl`];
+//!   pt-online-schema-change is refused (the source precheck finds its `pt_osc_*` triggers, the
+//!   task's mapper fails on one created later, see [`online_ddl::pt_osc_trigger`]).
 //!
 //! `route` cannot fail, so configuration that only the source's tables can prove wrong (a column
 //! subset that leaves out the primary key, a filter naming a missing column, two tables that
@@ -23,7 +25,9 @@
 //! [`ConfigFilter::check_tables`], which the precheck runs. `route` itself never drops a table
 //! or column silently: when it meets such a problem at run time (a table created after the
 //! precheck) it still routes what the config selects and logs the problem with
-//! `tracing::warn!` (once per problem).
+//! `tracing::warn!` (once per problem). The exception is a table created or renamed during
+//! incremental write into a destination table another selected table already uses: that
+//! fails the task ([`Filter::ddl_problem`]) rather than merging the two silently.
 
 mod collisions;
 pub mod condition;
