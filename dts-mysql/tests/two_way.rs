@@ -446,7 +446,8 @@ async fn disjoint_writers_converge_without_echo() {
 /// row on both sides (`UpdateRowChanged`), an INSERT of one key on both sides
 /// (`DuplicateKeyOnInsert`), a DELETE of one row on both sides (`DeleteMissingRow`, always
 /// ignored) and, with `update_of_deleted`, an UPDATE of a row the other side deleted
-/// (`UpdateMissingRow`) and two inserts colliding on a secondary unique key.
+/// (`UpdateMissingRow`), the same for a row of a key-less table, and two inserts colliding on
+/// a secondary unique key.
 async fn conflicting_changes(pair: &Pair, db: &str, update_of_deleted: bool) {
     pair.fwd.pause();
     pair.rev.pause();
@@ -474,6 +475,9 @@ async fn conflicting_changes(pair: &Pair, db: &str, update_of_deleted: bool) {
         // Different primary keys, same value of the secondary unique key.
         on(&a(), db, &["INSERT INTO users VALUES (60, 'x@e', 'A')"]).await;
         on(&b(), db, &["INSERT INTO users VALUES (61, 'x@e', 'B')"]).await;
+        // A key-less row updated on A and deleted on B.
+        on(&a(), db, &["UPDATE notes SET y = 'A' WHERE x = 1"]).await;
+        on(&b(), db, &["DELETE FROM notes WHERE x = 1"]).await;
     }
     on(
         &b(),
@@ -495,6 +499,13 @@ async fn users(ep: &MysqlEndpoint, db: &str) -> Vec<(i32, String)> {
         .unwrap()
 }
 
+async fn notes(ep: &MysqlEndpoint, db: &str) -> Vec<(i32, String)> {
+    let mut c = conn(ep).await;
+    c.query(format!("SELECT x, y FROM `{db}`.notes ORDER BY x, y"))
+        .await
+        .unwrap()
+}
+
 async fn note(ep: &MysqlEndpoint, db: &str, id: i32) -> Option<String> {
     let mut c = conn(ep).await;
     c.query_first(format!("SELECT note FROM `{db}`.kv WHERE id = {id}"))
@@ -510,6 +521,8 @@ async fn policy_pair(db: &str, dir: &Path, policy: Arc<dyn ConflictPolicy>) -> P
             SENTINEL,
             "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL, \
              note VARCHAR(10), UNIQUE KEY email (email))",
+            "CREATE TABLE notes (x INT, y VARCHAR(10))",
+            "INSERT INTO notes VALUES (1, 'seed'), (2, 'seed')",
             "INSERT INTO kv (id, v, note) SELECT seq, seq, 'seed' FROM seq_1_to_10",
         ],
     )
@@ -518,7 +531,10 @@ async fn policy_pair(db: &str, dir: &Path, policy: Arc<dyn ConflictPolicy>) -> P
     let pair = start_pair(
         db,
         dir,
-        |o| o.delay_period = Duration::from_secs(3600),
+        |o| {
+            o.delay_period = Duration::from_secs(3600);
+            o.exactly_once_write = true;
+        },
         policy,
     )
     .await;
@@ -551,6 +567,13 @@ async fn overwrite_policy_takes_incoming_rows() {
     // The unique-key collision: each side's REPLACE removed its own row for the incoming one.
     assert_eq!(users(&a(), &db).await, vec![(61, "B".to_string())]);
     assert_eq!(users(&b(), &db).await, vec![(60, "A".to_string())]);
+    // Key-less: the update of the row B deleted inserts it there; B's delete missed on A.
+    let seed2 = (2, "seed".to_string());
+    assert_eq!(
+        notes(&a(), &db).await,
+        vec![(1, "A".to_string()), seed2.clone()]
+    );
+    assert_eq!(notes(&b(), &db).await, vec![(1, "A".to_string()), seed2]);
     pair.check_running();
     pair.stop().await;
     cleanup(&db).await;
@@ -576,6 +599,13 @@ async fn ignore_policy_keeps_destination_rows() {
     assert_eq!(note(&a(), &db, 4).await, None, "B's delete reached A");
     assert_eq!(users(&a(), &db).await, vec![(60, "A".to_string())]);
     assert_eq!(users(&b(), &db).await, vec![(61, "B".to_string())]);
+    // Key-less: the update of the row B deleted is skipped there; B's delete missed on A.
+    let seed2 = (2, "seed".to_string());
+    assert_eq!(
+        notes(&a(), &db).await,
+        vec![(1, "A".to_string()), seed2.clone()]
+    );
+    assert_eq!(notes(&b(), &db).await, vec![seed2]);
     // Non-conflicting changes still flow.
     on(&a(), &db, &["UPDATE kv SET note = 'later' WHERE id = 7"]).await;
     settle(&pair, &db, 3).await;

@@ -1014,7 +1014,10 @@ async fn exec_ops<Q: Session>(sink: &MysqlSink, q: &mut Q, ops: &[Op<'_>]) -> Re
             }
             Op::UpdateExact(s, b, a) => {
                 let (text, params) = sql::update_exact(s, b, a);
-                exec(sink, q, text, params, &s.id, "update one row of", false).await?;
+                let n = exec(sink, q, text, params, &s.id, "update one row of", false).await?;
+                if n == 0 && sink.options.conflict_policy.is_some() {
+                    super::conflict::keyless_update_missed(sink, q, s, b, a).await?;
+                }
             }
             Op::Checked(_) => {
                 let run: Vec<&RowChange> = ops[i..j]

@@ -20,7 +20,11 @@
 //! | UPDATE changing the key | a row with the new key exists | `UpdateKeyCollision` |
 //! | DELETE | no row with the key | `DeleteMissingRow`: always ignored, the policy is not asked |
 //!
-//! A DELETE of a row that differs from its before image deletes it all the same. A change whose
+//! A DELETE of a row that differs from its before image deletes it all the same.
+//!
+//! Tables without a key (two-way needs exactly-once write for them) are written with exact
+//! statements; an exact UPDATE that matches no row is an `UpdateMissingRow` conflict
+//! (`Overwrite` inserts the after image), an exact DELETE that matches none is ignored. A change whose
 //! result the destination already holds (its after image is the row at its key, and for a
 //! key-changing update the old key is gone) is not a conflict: it was applied before, and a
 //! restart (which resumes from the slowest worker) or a re-run of a step replays it.
@@ -560,6 +564,44 @@ async fn unique_collision_ok<Q: Session>(
         }
     }
     Ok(true)
+}
+
+/// Two-way, a table without a key: an exact UPDATE matched no row (the destination changed or
+/// deleted it). An `UpdateMissingRow` conflict for the policy: `Overwrite` inserts the after
+/// image, `Ignore` keeps the destination as it is, `Fail` stops the task. (DELETEs that match
+/// no row are ignored like any missing-row delete.) Without a key the conflict names the whole
+/// before image.
+pub(super) async fn keyless_update_missed<Q: Session>(
+    sink: &MysqlSink,
+    q: &mut Q,
+    schema: &dts_core::SchemaRef,
+    before: &Row,
+    after: &Row,
+) -> Result<()> {
+    let cols = sql::writable_columns(schema);
+    if cols
+        .iter()
+        .all(|&i| normalized(&before[i]) == normalized(&after[i]))
+    {
+        return Ok(()); // nothing to change: the server reports no affected row
+    }
+    let policy = sink
+        .options
+        .conflict_policy
+        .as_deref()
+        .expect("called with a policy");
+    let change = RowChange {
+        schema: schema.clone(),
+        op: RowOp::Update,
+        before: Some(before.clone()),
+        after: Some(after.clone()),
+    };
+    let all: Vec<usize> = (0..schema.columns.len()).collect();
+    let kind = ConflictKind::UpdateMissingRow;
+    if resolve(policy, kind, &change, &all, None)? == Resolution::Overwrite {
+        exec_insert(sink, q, schema, &cols, &[after], InsertKind::Plain).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
