@@ -401,6 +401,13 @@ mod tests {
         let f = forward();
         let s = TwoWaySettings::from_config(&f).unwrap();
         assert!(s.sync_ddl && !s.exactly_once_write);
+        let mut excluded = f.clone();
+        excluded.topology.exclude_ddl = Some(true);
+        assert!(!TwoWaySettings::from_config(&excluded).unwrap().sync_ddl);
+        let mut reverse_ddl = derive_reverse(&f, "rev").unwrap();
+        reverse_ddl.topology.exclude_ddl = Some(false);
+        let e = reverse_ddl.validate().unwrap_err().to_string();
+        assert!(e.contains("topology.exclude_ddl"), "{e}");
         let r = derive_reverse(&f, "rev").unwrap();
         let s = TwoWaySettings::from_config(&r).unwrap();
         assert!(!s.sync_ddl, "the reverse task always filters DDL");
