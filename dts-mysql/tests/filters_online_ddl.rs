@@ -306,9 +306,11 @@ async fn pt_online_schema_change_fails_the_running_task() {
     peer_cleanup(&db).await;
 }
 
-/// An online schema change of a renamed table with a renamed column, in the adapt modes: the
-/// shadow table's ALTER reaches the destination table under its mapped names (table, database
-/// and the columns inside the statement).
+/// An online schema change of a renamed table with a renamed column, a row filter and a masked
+/// column. In the adapt modes the shadow table's ALTER reaches the destination table under its
+/// mapped names (table, database and the columns inside the statement); in `yes` mode the
+/// tool's copies follow the listed table (its names, filter and masking) and the cut-over
+/// RENAME is replayed on the mapped names.
 async fn mapped_online_schema_change(tool: Tool, mode: &str) {
     let db = unique_name("fl_oscm");
     let ddb = format!("{db}_d");
@@ -333,6 +335,13 @@ async fn mapped_online_schema_change(tool: Tool, mode: &str) {
         r#"
 [advanced]
 online_ddl = "{mode}"
+[advanced.masking]
+enabled = true
+[[advanced.masking.rules]]
+database = "{db}"
+table = "t"
+column = "s"
+method = "redact"
 [[objects.databases]]
 name = "{db}"
 rename_to = "{ddb}"
@@ -340,6 +349,7 @@ rename_to = "{ddb}"
 name = "t"
 rename_to = "t_dest"
 rename_columns = {{ s = "s2" }}
+filter = "id <> 5"
 "#
     ));
     let run = start(&cfg).await;
@@ -384,7 +394,10 @@ rename_columns = {{ s = "s2" }}
         .await,
         query_rows(
             &source(),
-            &format!("SELECT id, v, extra, s FROM `{db}`.t ORDER BY id")
+            &format!(
+                "SELECT id, v, extra, IF(s IS NULL, NULL, '******') FROM `{db}`.t \
+                 WHERE id <> 5 ORDER BY id"
+            )
         )
         .await,
         "{what}"
@@ -400,4 +413,14 @@ async fn mapped_gh_ost_migration_under_no_gh_ost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mapped_dms_migration_under_no_dms() {
     mapped_online_schema_change(Tool::Dms, "no_dms").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mapped_gh_ost_migration_under_yes() {
+    mapped_online_schema_change(Tool::GhOst, "yes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mapped_dms_migration_under_yes() {
+    mapped_online_schema_change(Tool::Dms, "yes").await;
 }

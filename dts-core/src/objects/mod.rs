@@ -164,10 +164,33 @@ impl ConfigFilter {
 
     fn destination_of(&self, id: &TableId, selected: &Selected<'_>) -> TableId {
         let explicit = selected.table.and_then(|t| t.config.rename_to.as_deref());
-        TableId::new(
-            self.destination_database(&id.database),
-            self.names.table(id, explicit),
-        )
+        let table = match (&selected.companion, selected.table) {
+            // An online schema change's copy of a listed table: named after the table's
+            // destination, so the tool's cut-over RENAME lands on it.
+            (Some(suffix), Some(t)) => {
+                let original = TableId::new(id.database.clone(), t.config.name.clone());
+                format!("_{}_{suffix}", self.names.table(&original, explicit))
+            }
+            _ => self.names.table(id, explicit),
+        };
+        TableId::new(self.destination_database(&id.database), table)
+    }
+
+    /// The name of the listed table whose rules (filter, column subset, masking) apply to
+    /// `id`: its own, or for an online schema change's copy (`_t_gho` with `online_ddl =
+    /// "yes"`) the original table's.
+    fn rule_table<'a>(&self, id: &'a TableId) -> std::borrow::Cow<'a, str> {
+        if self.selection.online_ddl().companion(&id.table).is_some() {
+            if let Some(Selected {
+                companion: Some(_),
+                table: Some(t),
+                ..
+            }) = self.selection.select(id)
+            {
+                return std::borrow::Cow::Owned(t.config.name.clone());
+            }
+        }
+        std::borrow::Cow::Borrowed(&id.table)
     }
 
     /// The destination table of a source table, or `None` when it is not selected.
@@ -178,9 +201,10 @@ impl ConfigFilter {
 
     /// The row condition of a source table, if it has one.
     pub fn condition(&self, id: &TableId) -> Option<&Condition> {
+        let name = self.rule_table(id);
         self.selection
             .database(&id.database)?
-            .table(&id.table)?
+            .table(&name)?
             .condition
             .as_ref()
     }
@@ -426,7 +450,8 @@ impl ConfigFilter {
     fn masking_problems(&self, table: &TableSchema) -> Vec<String> {
         let mut problems = Vec::new();
         let identity = table.identity_columns().unwrap_or_default();
-        for rule in self.masking.rules(&table.id.database, &table.id.table) {
+        let name = self.rule_table(&table.id);
+        for rule in self.masking.rules(&table.id.database, &name) {
             let Some(i) = column_position(table, &rule.column) else {
                 problems.push(format!(
                     "{}.column: table {} has no column `{}`",
@@ -549,14 +574,15 @@ impl Filter for ConfigFilter {
         if self.masking.is_empty() {
             return;
         }
-        let rules = self.masking.rules(&table.id.database, &table.id.table);
+        let name = self.rule_table(&table.id);
+        let rules = self.masking.rules(&table.id.database, &name);
         if rules.is_empty() {
             return;
         }
         let subset = self
             .selection
             .database(&table.id.database)
-            .and_then(|d| d.table(&table.id.table))
+            .and_then(|d| d.table(&name))
             .and_then(|t| t.config.columns.as_deref());
         let indexes = Self::selected_indexes(table, subset);
         for rule in rules {

@@ -20,6 +20,10 @@ use crate::config::{
 };
 use regex::Regex;
 
+/// The tables of an online schema change that hold the table's rows: gh-ost's shadow and
+/// leftover tables, DMS's new and old tables.
+const COMPANION_REGEX: &str = "^_(.+)_(gho|del|new|old)$";
+
 /// What an Online DDL tool uses a table for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TempTable {
@@ -33,6 +37,9 @@ pub enum TempTable {
 #[derive(Clone, Debug)]
 pub struct OnlineDdl {
     patterns: Option<(Regex, Regex)>,
+    /// With `yes`: the tables an online schema change of a table creates (`_t_gho`, `_t_del`,
+    /// `_t_new`, `_t_old`), which follow their table's selection.
+    companions: Option<Regex>,
 }
 
 fn compile(key: &str, re: &str) -> Result<Regex, ConfigError> {
@@ -64,7 +71,24 @@ impl OnlineDdl {
                 compile("advanced.online_ddl", DEFAULT_GH_OST_USELESS_REGEX)?,
             )),
         };
-        Ok(OnlineDdl { patterns })
+        let companions = match advanced.online_ddl {
+            OnlineDdlMode::Yes => Some(compile("advanced.online_ddl", COMPANION_REGEX)?),
+            _ => None,
+        };
+        Ok(OnlineDdl {
+            patterns,
+            companions,
+        })
+    }
+
+    /// With `yes`: the original table's name and the tool's suffix when `name` is a copy an
+    /// online schema change works on (`_t_gho` → (`t`, `gho`)). Such a table of a selected
+    /// table is synchronized with that table's rules (columns, renames, filter, masking),
+    /// under the destination name `_<destination name of t>_<suffix>`, so the tool's cut-over
+    /// RENAME can be replayed. gh-ost's changelog table (`_t_ghc`) is not one of them.
+    pub fn companion(&self, name: &str) -> Option<(String, String)> {
+        let c = self.companions.as_ref()?.captures(name)?;
+        Some((c.get(1)?.as_str().to_owned(), c.get(2)?.as_str().to_owned()))
     }
 
     /// What table `name` is, when the mode filters temporary tables and the name matches.

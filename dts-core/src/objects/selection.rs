@@ -83,6 +83,9 @@ pub struct Selected<'a> {
     pub database: Option<&'a DatabaseRule>,
     /// Its table entry, if listed.
     pub table: Option<&'a TableRule>,
+    /// With `online_ddl = "yes"`: the tool's suffix when this is a copy of listed table
+    /// `table` made by an online schema change (`_t_gho` of `t`: `gho`).
+    pub companion: Option<String>,
     dml: DmlOpSet,
     ddl: DdlOpSet,
 }
@@ -287,15 +290,30 @@ impl Selection {
                     origin: Origin::Table,
                     database,
                     table: Some(t),
+                    companion: None,
                     dml: dml_of(t.config.dml.as_ref(), database),
                     ddl: ddl_of(t.config.ddl.as_ref(), database),
                 });
+            }
+            if let Some((original, suffix)) = self.online.companion(&id.table) {
+                let original_id = TableId::new(id.database.clone(), original.clone());
+                if let (Some(t), false) = (db.table(&original), self.excluded(&original_id)) {
+                    return Some(Selected {
+                        origin: Origin::Table,
+                        database,
+                        table: Some(t),
+                        companion: Some(suffix),
+                        dml: dml_of(t.config.dml.as_ref(), database),
+                        ddl: ddl_of(t.config.ddl.as_ref(), database),
+                    });
+                }
             }
             if db.config.is_whole() {
                 return Some(Selected {
                     origin: Origin::Database,
                     database,
                     table: None,
+                    companion: None,
                     dml: dml_of(None, database),
                     ddl: ddl_of(None, database),
                 });
@@ -313,6 +331,7 @@ impl Selection {
             origin: Origin::Pattern(index),
             database,
             table: None,
+            companion: None,
             dml: dml_of(p.dml.as_ref(), database),
             ddl: ddl_of(p.ddl.as_ref(), database),
         })

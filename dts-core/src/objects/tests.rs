@@ -638,8 +638,38 @@ fn gh_ost_tables_in_yes_mode_follow_the_selection() {
     assert!(gh_ost(OnlineDdlMode::Yes, whole(&["shop"]))
         .route(&gho)
         .is_some());
-    let listed = tables("shop", vec![TableSelection::new("orders")]);
-    assert!(gh_ost(OnlineDdlMode::Yes, listed).route(&gho).is_none());
+    // With a table list, the copies of a listed table follow it, named after its destination
+    // (the changelog table and copies of unlisted tables do not).
+    let mut listed = tables("shop", vec![TableSelection::new("orders")]);
+    listed.databases[0].tables[0].rename_to = Some("o2".into());
+    let f = gh_ost(OnlineDdlMode::Yes, listed);
+    assert_eq!(
+        f.route(&gho).unwrap().destination,
+        TableId::new("shop", "_o2_gho")
+    );
+    let ghc = table("shop", "_orders_ghc").int("id").pk(&["id"]).build();
+    assert!(f.route(&ghc).is_none());
+    let other = table("shop", "_items_gho").int("id").pk(&["id"]).build();
+    assert!(f.route(&other).is_none());
+    let cut_over = ddl(
+        DdlKind::RenameTable,
+        Some("shop"),
+        &[
+            ("shop", "orders"),
+            ("shop", "_orders_del"),
+            ("shop", "_orders_gho"),
+            ("shop", "orders"),
+        ],
+        "RENAME TABLE orders TO _orders_del, _orders_gho TO orders",
+    );
+    let routed = f.route_ddl(&cut_over).expect("the cut-over is replayed");
+    assert!(
+        routed.statement.contains("`o2`")
+            && routed.statement.contains("`_o2_del`")
+            && routed.statement.contains("`_o2_gho`"),
+        "{}",
+        routed.statement
+    );
     let f = gh_ost(OnlineDdlMode::Yes, whole(&["shop"]));
     let cut_over = ddl(
         DdlKind::RenameTable,
