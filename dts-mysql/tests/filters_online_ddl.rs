@@ -424,3 +424,61 @@ async fn mapped_gh_ost_migration_under_yes() {
 async fn mapped_dms_migration_under_yes() {
     mapped_online_schema_change(Tool::Dms, "yes").await;
 }
+
+/// With `online_ddl = "yes"`, rows copied into gh-ost's shadow table are masked like the
+/// table's own, whether the table is selected with its database or by a pattern, so the
+/// destination's `t` holds no clear values after the cut-over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gh_ost_copies_are_masked_like_their_table_under_yes() {
+    for by_pattern in [false, true] {
+        let db = unique_name("fl_oscmask");
+        let mut s = fresh(&[&db]).await;
+        exec_all(
+            &mut s,
+            &[
+                "CREATE TABLE t (id INT PRIMARY KEY, secret VARCHAR(20))",
+                "INSERT INTO t SELECT seq, CONCAT('clear', seq) FROM seq_1_to_10",
+            ],
+        )
+        .await;
+        let selection = if by_pattern {
+            format!("[[objects.patterns]]\npattern = \"{db}.t\"\n")
+        } else {
+            format!("[[objects.databases]]\nname = \"{db}\"\n")
+        };
+        let cfg = config(&format!(
+            "[advanced]\nonline_ddl = \"yes\"\n[advanced.masking]\nenabled = true\n\
+             [[advanced.masking.rules]]\ndatabase = \"{db}\"\ntable = \"t\"\n\
+             column = \"secret\"\nmethod = \"redact\"\n{selection}"
+        ));
+        let run = start(&cfg).await;
+        exec_all(
+            &mut s,
+            &[
+                "CREATE TABLE _t_gho LIKE t",
+                "ALTER TABLE _t_gho ADD COLUMN extra INT",
+                "INSERT INTO _t_gho (id, secret) SELECT id, secret FROM t",
+                "INSERT INTO t VALUES (11, 'clear11')",
+                "REPLACE INTO _t_gho (id, secret) VALUES (11, 'clear11')",
+                "RENAME TABLE t TO _t_del, _t_gho TO t",
+                "DROP TABLE _t_del",
+            ],
+        )
+        .await;
+        run.finish().await;
+        let what = if by_pattern { "pattern" } else { "database" };
+        assert_eq!(
+            columns(&dest(), &db, "t").await,
+            vec!["id", "secret", "extra"],
+            "{what}"
+        );
+        let got = query_rows(&dest(), &format!("SELECT DISTINCT secret FROM `{db}`.t")).await;
+        assert_eq!(got, vec![vec![Some("******".to_string())]], "{what}");
+        assert_eq!(
+            query_rows(&dest(), &format!("SELECT COUNT(*) FROM `{db}`.t")).await,
+            vec![vec![Some("11".to_string())]],
+            "{what}"
+        );
+        cleanup(&[&db]).await;
+    }
+}

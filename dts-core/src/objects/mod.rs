@@ -164,30 +164,30 @@ impl ConfigFilter {
 
     fn destination_of(&self, id: &TableId, selected: &Selected<'_>) -> TableId {
         let explicit = selected.table.and_then(|t| t.config.rename_to.as_deref());
-        let table = match (&selected.companion, selected.table) {
-            // An online schema change's copy of a listed table: named after the table's
+        let original = selected
+            .companion
+            .as_ref()
+            .and_then(|suffix| Some((self.selection.online_ddl().companion(&id.table)?.0, suffix)));
+        let table = match original {
+            // An online schema change's copy of a selected table: named after the table's
             // destination, so the tool's cut-over RENAME lands on it.
-            (Some(suffix), Some(t)) => {
-                let original = TableId::new(id.database.clone(), t.config.name.clone());
+            Some((original, suffix)) => {
+                let original = TableId::new(id.database.clone(), original);
                 format!("_{}_{suffix}", self.names.table(&original, explicit))
             }
-            _ => self.names.table(id, explicit),
+            None => self.names.table(id, explicit),
         };
         TableId::new(self.destination_database(&id.database), table)
     }
 
-    /// The name of the listed table whose rules (filter, column subset, masking) apply to
-    /// `id`: its own, or for an online schema change's copy (`_t_gho` with `online_ddl =
-    /// "yes"`) the original table's.
+    /// The name of the table whose rules (filter, column subset, masking) apply to `id`: its
+    /// own, or for an online schema change's copy (`_t_gho` with `online_ddl = "yes"`,
+    /// however it is selected) the original table's, so the rows that become `t` at the
+    /// cut-over were filtered and masked as `t`'s.
     fn rule_table<'a>(&self, id: &'a TableId) -> std::borrow::Cow<'a, str> {
-        if self.selection.online_ddl().companion(&id.table).is_some() {
-            if let Some(Selected {
-                companion: Some(_),
-                table: Some(t),
-                ..
-            }) = self.selection.select(id)
-            {
-                return std::borrow::Cow::Owned(t.config.name.clone());
+        if let Some((original, _)) = self.selection.online_ddl().companion(&id.table) {
+            if self.selection.select(id).is_some() {
+                return std::borrow::Cow::Owned(original);
             }
         }
         std::borrow::Cow::Borrowed(&id.table)

@@ -322,16 +322,29 @@ impl Selection {
         if SYSTEM_DATABASES.contains(&id.database.as_str()) {
             return None;
         }
-        let (index, p) = self
-            .patterns
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.pattern.matches_table(id))?;
+        let by_pattern = |t: &TableId| {
+            self.patterns
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.pattern.matches_table(t))
+        };
+        let ((index, p), companion) = match by_pattern(id) {
+            Some(found) => (found, None),
+            // An online schema change's copy of a table a pattern selects (`yes` mode).
+            None => {
+                let (original, suffix) = self.online.companion(&id.table)?;
+                let original = TableId::new(id.database.clone(), original);
+                if self.excluded(&original) {
+                    return None;
+                }
+                (by_pattern(&original)?, Some(suffix))
+            }
+        };
         Some(Selected {
             origin: Origin::Pattern(index),
             database,
             table: None,
-            companion: None,
+            companion,
             dml: dml_of(p.dml.as_ref(), database),
             ddl: ddl_of(p.ddl.as_ref(), database),
         })
