@@ -401,6 +401,10 @@ replacement = "col_"
             "INSERT INTO t3 VALUES (3, 30)",
             "ALTER TABLE t3 CHANGE c_v c_w BIGINT",
             "UPDATE t3 SET c_w = 99 WHERE id = 1",
+            "CREATE TABLE child (id INT PRIMARY KEY, c_parent INT, \
+             CONSTRAINT fk_parent FOREIGN KEY (c_parent) REFERENCES t1 (id))",
+            "INSERT INTO child VALUES (1, 1)",
+            "ALTER TABLE child ADD CONSTRAINT fk_parent2 FOREIGN KEY (c_parent) REFERENCES t1 (id)",
             "CREATE TABLE t4 LIKE t1",
             "INSERT INTO t4 (id, c_name) VALUES (1, 'like')",
             "CREATE TABLE t5 (id INT PRIMARY KEY)",
@@ -419,7 +423,34 @@ replacement = "col_"
     .await;
     run.finish().await;
     assert!(databases(&dest(), &db1).await.is_empty(), "db1 is renamed");
-    assert_eq!(tables(&dest(), &dest1).await, vec!["p_t1", "p_t3", "p_t4"]);
+    assert_eq!(
+        tables(&dest(), &dest1).await,
+        vec!["p_child", "p_t1", "p_t3", "p_t4"]
+    );
+    assert_eq!(
+        columns(&dest(), &dest1, "p_child").await,
+        vec!["id", "col_parent"]
+    );
+    let fks: Vec<(String, String)> = {
+        use mysql_async::prelude::Queryable;
+        conn(&dest())
+            .await
+            .exec(
+                "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME FROM \
+                 information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? \
+                 ORDER BY 1",
+                (&dest1,),
+            )
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        fks,
+        vec![
+            ("fk_parent".to_string(), "p_t1".to_string()),
+            ("fk_parent2".to_string(), "p_t1".to_string())
+        ]
+    );
     assert_eq!(
         query_rows(
             &dest(),
