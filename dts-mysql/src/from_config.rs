@@ -347,3 +347,26 @@ async fn lower_case_table_names(ep: &MysqlEndpoint) -> Result<u32, Error> {
         .map_err(|e| ep.map_err("read lower_case_table_names", e))?;
     Ok(v.unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::literal_pattern_database;
+    use dts_core::config::PatternKind;
+
+    #[test]
+    fn patterns_limit_the_scope_only_with_a_literal_database() {
+        let wild = PatternKind::Wildcard;
+        assert_eq!(
+            literal_pattern_database("shop.order_*", wild).as_deref(),
+            Some("shop")
+        );
+        assert_eq!(literal_pattern_database("shop_*.orders", wild), None);
+        assert_eq!(literal_pattern_database("*", wild), None);
+        assert_eq!(literal_pattern_database("a.b.c", wild), None);
+        assert_eq!(literal_pattern_database(".t", wild), None);
+        assert_eq!(
+            literal_pattern_database("shop\\.orders", PatternKind::Regex),
+            None
+        );
+    }
+}
