@@ -180,7 +180,20 @@ pub fn reset_peak_rss() -> bool {
 /// User plus system CPU time this process has used so far, in seconds (all threads), from
 /// `/proc/self/stat`; `None` off Linux.
 pub fn cpu_seconds() -> Option<f64> {
-    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    process_cpu_seconds("self")
+}
+
+/// CPU seconds (user + system) used so far by a test-environment MariaDB server (`source`,
+/// `destination`, …), read through its pid file: shows which side a run is bound by.
+pub fn server_cpu_seconds(name: &str) -> Option<f64> {
+    let dir = std::env::var("DTS_TEST_ENV_DIR").ok()?;
+    let pid = fs::read_to_string(Path::new(&dir).join(name).join("mariadbd.pid")).ok()?;
+    process_cpu_seconds(pid.trim())
+}
+
+/// CPU seconds of `/proc/<pid>` (`pid` may be `self`).
+fn process_cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may contain spaces and parentheses: fields resume after the
     // last ')'. utime and stime are fields 14 and 15, i.e. the 12th and 13th after it.
     let rest = &stat[stat.rfind(')')? + 1..];

@@ -1,5 +1,7 @@
 //! Full sync of a 1,000,000-row sysbench table: dts against `mariadb-dump | mariadb`,
-//! `mydumper` + `myloader` (2 threads, 100,000-row chunks so both load threads work) and the `LOAD DATA INFILE` ceiling, on the same data, one after
+//! `mydumper` + `myloader` (2 threads, 100,000-row chunks so both load threads work; once as
+//! myloader runs by default, skipping the destination binlog, and once with `--enable-binlog`,
+//! which is what dts does) and the `LOAD DATA INFILE` ceiling, on the same data, one after
 //! another (the destination database is dropped between runs).
 //!
 //! The source table `dts_bench_full.sbtest1` is generated server-side (sequence engine,
@@ -15,8 +17,8 @@
 use dts_benches::task::{build_task, connect, exec, scratch_dir, wait_stage, BoxError, Knobs};
 use dts_benches::{
     cpu_seconds, dest_url, fmt_bytes, fmt_count, fmt_rate, fmt_ratio, host_port, parse_count,
-    peak_rss_bytes, ratio, reset_peak_rss, run_shell, source_url, sysbench_fill_sql,
-    sysbench_table_ddl, unix_time, write_result, Table,
+    peak_rss_bytes, ratio, reset_peak_rss, run_shell, server_cpu_seconds, source_url,
+    sysbench_fill_sql, sysbench_table_ddl, unix_time, write_result, Table,
 };
 use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
@@ -32,15 +34,43 @@ struct Args {
     rows: u64,
     /// Only the default settings for dts.
     quick: bool,
+    /// Skip the peer tools (for tuning runs; results are not written).
+    dts_only: bool,
+    /// Explicit dts settings instead of the built-in list.
+    settings: Vec<Knobs>,
     keep: bool,
 }
 
-const USAGE: &str = "usage: full_sync [--rows N (default 1_000_000)] [--quick] [--keep]";
+const USAGE: &str = "usage: full_sync [--rows N (default 1_000_000)] [--quick] [--keep] \
+     [--dts-only] [--settings chunk_rows,write_concurrency,workers,batch_rows[;…]]";
+
+/// `"c,w,k,b;c,w,k,b"` → knob settings.
+fn parse_settings(text: &str) -> Result<Vec<Knobs>, String> {
+    text.split(';')
+        .map(|one| {
+            let n: Vec<usize> = one
+                .split(',')
+                .map(|x| parse_count(x).map(|v| v as usize))
+                .collect::<Result<_, _>>()?;
+            match n[..] {
+                [chunk_rows, write_concurrency, workers, batch_rows] => Ok(Knobs {
+                    chunk_rows,
+                    write_concurrency,
+                    workers,
+                    batch_rows,
+                }),
+                _ => Err(USAGE.to_string()),
+            }
+        })
+        .collect()
+}
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         rows: 1_000_000,
         quick: false,
+        dts_only: false,
+        settings: Vec::new(),
         keep: false,
     };
     let mut it = std::env::args().skip(1);
@@ -48,6 +78,8 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--rows" => args.rows = parse_count(&it.next().ok_or(USAGE)?)?,
             "--quick" => args.quick = true,
+            "--dts-only" => args.dts_only = true,
+            "--settings" => args.settings = parse_settings(&it.next().ok_or(USAGE)?)?,
             "--keep" => args.keep = true,
             "--bench" => {}
             _ => return Err(USAGE.into()),
@@ -63,6 +95,9 @@ struct Run {
     seconds: f64,
     peak_rss: Option<u64>,
     cpu_seconds: Option<f64>,
+    /// CPU the source and destination servers spent during the run (dts runs only).
+    source_cpu_seconds: Option<f64>,
+    destination_cpu_seconds: Option<f64>,
 }
 
 impl Run {
@@ -130,6 +165,10 @@ async fn run_dts(knobs: Knobs, n: usize) -> Result<Run, BoxError> {
     let handle = built.task.handle();
     let scoped = reset_peak_rss();
     let cpu0 = cpu_seconds();
+    let servers0 = (
+        server_cpu_seconds("source"),
+        server_cpu_seconds("destination"),
+    );
     let start = Instant::now();
     let task = built.task;
     let runner = tokio::spawn(async move { task.run().await });
@@ -143,6 +182,12 @@ async fn run_dts(knobs: Knobs, n: usize) -> Result<Run, BoxError> {
     .await;
     let seconds = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
+    let source_cpu = server_cpu_seconds("source")
+        .zip(servers0.0)
+        .map(|(b, a)| b - a);
+    let dest_cpu = server_cpu_seconds("destination")
+        .zip(servers0.1)
+        .map(|(b, a)| b - a);
     let peak = peak_rss_bytes().filter(|_| scoped);
     handle.stop();
     let _ = tokio::time::timeout(Duration::from_secs(60), runner).await;
@@ -161,6 +206,8 @@ async fn run_dts(knobs: Knobs, n: usize) -> Result<Run, BoxError> {
         seconds,
         peak_rss: peak,
         cpu_seconds: cpu,
+        source_cpu_seconds: source_cpu,
+        destination_cpu_seconds: dest_cpu,
     })
 }
 
@@ -189,19 +236,24 @@ async fn run_dump_pipe(rows: u64) -> Result<Run, BoxError> {
         seconds: took.as_secs_f64(),
         peak_rss: None,
         cpu_seconds: None,
+        source_cpu_seconds: None,
+        destination_cpu_seconds: None,
     })
 }
 
-async fn run_mydumper(rows: u64) -> Result<Run, BoxError> {
+/// mydumper + myloader; myloader skips the destination binlog unless `binlog` (dts always
+/// writes it, so the like-for-like figure is the one with `binlog`).
+async fn run_mydumper(rows: u64, binlog: bool) -> Result<Run, BoxError> {
     drop_dest().await?;
     let mut d = connect(&dest_url()).await?;
     exec(&mut d, &[&format!("CREATE DATABASE `{DB}`")]).await?;
     let dir = scratch_dir("mydumper")?;
     let out = dir.join("dump");
     let took = run_shell(&format!(
-        "mydumper {} -B {DB} -t 2 -r 100000 -o {out} && myloader {} -B {DB} -t 2 -o -d {out}",
+        "mydumper {} -B {DB} -t 2 -r 100000 -o {out} && myloader {} -B {DB} -t 2 -o {} -d {out}",
         long_cli(&source_url()),
         long_cli(&dest_url()),
+        if binlog { "--enable-binlog" } else { "" },
         out = out.display()
     ))?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -210,6 +262,8 @@ async fn run_mydumper(rows: u64) -> Result<Run, BoxError> {
         seconds: took.as_secs_f64(),
         peak_rss: None,
         cpu_seconds: None,
+        source_cpu_seconds: None,
+        destination_cpu_seconds: None,
     })
 }
 
@@ -274,6 +328,8 @@ async fn run_load_data() -> Result<(Run, &'static str), BoxError> {
             seconds,
             peak_rss: None,
             cpu_seconds: None,
+            source_cpu_seconds: None,
+            destination_cpu_seconds: None,
         },
         variant,
     ))
@@ -288,7 +344,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
     prepare_source(args.rows).await?;
     let defaults = Knobs::default();
     let mut settings = vec![defaults];
-    if !args.quick {
+    if !args.settings.is_empty() {
+        settings = args.settings.clone();
+    } else if !args.quick {
         for (chunk_rows, write_concurrency, workers, batch_rows) in
             [(10_000, 4, 4, 5_000), (5_000, 4, 4, 5_000)]
         {
@@ -308,14 +366,19 @@ async fn run(args: Args) -> Result<(), BoxError> {
         print!("dts [{k}] … ");
         let r = run_dts(*k, n).await?;
         println!(
-            "{} rows in {:.2}s = {}, peak RSS {}, CPU {:.1}s",
+            "{} rows in {:.2}s = {}, peak RSS {}, CPU dts {:.1}s, source server {:.1}s, destination server {:.1}s",
             fmt_count(r.rows),
             r.seconds,
             fmt_rate(r.rate()),
             r.peak_rss.map(fmt_bytes).unwrap_or_else(|| "n/a".into()),
-            r.cpu_seconds.unwrap_or(0.0)
+            r.cpu_seconds.unwrap_or(0.0),
+            r.source_cpu_seconds.unwrap_or(0.0),
+            r.destination_cpu_seconds.unwrap_or(0.0)
         );
         dts_runs.push((*k, r));
+    }
+    if args.dts_only {
+        return Ok(());
     }
     let measure = |name: &str, r: &Result<Run, BoxError>| match r {
         Ok(r) => println!(
@@ -330,8 +393,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let pipe = run_dump_pipe(args.rows).await;
     measure("dump pipe", &pipe);
     print!("mydumper + myloader (2 threads) … ");
-    let myl = run_mydumper(args.rows).await;
+    let myl = run_mydumper(args.rows, false).await;
     measure("mydumper+myloader", &myl);
+    print!("mydumper + myloader --enable-binlog (2 threads) … ");
+    let myl_binlog = run_mydumper(args.rows, true).await;
+    measure("mydumper+myloader --enable-binlog", &myl_binlog);
     print!("LOAD DATA ceiling … ");
     let load = run_load_data().await;
     let load_variant = load.as_ref().map(|l| l.1).unwrap_or("failed");
@@ -349,6 +415,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         .expect("one dts run");
     let rate = |r: &Result<Run, BoxError>| r.as_ref().ok().map(Run::rate);
     let (pipe_r, myl_r, load_r) = (rate(&pipe), rate(&myl), rate(&load));
+    let myl_binlog_r = rate(&myl_binlog);
     let best = Some(best_run.rate());
     let mut t = Table::new(format!(
         "full sync of {} rows ({DB}.{TABLE})",
@@ -367,10 +434,21 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     let show = |r: Option<f64>| r.map(fmt_rate).unwrap_or_else(|| "n/a".into());
     t.row("mariadb-dump | mariadb", show(pipe_r));
-    t.row("mydumper + myloader (2 threads)", show(myl_r));
+    t.row(
+        "mydumper + myloader (2 threads, destination binlog off)",
+        show(myl_r),
+    );
+    t.row(
+        "mydumper + myloader --enable-binlog (2 threads)",
+        show(myl_binlog_r),
+    );
     t.row(load_variant, show(load_r));
     t.row("dts best / dump pipe", fmt_ratio(ratio(best, pipe_r)));
     t.row("dts best / myloader", fmt_ratio(ratio(best, myl_r)));
+    t.row(
+        "dts best / myloader --enable-binlog",
+        fmt_ratio(ratio(best, myl_binlog_r)),
+    );
     t.row("dts best / LOAD DATA", fmt_ratio(ratio(best, load_r)));
     t.row(
         "dts default / dump pipe, myloader, LOAD DATA",
@@ -398,11 +476,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "dts_runs": dts_runs.iter().map(|(k, r)| json!({
             "settings": knob_json(k), "rows": r.rows, "seconds": r.seconds,
             "rows_per_s": r.rate(), "peak_rss_bytes": r.peak_rss, "cpu_seconds": r.cpu_seconds,
+            "source_cpu_seconds": r.source_cpu_seconds,
+            "destination_cpu_seconds": r.destination_cpu_seconds,
         })).collect::<Vec<_>>(),
         "dump_pipe_rows_per_s": pipe_r,
         "dump_pipe_seconds": secs(&pipe),
         "myloader_rows_per_s": myl_r,
         "myloader_seconds": secs(&myl),
+        "myloader_binlog_rows_per_s": myl_binlog_r,
+        "myloader_binlog_seconds": secs(&myl_binlog),
+        "dts_vs_myloader_binlog": ratio(best, myl_binlog_r),
         "load_data_rows_per_s": load_r,
         "load_data_seconds": secs(&load),
         "load_data_variant": load_variant,

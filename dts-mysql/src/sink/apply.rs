@@ -913,6 +913,39 @@ async fn exec<Q: Session>(
     Ok(affected)
 }
 
+/// `rows` written with one `LOAD DATA LOCAL INFILE` (see [`super::load`]).
+pub(super) async fn exec_load(
+    sink: &MysqlSink,
+    conn: &mut Conn,
+    schema: &TableSchema,
+    cols: &[usize],
+    rows: &[&Row],
+    kind: InsertKind,
+) -> Result<()> {
+    let data = super::load::encode_rows(rows, cols);
+    let text = super::load::load_sql(schema, cols, kind, !sink.server.is_mariadb());
+    conn.set_infile_handler(async move {
+        Ok(futures::StreamExt::boxed(futures::stream::once(async move { Ok(data) })))
+    });
+    let what = format!("load {} rows into", rows.len());
+    conn.query_drop(text)
+        .await
+        .map_err(|e| sink.err(&format!("{what} {}", schema.id), e))?;
+    if kind != InsertKind::Ignore && conn.warnings() > 0 {
+        let n = conn.warnings();
+        let shown: Vec<(String, u32, String)> =
+            conn.query("SHOW WARNINGS LIMIT 5").await.unwrap_or_default();
+        tracing::warn!(
+            target: "dts_mysql::sink",
+            table = %schema.id,
+            warnings = n,
+            first = ?shown,
+            "{what}: the destination adjusted values"
+        );
+    }
+    Ok(())
+}
+
 /// A multi-row insert of `rows`, split into statements within the limits.
 pub(super) async fn exec_insert<Q: Session>(
     sink: &MysqlSink,
