@@ -482,3 +482,36 @@ async fn gh_ost_copies_are_masked_like_their_table_under_yes() {
         cleanup(&[&db]).await;
     }
 }
+
+/// Starting in an adapt mode while an online schema change of a selected table is under way
+/// (its shadow table exists, already altered) is refused at precheck: that ALTER precedes the
+/// task's start and could never reach the destination.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_during_an_online_schema_change_is_refused_in_the_adapt_modes() {
+    let db = unique_name("fl_oscrun");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE _t_gho (id INT PRIMARY KEY, v INT, extra INT)",
+        ],
+    )
+    .await;
+    for mode in ["no_gh_ost", "no_dms"] {
+        let cfg = config(&format!(
+            "[advanced]\nonline_ddl = \"{mode}\"\n[[objects.databases]]\nname = \"{db}\"\n"
+        ));
+        let (task, ..) = build(&cfg, |t| t).await.unwrap();
+        let e = task.run().await.unwrap_err().to_string();
+        assert!(
+            e.contains("advanced.online_ddl") && e.contains(&format!("{db}._t_gho")),
+            "{mode}: {e}"
+        );
+        assert!(
+            databases(&dest(), &db).await.is_empty(),
+            "{mode}: nothing starts"
+        );
+    }
+    cleanup(&[&db]).await;
+}

@@ -355,6 +355,7 @@ impl ConfigFilter {
                 }
             }
         }
+        problems.extend(self.online_ddl_in_progress(tables));
         let mut destinations: HashMap<TableId, &TableId> = HashMap::new();
         for table in tables {
             let Some(selected) = self.selection.select(&table.id) else {
@@ -397,6 +398,33 @@ impl ConfigFilter {
             }
         }
         problems
+    }
+
+    /// With `online_ddl` = `no_gh_ost` / `no_dms`: shadow tables of selected tables present at
+    /// the start. Their tool already altered them, and that ALTER, logged before the task's
+    /// start position, can never reach the destination, so after the cut-over the destination
+    /// table would miss the change.
+    fn online_ddl_in_progress(&self, tables: &[TableSchema]) -> Vec<String> {
+        let online = self.selection.online_ddl();
+        tables
+            .iter()
+            .filter_map(|t| match online.classify(&t.id.table) {
+                Some(online_ddl::TempTable::Shadow(original)) => {
+                    let original = TableId::new(t.id.database.clone(), original);
+                    self.selection.select(&original).map(|_| (t, original))
+                }
+                _ => None,
+            })
+            .map(|(shadow, original)| {
+                format!(
+                    "advanced.online_ddl: an online schema change of table {original} is in \
+                     progress (shadow table {} exists); its ALTER happened before the task \
+                     started and cannot be synchronized: start the task after the change \
+                     finishes, or drop {} if it was abandoned",
+                    shadow.id, shadow.id
+                )
+            })
+            .collect()
     }
 
     /// A destination table id as the destination compares names.

@@ -1188,3 +1188,28 @@ fn tables_created_later_cannot_take_another_tables_destination() {
         ))
         .is_none());
 }
+
+#[test]
+fn a_shadow_table_at_the_start_is_a_precheck_problem_in_the_adapt_modes() {
+    let orders = table("shop", "orders").int("id").pk(&["id"]).build();
+    let gho = table("shop", "_orders_gho").int("id").pk(&["id"]).build();
+    let del = table("shop", "_items_del").int("id").pk(&["id"]).build();
+    let all = [orders, gho, del];
+    let problems = gh_ost(OnlineDdlMode::NoGhOst, whole(&["shop"])).check_tables(&all);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("advanced.online_ddl")
+            && problems[0].contains("shop._orders_gho")
+            && problems[0].contains("shop.orders"),
+        "{problems:?}"
+    );
+    assert!(gh_ost(OnlineDdlMode::Yes, whole(&["shop"]))
+        .check_tables(&all)
+        .is_empty());
+    // Not a problem when the original table is not selected.
+    let other = tables("shop", vec![TableSelection::new("items")]);
+    let items = table("shop", "items").int("id").pk(&["id"]).build();
+    assert!(gh_ost(OnlineDdlMode::NoDms, other)
+        .check_tables(&[items, all[1].clone()])
+        .is_empty());
+}
