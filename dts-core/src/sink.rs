@@ -4,7 +4,7 @@ use crate::change::{Ddl, Row, Transaction};
 use crate::checkpoint::Checkpoint;
 use crate::error::Result;
 use crate::precheck::PrecheckReport;
-use crate::schema::{SchemaRef, TableSchema};
+use crate::schema::{SchemaRef, TableId, TableSchema};
 use async_trait::async_trait;
 
 /// How full-sync rows meet rows already in the destination with the same key.
@@ -48,6 +48,15 @@ pub trait Sink: Send + Sync {
 
     /// Create the table (and its database) if it does not exist.
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()>;
+
+    /// Which of `tables` (destination schemas) do not exist at the destination. A task without
+    /// schema synchronization needs every table to exist and fails its precheck naming the
+    /// missing ones. `None` (the default) means the destination has no tables to check, as
+    /// for a message queue.
+    async fn missing_tables(&self, tables: &[TableSchema]) -> Result<Option<Vec<TableId>>> {
+        let _ = tables;
+        Ok(None)
+    }
 
     /// Write a batch of full-sync rows of one table.
     async fn write_rows(

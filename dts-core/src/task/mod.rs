@@ -81,6 +81,10 @@ pub struct TaskOptions {
     pub full_throttle: ThrottleSettings,
     /// Incremental-write limits (rows/s, bytes/s).
     pub incremental_throttle: ThrottleSettings,
+    /// Where incremental synchronization starts on a first run; `None` means the source's
+    /// current position. Meant for tasks without full sync (with full sync, changes before the
+    /// copy would be missed or replayed over it). A saved start position always wins.
+    pub start_position: Option<crate::position::Position>,
 }
 
 impl Default for TaskOptions {
@@ -102,6 +106,7 @@ impl Default for TaskOptions {
             write_heartbeat: false,
             full_throttle: ThrottleSettings::default(),
             incremental_throttle: ThrottleSettings::default(),
+            start_position: None,
         }
     }
 }
@@ -351,14 +356,59 @@ impl Task {
             .iter()
             .map(|(_, r)| (*r.destination).clone())
             .collect();
-        // A resumed task created its destination tables itself.
-        let mode = if resuming {
+        // A resumed task created its destination tables itself; without schema sync the
+        // tables must exist (checked below), so existing ones are expected.
+        if !self.options.schema_sync {
+            report.extend(self.tables_exist_check(&destinations).await);
+        }
+        let mode = if resuming || !self.options.schema_sync {
             ConflictingTables::IgnoreErrorsAndProceed
         } else {
             self.options.conflicting_tables
         };
         report.extend(self.sink.precheck(&destinations, mode).await);
         report
+    }
+
+    /// `destination.tables_exist`, for tasks without schema sync: every destination table
+    /// must already exist (nothing creates it), else the precheck fails naming the missing ones.
+    async fn tables_exist_check(
+        &self,
+        destinations: &[crate::schema::TableSchema],
+    ) -> PrecheckReport {
+        use crate::precheck::CheckResult;
+        const NAME: &str = "destination.tables_exist";
+        let check = match self.sink.missing_tables(destinations).await {
+            Ok(None) => return PrecheckReport::default(),
+            Ok(Some(missing)) if missing.is_empty() => CheckResult::pass(
+                NAME,
+                format!(
+                    "all {} destination tables exist (schema synchronization is off)",
+                    destinations.len()
+                ),
+            ),
+            Ok(Some(missing)) => {
+                let names: Vec<String> = missing.iter().map(|t| t.to_string()).collect();
+                CheckResult::error(
+                    NAME,
+                    format!(
+                        "schema synchronization is off and {} destination table(s) do not exist: {}",
+                        names.len(),
+                        names.join(", ")
+                    ),
+                    "create the tables at the destination, or turn schema synchronization on \
+                     (sync_types.schema = true)",
+                )
+            }
+            Err(e) => CheckResult::error(
+                NAME,
+                format!("could not check that the destination tables exist: {e}"),
+                "make the destination reachable and its information_schema readable, then retry",
+            ),
+        };
+        PrecheckReport {
+            checks: vec![check],
+        }
     }
 
     async fn run_stages(&self) -> Result<()> {
@@ -384,7 +434,9 @@ impl Task {
         let tables = self.route_tables(&all);
         let report = self.precheck_report(&all, &tables, resuming).await;
         let mut acknowledged = self.options.acknowledged_warnings.clone();
-        if resuming || self.options.conflicting_tables == ConflictingTables::IgnoreErrorsAndProceed
+        if resuming
+            || !self.options.schema_sync
+            || self.options.conflicting_tables == ConflictingTables::IgnoreErrorsAndProceed
         {
             acknowledged.push("destination.existing_tables".into());
         }
@@ -406,7 +458,10 @@ impl Task {
         // Incremental Data Collection: the start position, before any row is read.
         self.stages.start(Stage::IncrementalDataCollection)?;
         if state.start_position.is_none() {
-            state.start_position = Some(self.source.current_position().await?);
+            state.start_position = Some(match &self.options.start_position {
+                Some(p) => p.clone(),
+                None => self.source.current_position().await?,
+            });
             self.store.save(&state).await?;
         }
 

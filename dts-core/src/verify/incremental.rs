@@ -470,6 +470,13 @@ impl Sink for VerifyingSink {
         self.inner.apply_schema(schema).await
     }
 
+    async fn missing_tables(
+        &self,
+        tables: &[TableSchema],
+    ) -> Result<Option<Vec<crate::schema::TableId>>> {
+        self.inner.missing_tables(tables).await
+    }
+
     async fn write_rows(
         &self,
         schema: &SchemaRef,
