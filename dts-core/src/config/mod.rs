@@ -66,7 +66,7 @@ pub use data_validation::{
     VerificationBaseline, SAMPLING_PERCENT_RANGE, TIMEOUT_HOURS_RANGE,
 };
 pub use destination::{
-    AdbDestination, DestinationConfig, DestinationKind, KafkaAcks, KafkaCompression,
+    AdbDestination, AdbTableOptions, DestinationConfig, DestinationKind, KafkaAcks, KafkaCompression,
     KafkaDataFormat, KafkaDestination, MysqlDestination, PartitionPolicy,
 };
 pub use error::{ConfigError, ConfigErrorKind};
@@ -81,7 +81,7 @@ pub use objects::{
 pub use ops::{DdlOp, DdlOpSet, DmlOp, DmlOpSet};
 pub use secret::{Secret, REDACTED};
 pub use sync::{
-    ConflictPolicyKind, ConflictingTablesMode, SyncTypes, TopologyConfig, TopologyMode,
+    ConflictPolicyKind, ConflictingTablesMode, StartAt, SyncTypes, TopologyConfig, TopologyMode,
     TwoWayRole,
 };
 

@@ -19,6 +19,39 @@ pub struct SyncTypes {
     pub full_data: bool,
     /// Incremental Data Synchronization: always on; `false` is rejected.
     pub incremental: bool,
+    /// Without full data sync only: start incremental synchronization at these binlog
+    /// coordinates, written `FILE:OFFSET` (`mysql-bin.000003:4`). Unset (and no other start
+    /// key) means the source's current position when the task first starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_position: Option<String>,
+    /// Without full data sync only: start after this GTID set, in the source's own form
+    /// (`0-1-42` on MariaDB, `uuid:1-100` on MySQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_gtid: Option<String>,
+    /// Without full data sync only: start at the first transaction committed at or after
+    /// this UTC time, `YYYY-MM-DD HH:MM:SS` (a `T` between date and time and a trailing `Z`
+    /// are accepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+}
+
+/// Where incremental synchronization starts, from `[sync_types]` (see [`SyncTypes::start`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// The source's current position when the task first starts (the default).
+    Current,
+    /// Binlog coordinates.
+    Position {
+        /// Binlog file name.
+        file: String,
+        /// Byte offset of the first event to read.
+        offset: u64,
+    },
+    /// After a GTID set, in the source's text form.
+    Gtid(String),
+    /// The first transaction committed at or after this time, in seconds since the Unix
+    /// epoch (UTC).
+    Time(u64),
 }
 
 impl Default for SyncTypes {
@@ -27,12 +60,96 @@ impl Default for SyncTypes {
             schema: true,
             full_data: true,
             incremental: true,
+            start_position: None,
+            start_gtid: None,
+            start_time: None,
         }
     }
 }
 
 impl SyncTypes {
+    /// Where incremental synchronization starts. Errors name the key (as
+    /// [`super::TaskConfig::validate`] reports them).
+    pub fn start(&self) -> Result<StartAt, super::ConfigError> {
+        let mut problems = Problems::default();
+        let start = self.check_start(&mut problems);
+        match problems.into_vec().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(start),
+        }
+    }
+
+    fn check_start(&self, problems: &mut Problems) -> StartAt {
+        let set: Vec<&str> = [
+            ("start_position", self.start_position.is_some()),
+            ("start_gtid", self.start_gtid.is_some()),
+            ("start_time", self.start_time.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        if set.is_empty() {
+            return StartAt::Current;
+        }
+        if self.full_data {
+            problems.push(
+                format!("sync_types.{}", set[0]),
+                "only available when sync_types.full_data is false: with full data \
+                 synchronization, incremental synchronization starts where the copy began",
+            );
+            return StartAt::Current;
+        }
+        if set.len() > 1 {
+            problems.push(
+                format!("sync_types.{}", set[1]),
+                format!(
+                    "cannot be combined with sync_types.{}; set one start",
+                    set[0]
+                ),
+            );
+            return StartAt::Current;
+        }
+        if let Some(p) = &self.start_position {
+            let parsed = p
+                .rsplit_once(':')
+                .and_then(|(f, o)| Some((f.trim(), o.trim().parse::<u64>().ok()?)))
+                .filter(|(f, o)| !f.is_empty() && *o >= 4);
+            return match parsed {
+                Some((file, offset)) => StartAt::Position {
+                    file: file.to_string(),
+                    offset,
+                },
+                None => {
+                    problems.push(
+                        "sync_types.start_position",
+                        format!("`{p}` is not FILE:OFFSET with an offset of at least 4 (e.g. mysql-bin.000003:4)"),
+                    );
+                    StartAt::Current
+                }
+            };
+        }
+        if let Some(g) = &self.start_gtid {
+            if g.trim().is_empty() {
+                problems.push("sync_types.start_gtid", "must not be empty");
+                return StartAt::Current;
+            }
+            return StartAt::Gtid(g.split_whitespace().collect());
+        }
+        let t = self.start_time.as_deref().unwrap_or_default();
+        match parse_utc(t) {
+            Some(secs) => StartAt::Time(secs),
+            None => {
+                problems.push(
+                    "sync_types.start_time",
+                    format!("`{t}` is not a UTC time YYYY-MM-DD HH:MM:SS"),
+                );
+                StartAt::Current
+            }
+        }
+    }
+
     pub(crate) fn validate(&self, problems: &mut Problems) {
+        self.check_start(problems);
         if !self.incremental {
             problems.push(
                 "sync_types.incremental",
@@ -41,6 +158,63 @@ impl SyncTypes {
             );
         }
     }
+}
+
+/// Seconds since the Unix epoch of `YYYY-MM-DD HH:MM:SS` (or `…THH:MM:SS`, optional `Z`), UTC.
+fn parse_utc(text: &str) -> Option<u64> {
+    let t = text.trim().trim_end_matches('Z');
+    let (date, time) = t.split_once([' ', 'T'])?;
+    let num = |s: &str, len: usize| -> Option<i64> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?, 4)?, num(d.next()?, 2)?, num(d.next()?, 2)?);
+    let mut c = time.split(':');
+    let (h, min, sec) = (num(c.next()?, 2)?, num(c.next()?, 2)?, num(c.next()?, 2)?);
+    if d.next().is_some() || c.next().is_some() {
+        return None;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1970..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || day < 1
+        || h > 23
+        || min > 59
+        || sec > 59
+    {
+        return None;
+    }
+    if day > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Days from 1970-01-01 to the first of the year, then of the month.
+    let mut days: i64 = (1970..y)
+        .map(|yr| {
+            if (yr % 4 == 0 && yr % 100 != 0) || yr % 400 == 0 {
+                366
+            } else {
+                365
+            }
+        })
+        .sum();
+    days += month_days[..(m - 1) as usize].iter().sum::<i64>() + day - 1;
+    u64::try_from(days * 86_400 + h * 3_600 + min * 60 + sec).ok()
 }
 
 /// The guide's "Synchronization Topology".
@@ -210,6 +384,66 @@ mod tests {
             ConflictingTablesMode::default(),
             ConflictingTablesMode::PrecheckAndReportErrors
         );
+    }
+
+    #[test]
+    fn start_needs_full_sync_off_and_one_form() {
+        let off = SyncTypes {
+            full_data: false,
+            ..SyncTypes::default()
+        };
+        assert_eq!(off.start().unwrap(), StartAt::Current);
+        let at = |f: fn(&mut SyncTypes)| {
+            let mut s = off.clone();
+            f(&mut s);
+            s.start()
+        };
+        assert_eq!(
+            at(|s| s.start_position = Some("mysql-bin.000003:154".into())).unwrap(),
+            StartAt::Position {
+                file: "mysql-bin.000003".into(),
+                offset: 154
+            }
+        );
+        assert_eq!(
+            at(|s| s.start_gtid = Some("0-1-42".into())).unwrap(),
+            StartAt::Gtid("0-1-42".into())
+        );
+        assert_eq!(
+            at(|s| s.start_time = Some("2026-11-27T09:00:00Z".into())).unwrap(),
+            StartAt::Time(1_795_770_000)
+        );
+        assert_eq!(
+            at(|s| s.start_time = Some("1970-01-02 00:00:01".into())).unwrap(),
+            StartAt::Time(86_401)
+        );
+        for (f, key) in [
+            (
+                (|s: &mut SyncTypes| s.start_position = Some("bin:2".into())) as fn(&mut SyncTypes),
+                "sync_types.start_position",
+            ),
+            (
+                |s| s.start_time = Some("2026-02-30 00:00:00".into()),
+                "sync_types.start_time",
+            ),
+            (
+                |s| {
+                    s.start_gtid = Some("0-1-1".into());
+                    s.start_time = Some("2026-01-01 00:00:00".into());
+                },
+                "sync_types.start_time",
+            ),
+            (
+                |s| {
+                    s.full_data = true;
+                    s.start_gtid = Some("0-1-1".into());
+                },
+                "sync_types.start_gtid",
+            ),
+        ] {
+            let e = at(f).unwrap_err();
+            assert_eq!(e.key, key, "{e}");
+        }
     }
 
     #[test]
