@@ -82,12 +82,15 @@ impl DestinationConfig {
                 connections,
                 problems,
             ),
-            DestinationConfig::Adb(a) => a.endpoint.validate(
-                "destination",
-                EndpointRole::AdbDestination,
-                connections,
-                problems,
-            ),
+            DestinationConfig::Adb(a) => {
+                a.endpoint.validate(
+                    "destination",
+                    EndpointRole::AdbDestination,
+                    connections,
+                    problems,
+                );
+                a.validate("destination", problems);
+            }
             DestinationConfig::Kafka(k) => k.validate("destination", problems),
         }
     }
@@ -116,6 +119,110 @@ pub struct AdbDestination {
     pub dml: DmlOpSet,
     /// DDL part of the instance-level operation selection. Default all.
     pub ddl: DdlOpSet,
+    /// Skip DDL that ADB cannot run (with a warning) instead of stopping the task with an
+    /// error naming the statement. Default `false`.
+    pub skip_unsupported_ddl: bool,
+    /// Rows a write batch holds before it is flushed (default 2000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_rows: Option<u32>,
+    /// Approximate value bytes a write batch holds before it is flushed (default 4 MiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_bytes: Option<u64>,
+    /// Longest time, in milliseconds, a change may wait in a write batch before the batch is
+    /// flushed and the checkpoint committed; `0` flushes at the end of every round the task
+    /// applies. Default 1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flush_interval_ms: Option<u64>,
+    /// Testing only: omit the ADB-only clauses (`DISTRIBUTED BY`, partitions, clustered keys)
+    /// so a MariaDB/MySQL server can stand in for ADB. Default `false`.
+    pub mariadb_compat: bool,
+    /// ADB table options by destination table (`[destination.tables."db.table"]`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tables: BTreeMap<String, AdbTableOptions>,
+}
+
+/// ADB-specific clauses of one destination table (`[destination.tables."db.table"]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdbTableOptions {
+    /// `PARTITION BY VALUE(<column>)` (or `VALUE(DATE_FORMAT(<column>, <format>))`); the
+    /// column must be part of the primary key, as ADB requires. Needs `lifecycle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_column: Option<String>,
+    /// Date format of the partition value: `%Y%m%d`, `%Y%m` or `%Y`; unset partitions by the
+    /// column's own value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_format: Option<String>,
+    /// `LIFECYCLE n`: how many partitions ADB keeps (older ones are dropped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<u32>,
+    /// `CLUSTERED KEY (<columns>)`: the order rows are stored in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clustered_key: Vec<String>,
+}
+
+/// The partition formats ADB 3.0 accepts in `PARTITION BY VALUE(DATE_FORMAT(…))`.
+pub const ADB_PARTITION_FORMATS: [&str; 3] = ["%Y%m%d", "%Y%m", "%Y"];
+
+impl AdbDestination {
+    pub(crate) fn validate(&self, prefix: &str, problems: &mut Problems) {
+        if self.batch_rows == Some(0) {
+            problems.push(join(prefix, "batch_rows"), "must be greater than 0, got 0");
+        }
+        if let Some(bytes) = self.batch_bytes {
+            if bytes < 1024 {
+                problems.push(
+                    join(prefix, "batch_bytes"),
+                    format!("{bytes} is too small (at least 1024)"),
+                );
+            }
+        }
+        for (table, t) in &self.tables {
+            let key = format!("{}.\"{table}\"", join(prefix, "tables"));
+            let parts: Vec<&str> = table.split('.').collect();
+            if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+                problems.push(key.clone(), format!("`{table}` must name a database.table"));
+            }
+            match (&t.partition_column, t.lifecycle) {
+                (Some(c), _) if c.trim().is_empty() => {
+                    problems.push(join(&key, "partition_column"), "must not be empty")
+                }
+                (Some(_), None) => problems.push(
+                    join(&key, "lifecycle"),
+                    "is required with partition_column (ADB's PARTITION BY needs LIFECYCLE)",
+                ),
+                (Some(_), Some(0)) => {
+                    problems.push(join(&key, "lifecycle"), "must be greater than 0, got 0")
+                }
+                (None, Some(_)) => {
+                    problems.push(join(&key, "lifecycle"), "only used with partition_column")
+                }
+                _ => {}
+            }
+            if let Some(format) = &t.partition_format {
+                if t.partition_column.is_none() {
+                    problems.push(
+                        join(&key, "partition_format"),
+                        "only used with partition_column",
+                    );
+                } else if !ADB_PARTITION_FORMATS.contains(&format.as_str()) {
+                    problems.push(
+                        join(&key, "partition_format"),
+                        format!(
+                            "`{format}` is not one of {}",
+                            ADB_PARTITION_FORMATS.join(", ")
+                        ),
+                    );
+                }
+            }
+            if t.clustered_key.iter().any(|c| c.trim().is_empty()) {
+                problems.push(
+                    join(&key, "clustered_key"),
+                    "column names must not be empty",
+                );
+            }
+        }
+    }
 }
 
 /// The guide's "Data Format in Kafka".
@@ -394,6 +501,12 @@ struct RawDestination {
     merge_tables: Option<bool>,
     dml: Option<DmlOpSet>,
     ddl: Option<DdlOpSet>,
+    skip_unsupported_ddl: Option<bool>,
+    batch_rows: Option<u32>,
+    batch_bytes: Option<u64>,
+    flush_interval_ms: Option<u64>,
+    mariadb_compat: Option<bool>,
+    tables: Option<BTreeMap<String, AdbTableOptions>>,
 }
 
 impl RawDestination {
@@ -449,6 +562,16 @@ impl RawDestination {
             ("merge_tables", self.merge_tables.is_some(), "adb"),
             ("dml", self.dml.is_some(), "adb"),
             ("ddl", self.ddl.is_some(), "adb"),
+            (
+                "skip_unsupported_ddl",
+                self.skip_unsupported_ddl.is_some(),
+                "adb",
+            ),
+            ("batch_rows", self.batch_rows.is_some(), "adb"),
+            ("batch_bytes", self.batch_bytes.is_some(), "adb"),
+            ("flush_interval_ms", self.flush_interval_ms.is_some(), "adb"),
+            ("mariadb_compat", self.mariadb_compat.is_some(), "adb"),
+            ("tables", self.tables.is_some(), "adb"),
         ]
         .into_iter()
         .filter_map(|(key, set, owner)| set.then_some((key, owner)))
@@ -469,6 +592,12 @@ impl TryFrom<RawDestination> for DestinationConfig {
                 merge_tables: raw.merge_tables.take().unwrap_or(false),
                 dml: raw.dml.take().unwrap_or_default(),
                 ddl: raw.ddl.take().unwrap_or_default(),
+                skip_unsupported_ddl: raw.skip_unsupported_ddl.take().unwrap_or(false),
+                batch_rows: raw.batch_rows.take(),
+                batch_bytes: raw.batch_bytes.take(),
+                flush_interval_ms: raw.flush_interval_ms.take(),
+                mariadb_compat: raw.mariadb_compat.take().unwrap_or(false),
+                tables: raw.tables.take().unwrap_or_default(),
             }),
             RawKind::Kafka => {
                 let brokers = raw
@@ -568,6 +697,7 @@ mod tests {
         for src in [
             "[destination]\ntype = \"mysql\"\nconnection = \"dst\"",
             "[destination]\ntype = \"adb\"\nhost = \"a\"\nport = 3306\nuser = \"u\"\nmerge_tables = true\ndml = [\"insert\"]\nddl = []",
+            "[destination]\ntype = \"adb\"\nhost = \"a\"\nuser = \"u\"\nskip_unsupported_ddl = true\nbatch_rows = 500\nbatch_bytes = 65536\nflush_interval_ms = 250\nmariadb_compat = true\n[destination.tables.\"dw.orders\"]\npartition_column = \"day\"\npartition_format = \"%Y%m%d\"\nlifecycle = 30\nclustered_key = [\"customer\"]",
             "[destination]\ntype = \"kafka\"\nbrokers = [\"k:9092\"]\ntopic = \"t\"\nddl_topic = \"d\"\ndata_format = \"canal_json\"\ncompression = \"zstd\"\npartition_policy = \"by_primary_key_hash\"\npartition_key_columns = [\"id\"]\nacks = \"leader\"\nnum_partitions = 12\nsync_all_fields = false\ntopic_template = \"cdc.{database}.{table}\"\nmax_message_bytes = 2000000\n[destination.topic_routes]\n\"shop.orders\" = \"orders\"\ncrm = \"crm-all\"",
         ] {
             let d = parse(src).unwrap();
@@ -688,6 +818,63 @@ mod tests {
             "{}",
             e.message()
         );
+    }
+
+    #[test]
+    fn adb_write_and_table_options_are_checked() {
+        let base = || {
+            let mut a = AdbDestination::default();
+            a.endpoint.host = Some("h".into());
+            a.endpoint.user = Some("u".into());
+            a
+        };
+        let check = |edit: &dyn Fn(&mut AdbDestination), key: &str| {
+            let mut a = base();
+            edit(&mut a);
+            let d = DestinationConfig::Adb(a);
+            assert!(has_key(&d, key), "{key}: {:?}", errors_of(&d));
+        };
+        let part =
+            |column: Option<&str>, format: Option<&str>, lifecycle: Option<u32>| AdbTableOptions {
+                partition_column: column.map(Into::into),
+                partition_format: format.map(Into::into),
+                lifecycle,
+                clustered_key: vec![],
+            };
+        check(&|a| a.batch_rows = Some(0), "destination.batch_rows");
+        check(&|a| a.batch_bytes = Some(10), "destination.batch_bytes");
+        check(
+            &|a| {
+                a.tables.insert("orders".into(), AdbTableOptions::default());
+            },
+            "destination.tables.\"orders\"",
+        );
+        check(
+            &|a| {
+                a.tables.insert("dw.t".into(), part(Some("d"), None, None));
+            },
+            "destination.tables.\"dw.t\".lifecycle",
+        );
+        check(
+            &|a| {
+                a.tables.insert("dw.t".into(), part(None, None, Some(3)));
+            },
+            "destination.tables.\"dw.t\".lifecycle",
+        );
+        check(
+            &|a| {
+                a.tables
+                    .insert("dw.t".into(), part(Some("d"), Some("%d"), Some(3)));
+            },
+            "destination.tables.\"dw.t\".partition_format",
+        );
+        let mut ok = base();
+        ok.tables
+            .insert("dw.t".into(), part(Some("d"), Some("%Y%m"), Some(3)));
+        assert!(errors_of(&DestinationConfig::Adb(ok)).is_empty());
+        let e = parse("[destination]\ntype = \"mysql\"\nhost = \"h\"\nflush_interval_ms = 5")
+            .unwrap_err();
+        assert!(e.message().contains("unknown field `flush_interval_ms`"));
     }
 
     #[test]

@@ -66,8 +66,9 @@ pub use data_validation::{
     VerificationBaseline, SAMPLING_PERCENT_RANGE, TIMEOUT_HOURS_RANGE,
 };
 pub use destination::{
-    AdbDestination, AdbTableOptions, DestinationConfig, DestinationKind, KafkaAcks, KafkaCompression,
-    KafkaDataFormat, KafkaDestination, MysqlDestination, PartitionPolicy,
+    AdbDestination, AdbTableOptions, DestinationConfig, DestinationKind, KafkaAcks,
+    KafkaCompression, KafkaDataFormat, KafkaDestination, MysqlDestination, PartitionPolicy,
+    ADB_PARTITION_FORMATS,
 };
 pub use error::{ConfigError, ConfigErrorKind};
 pub use etl::EtlConfig;

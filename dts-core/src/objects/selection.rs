@@ -505,6 +505,7 @@ mod tests {
             merge_tables: false,
             dml: [DmlOp::Insert].into_iter().collect(),
             ddl: [DdlOp::CreateTable].into_iter().collect(),
+            ..AdbDestination::default()
         });
         let s = Selection::new(&c).unwrap();
         let t = s.select(&id("shop", "t")).unwrap();

@@ -992,6 +992,7 @@ fn adb_instance_level_operations_apply() {
         merge_tables: false,
         dml: [DmlOp::Insert, DmlOp::Update].into_iter().collect(),
         ddl: DdlOpSet::none(),
+        ..AdbDestination::default()
     });
     let f = filter(&c);
     let route = f.route(&orders("shop")).unwrap();
