@@ -44,6 +44,7 @@ mod etl;
 mod instance;
 mod masking;
 mod migration;
+mod naming;
 mod objects;
 mod ops;
 mod parse;
