@@ -1,6 +1,7 @@
 //! `instance_class`: the guide's "Instance Class" (link specification), which "determines the
 //! upper performance limit for incremental synchronization, which is measured in rows per
-//! second (RPS)".
+//! second (RPS)". A class also sets the writers' parallelism; an explicit
+//! `advanced.incremental_throttle.rps` overrides the class's ceiling.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,19 @@ impl InstanceClass {
             InstanceClass::Xlarge => 20_000,
         }
     }
+
+    /// How many writers apply incremental changes and full-sync chunks at the same time
+    /// (micro 1, small 2, medium 4, large 8, xlarge 16): a bigger link gets more parallelism as
+    /// well as a higher ceiling.
+    pub fn parallelism(self) -> usize {
+        match self {
+            InstanceClass::Micro => 1,
+            InstanceClass::Small => 2,
+            InstanceClass::Medium => 4,
+            InstanceClass::Large => 8,
+            InstanceClass::Xlarge => 16,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -52,5 +66,30 @@ mod tests {
             classes.map(InstanceClass::rps_ceiling),
             [200, 2_000, 5_000, 10_000, 20_000]
         );
+        assert_eq!(classes.map(InstanceClass::parallelism), [1, 2, 4, 8, 16]);
+    }
+
+    #[test]
+    fn explicit_throttle_overrides_the_class() {
+        let base = r#"
+instance_class = "micro"
+[source]
+host = "h"
+user = "u"
+[destination]
+type = "mysql"
+host = "d"
+user = "u"
+[[objects.databases]]
+name = "shop"
+"#;
+        let c = crate::config::TaskConfig::from_toml_str(base).unwrap();
+        assert_eq!(c.incremental_rps_limit(), Some(200));
+        assert_eq!(c.parallelism(), Some(1));
+        let c = crate::config::TaskConfig::from_toml_str(&format!(
+            "{base}[advanced.incremental_throttle]\nrps = 5000\n"
+        ))
+        .unwrap();
+        assert_eq!(c.incremental_rps_limit(), Some(5000));
     }
 }

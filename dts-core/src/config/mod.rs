@@ -249,14 +249,20 @@ impl TaskConfig {
             .map_err(|e| e.prefixed(&endpoint.settings_prefix("destination")))
     }
 
-    /// The incremental write ceiling in rows per second: the lower of the instance class's
-    /// ceiling and `advanced.incremental_throttle.rps`; `None` when neither is set.
+    /// The incremental write ceiling in rows per second: `advanced.incremental_throttle.rps`
+    /// when set (an explicit throttle overrides the preset), else the instance class's
+    /// ceiling; `None` when neither is set.
     pub fn incremental_rps_limit(&self) -> Option<u64> {
-        let class = self.instance_class.map(InstanceClass::rps_ceiling);
-        match (class, self.advanced.incremental_throttle.rps) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.advanced
+            .incremental_throttle
+            .rps
+            .or(self.instance_class.map(InstanceClass::rps_ceiling))
+    }
+
+    /// Writers applying changes at the same time: the instance class's parallelism, `None`
+    /// (the runner's default) without a class.
+    pub fn parallelism(&self) -> Option<usize> {
+        self.instance_class.map(InstanceClass::parallelism)
     }
 }
 
