@@ -2,6 +2,7 @@
 
 use super::mapping::Routed;
 use super::progress::{RateMeter, TableStatus};
+use super::retry::RetryWindow;
 use super::{now_ms, Task};
 use crate::change::Row;
 use crate::checkpoint::{TableProgress, TaskState};
@@ -52,21 +53,39 @@ impl Task {
                 let state = state.clone();
                 let meter = meter.clone();
                 async move {
-                    let progress = state
-                        .lock()
-                        .await
-                        .tables
-                        .get(&source.id.to_string())
-                        .cloned()
-                        .unwrap_or_default();
-                    if progress.finished {
-                        Ok(())
-                    } else if source.identity_columns().is_some() {
-                        self.copy_keyed(&source, &routed, progress, &state, &meter)
+                    let operation = format!("full sync of {}", source.id);
+                    let retry = self.retry_window();
+                    let copy = TableCopy {
+                        key: source.id.to_string(),
+                        operation: &operation,
+                        state: &state,
+                        meter: &meter,
+                        retry: &retry,
+                    };
+                    // Each attempt resumes from the table's saved progress: at the chunk after
+                    // the last one recorded (keyed), or from a new snapshot (key-less).
+                    loop {
+                        let progress = state
+                            .lock()
                             .await
-                    } else {
-                        self.copy_keyless(&source, &routed, progress, &state, &meter)
-                            .await
+                            .tables
+                            .get(&copy.key)
+                            .cloned()
+                            .unwrap_or_default();
+                        let result = if progress.finished {
+                            Ok(())
+                        } else if source.identity_columns().is_some() {
+                            self.copy_keyed(&source, &routed, progress, &copy).await
+                        } else {
+                            self.copy_keyless(&source, &routed, progress, &copy).await
+                        };
+                        match result {
+                            Ok(()) => {
+                                self.retry_succeeded(&operation, &retry);
+                                return Ok::<(), Error>(());
+                            }
+                            Err(e) => self.retry_failed(&operation, &retry, e).await?,
+                        }
                     }
                 }
             })
@@ -79,15 +98,16 @@ impl Task {
         Ok(state)
     }
 
-    /// Records a written piece of a table in the saved state and the progress snapshot.
+    /// Records a written piece of a table in the saved state and the progress snapshot; a
+    /// recorded piece ends the table's run of failures, if any.
     async fn record(
         &self,
-        key: &str,
-        state: &Mutex<TaskState>,
-        meter: &StdMutex<RateMeter>,
+        copy: &TableCopy<'_>,
         rows: u64,
         update: impl FnOnce(&mut TableProgress),
     ) -> Result<()> {
+        let (key, state, meter) = (copy.key.as_str(), copy.state, copy.meter);
+        self.retry_succeeded(copy.operation, copy.retry);
         let mut s = state.lock().await;
         let progress = s.tables.entry(key.to_string()).or_default();
         progress.rows_done += rows;
@@ -141,10 +161,10 @@ impl Task {
         source: &SchemaRef,
         routed: &Routed,
         progress: TableProgress,
-        state: &Mutex<TaskState>,
-        meter: &StdMutex<RateMeter>,
+        copy: &TableCopy<'_>,
     ) -> Result<()> {
-        let key = source.id.to_string();
+        let state = copy.state;
+        let key = &copy.key;
         let limit = self.options.chunk_rows.max(1);
         let request = ChunkRequest {
             schema: source.clone(),
@@ -200,7 +220,7 @@ impl Task {
         let result: Result<()> = async {
             while let Some(done) = writes.next().await {
                 let (last_key, rows, last) = done?;
-                self.record(&key, state, meter, rows, |p| {
+                self.record(copy, rows, |p| {
                     if last_key.is_some() {
                         p.last_key = last_key;
                     }
@@ -223,11 +243,10 @@ impl Task {
             .lock()
             .await
             .tables
-            .get(&key)
+            .get(key)
             .is_some_and(|p| p.finished);
         if !finished {
-            self.record(&key, state, meter, 0, |p| p.finished = true)
-                .await?;
+            self.record(copy, 0, |p| p.finished = true).await?;
         }
         Ok(())
     }
@@ -237,10 +256,9 @@ impl Task {
         source: &SchemaRef,
         routed: &Routed,
         progress: TableProgress,
-        state: &Mutex<TaskState>,
-        meter: &StdMutex<RateMeter>,
+        copy: &TableCopy<'_>,
     ) -> Result<()> {
-        let key = source.id.to_string();
+        let (key, state) = (copy.key.clone(), copy.state);
         if progress.snapshot_position.is_some() || progress.rows_done > 0 {
             // An interrupted copy: rows without a key cannot be matched, so start over from a
             // new consistent snapshot.
@@ -271,12 +289,22 @@ impl Task {
             self.sink
                 .write_rows(&routed.destination, projected, ExistingRows::Replace)
                 .await?;
-            self.record(&key, state, meter, rows, |_| {}).await?;
+            self.record(copy, rows, |_| {}).await?;
             self.check_control(Stage::FullDataSync).await?;
         }
-        self.record(&key, state, meter, 0, |p| p.finished = true)
-            .await
+        self.record(copy, 0, |p| p.finished = true).await
     }
+}
+
+/// What the copy of one table shares between its attempts.
+struct TableCopy<'a> {
+    /// `db.table` of the source table (key of its saved progress).
+    key: String,
+    /// The operation name retries are published under.
+    operation: &'a str,
+    state: &'a Mutex<TaskState>,
+    meter: &'a StdMutex<RateMeter>,
+    retry: &'a StdMutex<RetryWindow>,
 }
 
 /// Approximate size of rows, for byte throttles.

@@ -3,7 +3,7 @@
 use super::mapping::Mapper;
 use super::progress::RateMeter;
 use super::retry::RetryWindow;
-use super::{now_ms, Control, Task};
+use super::{now_ms, Task};
 use crate::change::{StreamEvent, Transaction};
 use crate::checkpoint::{Checkpoint, TaskState};
 use crate::error::{Error, Result};
@@ -12,6 +12,7 @@ use crate::schema::TableId;
 use crate::stage::Stage;
 use futures::StreamExt;
 use std::collections::HashMap;
+use std::sync::Mutex as StdMutex;
 use std::time::Instant;
 
 /// Where the stream resumes and how many changes of the first transaction are already applied.
@@ -37,44 +38,21 @@ impl Task {
             })
             .collect();
         let mut mapper = Mapper::new(self.filter.clone()).with_etl(self.etl.clone());
-        let mut retry = RetryWindow::new(self.options.connection_retry, self.options.other_retry);
+        let retry = self.retry_window();
         let mut meter = RateMeter::new(5_000);
         loop {
+            // Each attempt resumes from the checkpoint the sink stored with the last batch.
             let resume = self.resume_point(&start).await;
             let result = match resume {
                 Ok(resume) => {
-                    self.replay(resume, &snapshots, &mut mapper, &mut retry, &mut meter)
+                    self.replay(resume, &snapshots, &mut mapper, &retry, &mut meter)
                         .await
                 }
                 Err(e) => Err(e),
             };
-            let err = match result {
+            match result {
                 Ok(()) => return Ok(()),
-                Err(Error::Stopped) => return Err(Error::Stopped),
-                Err(e) => e,
-            };
-            match retry.next_delay(&err) {
-                Some(delay) => {
-                    tracing::warn!(error = %err, ?delay, "incremental write failed; retrying");
-                    self.progress.send_modify(|p| {
-                        p.retrying = Some(err.to_string());
-                        p.last_error = Some(err.to_string());
-                    });
-                    tokio::select! {
-                        _ = tokio::time::sleep(delay) => {}
-                        _ = self.stop_requested() => return Err(Error::Stopped),
-                    }
-                }
-                None => return Err(err),
-            }
-        }
-    }
-
-    async fn stop_requested(&self) {
-        let mut rx = self.control.subscribe();
-        while *rx.borrow_and_update() != Control::Stop {
-            if rx.changed().await.is_err() {
-                return;
+                Err(e) => self.retry_failed(INCREMENTAL, &retry, e).await?,
             }
         }
     }
@@ -98,7 +76,7 @@ impl Task {
         resume: Resume,
         snapshots: &HashMap<TableId, Position>,
         mapper: &mut Mapper,
-        retry: &mut RetryWindow,
+        retry: &StdMutex<RetryWindow>,
         meter: &mut RateMeter,
     ) -> Result<()> {
         let stream = self.source.stream(resume.position.clone()).await?;
@@ -196,7 +174,7 @@ impl Task {
                 last_checkpoint_write = Instant::now();
                 self.report_applied(&checkpoint, source_time_ms, meter, rows);
             }
-            retry.reset();
+            self.retry_succeeded(INCREMENTAL, retry);
         }
     }
 
@@ -287,7 +265,6 @@ impl Task {
             if inc.latency_ms < CAUGHT_UP_MS {
                 inc.caught_up = true;
             }
-            p.retrying = None;
         });
     }
 
@@ -296,6 +273,9 @@ impl Task {
         let _ = rx.changed().await;
     }
 }
+
+/// The operation name incremental write retries under.
+const INCREMENTAL: &str = "incremental write";
 
 /// Longest time spent gathering more of a backlog before an apply round starts.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(20);

@@ -30,7 +30,7 @@ pub mod throttle;
 
 pub use alerts::{Alert, AlertHook, LatencyRule, LogAlertHook};
 pub use etl::Etl;
-pub use progress::{IncrementalStatus, Progress, TableStatus};
+pub use progress::{IncrementalStatus, Progress, RetryStatus, TableStatus};
 pub use throttle::{Throttle, ThrottleSettings};
 
 use crate::checkpoint::{CheckpointStore, TaskState};
@@ -130,6 +130,7 @@ pub struct TaskHandle {
     control: Arc<watch::Sender<Control>>,
     full_throttle: Throttle,
     incremental_throttle: Throttle,
+    latency_rule: Arc<watch::Sender<Option<LatencyRule>>>,
 }
 
 impl TaskHandle {
@@ -156,6 +157,18 @@ impl TaskHandle {
     /// Changes the incremental-write limits while the task runs.
     pub fn set_incremental_throttle(&self, settings: ThrottleSettings) {
         self.incremental_throttle.set(settings);
+    }
+
+    /// Replaces the latency alert rule while the task runs (`None` turns latency alerts off);
+    /// the count of consecutive periods starts over. Takes effect only on a task built with
+    /// [`Task::with_alerts`] (no hook, no alert).
+    pub fn set_latency_rule(&self, rule: Option<LatencyRule>) {
+        self.latency_rule.send_replace(rule);
+    }
+
+    /// The latency alert rule in force.
+    pub fn latency_rule(&self) -> Option<LatencyRule> {
+        *self.latency_rule.borrow()
     }
 
     /// The stages' status.
@@ -193,7 +206,7 @@ pub struct Task {
     pub(crate) incremental_throttle: Throttle,
     pub(crate) alert_hook: Option<Arc<dyn AlertHook>>,
     pub(crate) alert_on_failure: bool,
-    pub(crate) latency_rule: Option<LatencyRule>,
+    pub(crate) latency_rule: Arc<watch::Sender<Option<LatencyRule>>>,
     pub(crate) etl: Option<Arc<dyn Etl>>,
 }
 
@@ -207,7 +220,7 @@ impl Task {
     ) -> Self {
         self.alert_on_failure = alert_on_failure;
         self.alert_hook = Some(hook);
-        self.latency_rule = latency;
+        self.latency_rule.send_replace(latency);
         self
     }
 
@@ -232,7 +245,7 @@ impl Task {
             control: Arc::new(watch::Sender::new(Control::Run)),
             alert_hook: None,
             alert_on_failure: false,
-            latency_rule: None,
+            latency_rule: Arc::new(watch::Sender::new(None)),
             etl: None,
         }
     }
@@ -252,6 +265,7 @@ impl Task {
             control: self.control.clone(),
             full_throttle: self.full_throttle.clone(),
             incremental_throttle: self.incremental_throttle.clone(),
+            latency_rule: self.latency_rule.clone(),
         }
     }
 
@@ -294,28 +308,47 @@ impl Task {
     /// Checks latency once per period while incremental write runs.
     fn spawn_latency_alerts(&self) -> Option<tokio::task::JoinHandle<()>> {
         let hook = self.alert_hook.clone()?;
-        let rule = self.latency_rule?;
+        let mut rules = self.latency_rule.subscribe();
         let progress = self.progress.subscribe();
         let stages = self.stages.subscribe();
         let task_id = self.options.task_id.clone();
         Some(tokio::spawn(async move {
-            let mut watch = alerts::LatencyWatch::new(rule);
-            let mut tick = tokio::time::interval(rule.period);
-            tick.tick().await;
             loop {
-                tick.tick().await;
-                if stages.borrow().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+                // Runs under one rule until the rule is changed, then starts over.
+                let rule = *rules.borrow_and_update();
+                let Some(rule) = rule else {
+                    if rules.changed().await.is_err() {
+                        return;
+                    }
                     continue;
-                }
-                let latency_ms = progress.borrow().incremental.latency_ms;
-                if let Some(periods) = watch.check(latency_ms) {
-                    hook.fire(&Alert::LatencyHigh {
-                        task_id: task_id.clone(),
-                        latency_ms,
-                        threshold_ms: rule.threshold.as_millis() as u64,
-                        periods,
-                    })
-                    .await;
+                };
+                let mut watch = alerts::LatencyWatch::new(rule);
+                let mut tick = tokio::time::interval(rule.period.max(Duration::from_millis(10)));
+                tick.tick().await;
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        changed = rules.changed() => {
+                            if changed.is_err() {
+                                return;
+                            }
+                            break;
+                        }
+                    }
+                    if stages.borrow().stage(Stage::IncrementalWrite).status != StageStatus::Running
+                    {
+                        continue;
+                    }
+                    let latency_ms = progress.borrow().incremental.latency_ms;
+                    if let Some(periods) = watch.check(latency_ms) {
+                        hook.fire(&Alert::LatencyHigh {
+                            task_id: task_id.clone(),
+                            latency_ms,
+                            threshold_ms: rule.threshold.as_millis() as u64,
+                            periods,
+                        })
+                        .await;
+                    }
                 }
             }
         }))
@@ -430,7 +463,9 @@ impl Task {
 
         // Precheck.
         self.stages.start(Stage::Precheck)?;
-        let all = self.source.discover().await?;
+        let all = self
+            .with_retry("discover source tables", || self.source.discover())
+            .await?;
         let tables = self.route_tables(&all);
         let report = self.precheck_report(&all, &tables, resuming).await;
         let mut acknowledged = self.options.acknowledged_warnings.clone();
@@ -460,7 +495,10 @@ impl Task {
         if state.start_position.is_none() {
             state.start_position = Some(match &self.options.start_position {
                 Some(p) => p.clone(),
-                None => self.source.current_position().await?,
+                None => {
+                    self.with_retry("read source position", || self.source.current_position())
+                        .await?
+                }
             });
             self.store.save(&state).await?;
         }
@@ -471,7 +509,11 @@ impl Task {
             if !state.schema_done {
                 for (_, routed) in &tables {
                     self.check_control(Stage::SchemaSync).await?;
-                    self.sink.apply_schema(&routed.destination).await?;
+                    // Creating a table is idempotent (IF NOT EXISTS), so a lost connection
+                    // simply runs it again.
+                    let operation = format!("schema sync of {}", routed.destination.id);
+                    self.with_retry(&operation, || self.sink.apply_schema(&routed.destination))
+                        .await?;
                 }
                 state.schema_done = true;
                 self.store.save(&state).await?;

@@ -43,10 +43,34 @@ pub struct Progress {
     pub full_rows_per_s: f64,
     /// Incremental figures.
     pub incremental: IncrementalStatus,
-    /// Set while an error is being retried: what failed.
+    /// Set while an error is being retried: what failed (`operation: error`).
     pub retrying: Option<String>,
+    /// Set while an error is being retried: the retry in detail.
+    pub retry: Option<RetryStatus>,
+    /// Time spent in runs of failures that ended (reconnected or resolved), in milliseconds,
+    /// summed over operations (tables copied at once each count).
+    pub retry_time_ms: u64,
     /// The last error seen (retried or not).
     pub last_error: Option<String>,
+}
+
+/// A retry under way: the guide's "time spent retrying is visible in the status".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryStatus {
+    /// What is retried (`schema sync of db.t`, `full sync of db.t`, `incremental write`, …).
+    pub operation: String,
+    /// Which window applies: `connection` or `other`.
+    pub class: String,
+    /// The error being retried, naming endpoint or object.
+    pub error: String,
+    /// Attempts failed so far in this run.
+    pub attempts: u32,
+    /// Time since the first failure of this run, in milliseconds.
+    pub retrying_for_ms: u64,
+    /// The window the run must recover within, in milliseconds.
+    pub window_ms: u64,
+    /// When the next attempt starts (ms since the epoch).
+    pub next_attempt_at_ms: u64,
 }
 
 /// Rate over a sliding window of about `window_ms`.
