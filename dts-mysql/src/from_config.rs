@@ -168,7 +168,7 @@ pub async fn build_parts(
     if let Some(tw) = &two_way {
         crate::two_way::check_config(config, tw)?;
     }
-    let task_id = config.id.clone().unwrap_or_else(|| "dts-task".to_string());
+    let task_id = config.task_id();
     let source_ep = endpoint("source", "source", &config.source_settings()?)?;
     // Only the named databases are read, plus those of patterns with a literal database part;
     // a pattern that can match any database widens the scope to every database.
@@ -205,6 +205,12 @@ pub async fn build_parts(
         crate::two_way::guard_source(&mut source_options, tw, &meta);
     }
     let source = Arc::new(MysqlSource::connect(source_ep, source_options).await?);
+    let start_position = crate::sync_types::resolve_start(
+        source.endpoint(),
+        source.server(),
+        &config.sync_types.start()?,
+    )
+    .await?;
     let mut filter: Arc<dyn Filter> = Arc::new(
         ConfigFilter::from_config(config)?.with_destination_lowercase(destination_lowercase),
     );
@@ -251,8 +257,13 @@ pub async fn build_parts(
                 .mbps
                 .map(|m| m.saturating_mul(1 << 20)),
         },
+        start_position,
         ..Default::default()
     };
+    if let Some(parallelism) = config.parallelism() {
+        options.table_concurrency = parallelism.min(options.table_concurrency.max(1));
+        options.write_concurrency = parallelism;
+    }
     if let Some(tw) = &two_way {
         crate::two_way::two_way_task_options(&mut options, tw);
     }
@@ -301,6 +312,9 @@ pub async fn build_mysql_task(
         task_id: parts.task_id.clone(),
         ..Default::default()
     };
+    if let Some(parallelism) = config.parallelism() {
+        sink_options.workers = parallelism;
+    }
     if config.topology.mode == TopologyMode::TwoWay {
         let policy = crate::two_way::policy_of(config.topology.conflict_policy());
         crate::two_way::two_way_sink(&mut sink_options, policy, DEFAULT_DELAY_PERIOD);

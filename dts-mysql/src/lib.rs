@@ -35,6 +35,7 @@ pub mod precheck;
 pub mod sink;
 pub mod snapshot;
 pub mod source;
+pub mod sync_types;
 pub mod two_way;
 pub mod verify;
 

@@ -435,6 +435,16 @@ impl Sink for MysqlSink {
             .map_err(|e| self.err(&format!("create table {}", schema.id), e))
     }
 
+    async fn missing_tables(
+        &self,
+        tables: &[TableSchema],
+    ) -> Result<Option<Vec<dts_core::TableId>>> {
+        let mut conn = self.conn("check destination tables").await?;
+        crate::sync_types::missing_tables(&mut conn, &self.endpoint, tables)
+            .await
+            .map(Some)
+    }
+
     async fn write_rows(
         &self,
         schema: &SchemaRef,

@@ -54,7 +54,7 @@ impl VerificationJob {
         hook: Option<Arc<dyn AlertHook>>,
     ) -> Self {
         let v = &config.validation;
-        let task_id = config.id.clone().unwrap_or_else(|| "dts-task".to_string());
+        let task_id = config.task_id();
         let hook = hook.unwrap_or_else(|| Arc::new(LogAlertHook));
         let source_reader = Arc::new(MysqlVerifyReader::new(source_ep, POOL));
         let dest_reader = Arc::new(MysqlVerifyReader::new(destination_ep, POOL));
