@@ -120,7 +120,7 @@ pub(crate) fn exhausted(error: Error, window: Duration) -> Error {
 /// A window for messages: whole minutes when it is whole minutes, else seconds.
 fn format_window(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 && s % 60 == 0 {
+    if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{:.1} s", d.as_secs_f64())
