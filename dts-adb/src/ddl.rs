@@ -42,7 +42,7 @@
 //! Generated columns are not created and not written (their expression is MySQL's).
 //! Defaults, comments, character sets, collations, unique keys and secondary indexes are not
 //! carried over: ADB indexes every column by itself and enforces uniqueness only on the primary
-//! key. Column nullability is kept; key columns are always `NOT NULL`.
+//! key (a source unique key other than the one used as key is therefore not enforced). Column nullability is kept; key columns are always `NOT NULL`.
 //!
 //! # Keys and distribution
 //!
@@ -59,10 +59,22 @@
 //!   column ([`DATA_SOURCE_COLUMN`]) that is added to the primary key and to the distribution
 //!   key, so shards with overlapping keys never collide.
 //!
+//! # Partitions and clustered keys
+//!
+//! Configured per destination table ([`TableClauses`], from `[destination.tables."db.table"]`):
+//! `PARTITION BY VALUE(<column>) LIFECYCLE n` for integer and string columns, or
+//! `PARTITION BY VALUE(DATE_FORMAT(<column>, '%Y%m%d' | '%Y%m' | '%Y')) LIFECYCLE n` for date
+//! and time columns; the column must be in the primary key (ADB's rule), so tables that get
+//! [`AUTO_ID_COLUMN`] cannot be partitioned. `CLUSTERED KEY \`clustered_key\` (<columns>)`
+//! sets the storage order. Secondary indexes are not generated: ADB indexes every column by
+//! default (`INDEX_ALL='Y'`). A clause that does not fit the table is an error naming the
+//! column, not a silently dropped option.
+//!
 //! # Compatibility mode
 //!
 //! [`DdlOptions::mariadb_compat`] produces statements a MariaDB/MySQL server runs, for testing
-//! the write path without an ADB server: it omits `DISTRIBUTED BY …`, and because MariaDB
+//! the write path without an ADB server: it omits `DISTRIBUTED BY …`, `PARTITION BY …` and
+//! `CLUSTERED KEY …` (after checking them like in ADB mode), and because MariaDB
 //! requires a length on VARCHAR/VARBINARY it spells the length-less ADB `VARCHAR` and
 //! `VARBINARY` as `LONGTEXT` and `LONGBLOB`. Nothing else differs.
 
@@ -246,9 +258,120 @@ pub fn key_warning(schema: &TableSchema) -> Option<String> {
     })
 }
 
+/// `PARTITION BY VALUE(…) LIFECYCLE n` of a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// The partition column (destination name); it must be in the primary key.
+    pub column: String,
+    /// `%Y%m%d`, `%Y%m` or `%Y`: partition by `DATE_FORMAT(column, format)` (date and time
+    /// columns); `None`: by the column's own value (integer and string columns).
+    pub format: Option<String>,
+    /// `LIFECYCLE n`: how many partitions ADB keeps.
+    pub lifecycle: u32,
+}
+
+/// ADB-only clauses configured for one table (see the module docs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TableClauses {
+    /// `PARTITION BY VALUE(…) LIFECYCLE n`.
+    pub partition: Option<Partition>,
+    /// `CLUSTERED KEY \`clustered_key\` (<columns>)`: storage order.
+    pub clustered_key: Vec<String>,
+}
+
+impl TableClauses {
+    /// The clauses of a `[destination.tables."db.table"]` entry.
+    pub fn from_config(options: &dts_core::config::AdbTableOptions) -> Self {
+        Self {
+            partition: options.partition_column.as_ref().map(|column| Partition {
+                column: column.clone(),
+                format: options.partition_format.clone(),
+                lifecycle: options.lifecycle.unwrap_or(1),
+            }),
+            clustered_key: options.clustered_key.clone(),
+        }
+    }
+
+    /// Checks the clauses against the table they are for; `Err` names the column and cause.
+    fn check(&self, schema: &TableSchema, layout: &TableLayout) -> Result<(), String> {
+        let column = |name: &str, what: &str| {
+            schema
+                .column(name)
+                .filter(|c| c.generated.is_none())
+                .ok_or_else(|| format!("{what} column `{name}` is not a column of the table"))
+        };
+        if let Some(p) = &self.partition {
+            let c = column(&p.column, "partition")?;
+            if !layout.key_names.iter().any(|k| k == &p.column) {
+                return Err(format!(
+                    "partition column `{}` is not in the primary key ({}): ADB requires the \
+                     partition column to be part of the primary key",
+                    p.column,
+                    layout.key_names.join(", ")
+                ));
+            }
+            match &p.format {
+                Some(f) => {
+                    if !dts_core::config::ADB_PARTITION_FORMATS.contains(&f.as_str()) {
+                        return Err(format!(
+                            "partition format `{f}` is not one of {}",
+                            dts_core::config::ADB_PARTITION_FORMATS.join(", ")
+                        ));
+                    }
+                    if !matches!(
+                        c.column_type,
+                        ColumnType::Date
+                            | ColumnType::DateTime { .. }
+                            | ColumnType::Timestamp { .. }
+                    ) {
+                        return Err(format!(
+                            "partition column `{}` has type {}: a partition format needs a \
+                             DATE, DATETIME or TIMESTAMP column",
+                            p.column, c.type_text
+                        ));
+                    }
+                }
+                None => {
+                    if !matches!(
+                        c.column_type,
+                        ColumnType::Integer { .. }
+                            | ColumnType::Char { .. }
+                            | ColumnType::VarChar { .. }
+                    ) {
+                        return Err(format!(
+                            "partition column `{}` has type {}: without a partition format \
+                             ADB partitions by an integer or string value",
+                            p.column, c.type_text
+                        ));
+                    }
+                }
+            }
+            if p.lifecycle == 0 {
+                return Err("partition LIFECYCLE must be greater than 0".into());
+            }
+        }
+        for k in &self.clustered_key {
+            column(k, "clustered key")?;
+        }
+        Ok(())
+    }
+}
+
 /// `CREATE TABLE IF NOT EXISTS …` for the destination table of `schema`.
 pub fn create_table_sql(schema: &TableSchema, options: DdlOptions) -> Result<String, String> {
+    create_table_sql_with(schema, options, &TableClauses::default())
+}
+
+/// [`create_table_sql`] with the table's ADB-only clauses: `CLUSTERED KEY` inside the column
+/// list, `PARTITION BY VALUE(…) LIFECYCLE n` after `DISTRIBUTED BY`. Compatibility mode checks
+/// the clauses the same way and omits them.
+pub fn create_table_sql_with(
+    schema: &TableSchema,
+    options: DdlOptions,
+    clauses: &TableClauses,
+) -> Result<String, String> {
     let layout = TableLayout::new(schema, options.merged)?;
+    clauses.check(schema, &layout)?;
     let key_positions = layout.key.clone().unwrap_or_default();
     let mut lines = Vec::new();
     for &i in &layout.columns {
@@ -275,6 +398,12 @@ pub fn create_table_sql(schema: &TableSchema, options: DdlOptions) -> Result<Str
     }
     let keys = quote_list(&layout.key_names);
     lines.push(format!("  PRIMARY KEY ({keys})"));
+    if !options.mariadb_compat && !clauses.clustered_key.is_empty() {
+        lines.push(format!(
+            "  CLUSTERED KEY `clustered_key` ({})",
+            quote_list(&clauses.clustered_key)
+        ));
+    }
     let mut sql = format!(
         "CREATE TABLE IF NOT EXISTS {} (\n{}\n)",
         quote_table(&schema.id),
@@ -282,6 +411,16 @@ pub fn create_table_sql(schema: &TableSchema, options: DdlOptions) -> Result<Str
     );
     if !options.mariadb_compat {
         sql.push_str(&format!(" DISTRIBUTED BY HASH({keys})"));
+        if let Some(p) = &clauses.partition {
+            let value = match &p.format {
+                Some(f) => format!("DATE_FORMAT({}, '{f}')", quote_ident(&p.column)),
+                None => quote_ident(&p.column),
+            };
+            sql.push_str(&format!(
+                " PARTITION BY VALUE({value}) LIFECYCLE {}",
+                p.lifecycle
+            ));
+        }
     }
     Ok(sql)
 }

@@ -1,27 +1,9 @@
 //! Quoting of identifiers for the SQL this crate builds. Values always travel as bound
 //! parameters; only identifiers are spliced into statement text, and always through
-//! [`quote_ident`].
+//! [`quote_ident`] — the MySQL destination's quoting (`dts_mysql::ident`), since ADB speaks the
+//! same dialect for names. Only the list helper is this crate's own.
 
-use dts_core::TableId;
-
-/// An identifier in backticks, with backticks inside doubled: safe for any name.
-pub fn quote_ident(name: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 2);
-    s.push('`');
-    for ch in name.chars() {
-        if ch == '`' {
-            s.push('`');
-        }
-        s.push(ch);
-    }
-    s.push('`');
-    s
-}
-
-/// `` `db`.`table` `` for a table id.
-pub fn quote_table(id: &TableId) -> String {
-    format!("{}.{}", quote_ident(&id.database), quote_ident(&id.table))
-}
+pub use dts_mysql::ident::{quote_ident, quote_table};
 
 /// A comma-separated list of quoted identifiers.
 pub fn quote_list<S: AsRef<str>>(names: &[S]) -> String {
@@ -35,6 +17,7 @@ pub fn quote_list<S: AsRef<str>>(names: &[S]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dts_core::TableId;
 
     #[test]
     fn hostile_names_are_quoted() {

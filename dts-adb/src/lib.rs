@@ -7,9 +7,14 @@
 //!   HASH(<primary key>)` with a documented type mapping; tables without a key get an added
 //!   `__dts_auto_id` primary key (with a warning).
 //! - **Batched writes** ([`mod@write`]): coalesced per key, `INSERT … ON DUPLICATE KEY UPDATE` or
-//!   `REPLACE INTO` upserts and `DELETE … WHERE (keys) IN (…)`, sized by rows and bytes.
+//!   `REPLACE INTO` upserts and `DELETE … WHERE (keys) IN (…)`; buffers live across `apply`
+//!   calls and are flushed by size ([`AdbOptions::batch_rows`], [`AdbOptions::batch_bytes`])
+//!   or by time ([`AdbOptions::flush_interval`], also from a background timer when no further
+//!   round arrives).
 //! - **Checkpoint** ([`checkpoint`]): stored in `dts_meta.dts_adb_checkpoint` after each
-//!   flushed `apply` batch: at-least-once delivery made convergent by idempotent upserts.
+//!   flushed batch, never before its changes are written: at-least-once delivery made
+//!   convergent by idempotent upserts and deletes by key.
+//! - **Task from a configuration** ([`from_config`]): `[destination] type = "adb"`.
 //! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
 //!   `__dts_data_source` column (`<task id>:<database>:<schema>:<table>` of the source table)
 //!   that is part of the primary and distribution key.
@@ -31,7 +36,8 @@
 //!
 //! ## Testing without an ADB server
 //!
-//! [`AdbOptions::mariadb_compat`] omits only the ADB-only clauses (`DISTRIBUTED BY …`) and
+//! [`AdbOptions::mariadb_compat`] omits only the ADB-only clauses (`DISTRIBUTED BY …`,
+//! `PARTITION BY … LIFECYCLE n`, `CLUSTERED KEY …`) and
 //! spells length-less `VARCHAR`/`VARBINARY` as `LONGTEXT`/`LONGBLOB`, so the whole write path
 //! runs against MariaDB. The DDL generator's ADB output is checked by exact expected statements.
 //!
@@ -56,12 +62,13 @@
 
 pub mod checkpoint;
 pub mod ddl;
+pub mod from_config;
 pub mod ident;
 pub mod write;
 
 pub use ddl::{
-    adb_type, create_table_sql, DdlOptions, KeySource, TableLayout, AUTO_ID_COLUMN,
-    DATA_SOURCE_COLUMN,
+    adb_type, create_table_sql, create_table_sql_with, DdlOptions, KeySource, Partition,
+    TableClauses, TableLayout, AUTO_ID_COLUMN, DATA_SOURCE_COLUMN,
 };
 pub use write::{Limits, UpsertStyle, WriteStats};
 
@@ -75,11 +82,12 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Value as Raw};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use write::{exec_chunked, Stats, Writer};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+use write::{exec_chunked, Cause, Stats, TableBuffer, Writer};
 
-/// Configuration of an [`AdbSink`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Configuration of an [`AdbSink`]. Its `Debug` output hides the URL's password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AdbOptions {
     /// `mysql://user:password@host:port` of the ADB cluster (or of MariaDB in compat mode).
     pub url: String,
@@ -93,10 +101,18 @@ pub struct AdbOptions {
     pub skip_unsupported_ddl: bool,
     /// Upsert statement form.
     pub upsert: UpsertStyle,
-    /// Rows per table buffer and statement (default 2 000).
+    /// Rows per table buffer and statement (default 2 000): a buffer reaching it flushes the
+    /// batch.
     pub batch_rows: usize,
-    /// Approximate value bytes per table buffer and statement (default 4 MiB).
+    /// Approximate value bytes per table buffer and statement (default 4 MiB): a buffer
+    /// reaching it flushes the batch.
     pub batch_bytes: usize,
+    /// Longest time a change waits in the buffers before the batch is flushed and the
+    /// checkpoint committed (default 1 s). `Duration::ZERO` flushes at the end of every
+    /// `apply` call.
+    pub flush_interval: Duration,
+    /// ADB-only clauses (partition, clustered key) by destination table.
+    pub tables: HashMap<TableId, TableClauses>,
     /// Database of the checkpoint table (default `dts_meta`).
     pub checkpoint_database: String,
     /// Largest connection pool size (default 4).
@@ -115,6 +131,8 @@ impl AdbOptions {
             upsert: UpsertStyle::default(),
             batch_rows: 2_000,
             batch_bytes: 4 << 20,
+            flush_interval: Duration::from_secs(1),
+            tables: HashMap::new(),
             checkpoint_database: "dts_meta".into(),
             pool_max: 4,
         }
@@ -126,6 +144,46 @@ impl AdbOptions {
             mariadb_compat: self.mariadb_compat,
         }
     }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            rows: self.batch_rows.max(1),
+            bytes: self.batch_bytes.max(1),
+        }
+    }
+}
+
+impl std::fmt::Debug for AdbOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdbOptions")
+            .field("url", &redact_url(&self.url))
+            .field("task_id", &self.task_id)
+            .field("mariadb_compat", &self.mariadb_compat)
+            .field("merge_tables", &self.merge_tables)
+            .field("skip_unsupported_ddl", &self.skip_unsupported_ddl)
+            .field("upsert", &self.upsert)
+            .field("batch_rows", &self.batch_rows)
+            .field("batch_bytes", &self.batch_bytes)
+            .field("flush_interval", &self.flush_interval)
+            .field("tables", &self.tables)
+            .field("checkpoint_database", &self.checkpoint_database)
+            .field("pool_max", &self.pool_max)
+            .finish()
+    }
+}
+
+/// `mysql://user:***@host:port/…` for a connection URL with a password.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_string(),
+    }
 }
 
 /// Server error codes a retry may fix.
@@ -135,23 +193,169 @@ const TRANSIENT_CODES: [u16; 6] = [1205, 1213, 1040, 1053, 1927, 3024];
 /// column exists or is gone).
 const ALREADY_APPLIED_CODES: [u16; 6] = [1050, 1051, 1060, 1091, 1007, 1008];
 
-/// The ADB destination. See the crate docs.
-pub struct AdbSink {
+/// Changes buffered across `apply` calls, and the checkpoint that covers them.
+#[derive(Default)]
+struct Pending {
+    buffers: Vec<TableBuffer>,
+    /// Checkpoint of the last round whose changes are (at least partly) in `buffers`.
+    checkpoint: Option<Checkpoint>,
+    /// When the oldest buffered change arrived.
+    since: Option<Instant>,
+    /// A failure of the background flush, reported by the next call.
+    failed: Option<Error>,
+}
+
+/// What the sink and its background flusher share.
+struct Core {
     options: AdbOptions,
     endpoint: String,
     pool: Pool,
-    merges: RwLock<HashMap<TableId, TableId>>,
     stats: Stats,
-    apply_lock: tokio::sync::Mutex<()>,
     checkpoint_ready: AtomicBool,
+    /// Also serializes `apply` calls and flushes.
+    pending: tokio::sync::Mutex<Pending>,
+    /// Cheap check for "something is buffered" without taking the lock.
+    buffered: AtomicBool,
+}
+
+/// The ADB destination. See the crate docs.
+pub struct AdbSink {
+    core: Arc<Core>,
+    merges: RwLock<HashMap<TableId, TableId>>,
+    flusher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for AdbSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdbSink")
-            .field("endpoint", &self.endpoint)
-            .field("task_id", &self.options.task_id)
+            .field("endpoint", &self.core.endpoint)
+            .field("task_id", &self.core.options.task_id)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for AdbSink {
+    fn drop(&mut self) {
+        if let Some(handle) = self
+            .flusher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            handle.abort();
+        }
+    }
+}
+
+impl Core {
+    fn err(&self, what: &str) -> impl Fn(mysql_async::Error) -> Error + '_ {
+        let what = what.to_string();
+        move |e| map_err(&self.endpoint, &what, e)
+    }
+
+    async fn conn(&self) -> Result<Conn> {
+        self.pool
+            .get_conn()
+            .await
+            .map_err(|e| map_err(&self.endpoint, "connect", e))
+    }
+
+    async fn ensure_checkpoint_table(&self, conn: &mut Conn) -> Result<()> {
+        if self.checkpoint_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        conn.query_drop(ddl::create_database_sql(&self.options.checkpoint_database))
+            .await
+            .map_err(self.err("create checkpoint database"))?;
+        conn.query_drop(checkpoint::create_table_sql(
+            &self.options.checkpoint_database,
+            self.options.mariadb_compat,
+        ))
+        .await
+        .map_err(self.err("create checkpoint table"))?;
+        self.checkpoint_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    async fn store_checkpoint(&self, conn: &mut Conn, cp: &Checkpoint, cause: Cause) -> Result<()> {
+        self.ensure_checkpoint_table(conn).await?;
+        checkpoint::write(
+            conn,
+            &self.options.checkpoint_database,
+            &self.options.task_id,
+            cp,
+        )
+        .await
+        .map_err(self.err("store checkpoint"))?;
+        self.stats.add_commit(cause);
+        Ok(())
+    }
+
+    /// Writes every buffered change, then commits the pending checkpoint. On failure the
+    /// buffers are dropped: the task replays from the stored checkpoint.
+    async fn flush_pending(&self, pending: &mut Pending, cause: Cause) -> Result<()> {
+        if pending.checkpoint.is_none() && pending.buffers.iter().all(|b| b.is_empty()) {
+            pending.buffers.clear();
+            pending.since = None;
+            self.buffered.store(false, Ordering::Release);
+            return Ok(());
+        }
+        let result = async {
+            let mut conn = self.conn().await?;
+            let mut writer = Writer::new(
+                &mut conn,
+                self.options.limits(),
+                self.options.upsert,
+                &self.stats,
+                &mut pending.buffers,
+            );
+            writer.flush().await.map_err(self.err("flush batch"))?;
+            if let Some(cp) = &pending.checkpoint {
+                self.store_checkpoint(&mut conn, cp, cause).await?;
+            }
+            Ok(())
+        }
+        .await;
+        pending.buffers.clear();
+        pending.checkpoint = None;
+        pending.since = None;
+        self.buffered.store(false, Ordering::Release);
+        result
+    }
+
+    /// Flushes before a call that must see (or must not race with) buffered changes; reports
+    /// a failure of the background flush.
+    async fn settle(&self) -> Result<()> {
+        if !self.buffered.load(Ordering::Acquire) {
+            let mut pending = self.pending.lock().await;
+            return match pending.failed.take() {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
+        }
+        let mut pending = self.pending.lock().await;
+        if let Some(e) = pending.failed.take() {
+            return Err(e);
+        }
+        self.flush_pending(&mut pending, Cause::Other).await
+    }
+}
+
+/// The background flusher: flushes the buffers once their oldest change has waited the flush
+/// interval, even when no further `apply` call comes. Ends with the sink.
+async fn flush_by_time(core: Weak<Core>, interval: Duration) {
+    let tick = (interval / 4).clamp(Duration::from_millis(5), Duration::from_millis(250));
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(core) = core.upgrade() else { return };
+        let mut pending = core.pending.lock().await;
+        let due = pending.since.is_some_and(|t| t.elapsed() >= interval);
+        if due && pending.failed.is_none() {
+            if let Err(e) = core.flush_pending(&mut pending, Cause::Time).await {
+                tracing::warn!(error = %e, "ADB background flush failed; the task replays from the stored checkpoint");
+                pending.failed = Some(e);
+            }
+        }
     }
 }
 
@@ -173,19 +377,23 @@ impl AdbSink {
             .setup(vec!["SET time_zone = '+00:00'", "SET NAMES utf8mb4"])
             .pool_opts(PoolOpts::default().with_constraints(constraints));
         Ok(Self {
-            pool: Pool::new(opts),
-            endpoint,
-            options,
+            core: Arc::new(Core {
+                pool: Pool::new(opts),
+                endpoint,
+                options,
+                stats: Stats::default(),
+                checkpoint_ready: AtomicBool::new(false),
+                pending: tokio::sync::Mutex::new(Pending::default()),
+                buffered: AtomicBool::new(false),
+            }),
             merges: RwLock::new(HashMap::new()),
-            stats: Stats::default(),
-            apply_lock: tokio::sync::Mutex::new(()),
-            checkpoint_ready: AtomicBool::new(false),
+            flusher: std::sync::Mutex::new(None),
         })
     }
 
     /// The options the sink was built with.
     pub fn options(&self) -> &AdbOptions {
-        &self.options
+        &self.core.options
     }
 
     /// Registers a shard: rows and schemas of table `source` go to `destination` (requires
@@ -211,62 +419,74 @@ impl AdbSink {
     pub fn data_source(&self, table: &TableId) -> String {
         format!(
             "{}:{}:{}:{}",
-            self.options.task_id, table.database, table.database, table.table
+            self.core.options.task_id, table.database, table.database, table.table
         )
     }
 
     /// Counters of the statements run so far.
     pub fn stats(&self) -> WriteStats {
-        self.stats.snapshot()
+        self.core.stats.snapshot()
     }
 
-    /// Closes the connection pool.
+    /// Writes every buffered change now and commits the checkpoint that covers them (call it
+    /// before stopping, so the next start does not replay them). Reports a failure of an
+    /// earlier background flush.
+    pub async fn flush(&self) -> Result<()> {
+        let mut pending = self.core.pending.lock().await;
+        if let Some(e) = pending.failed.take() {
+            return Err(e);
+        }
+        self.core.flush_pending(&mut pending, Cause::Other).await
+    }
+
+    /// Flushes what is buffered and closes the connection pool.
     pub async fn disconnect(self) -> Result<()> {
-        let endpoint = self.endpoint.clone();
-        self.pool
+        let flushed = self.flush().await;
+        let endpoint = self.core.endpoint.clone();
+        let pool = self.core.pool.clone();
+        drop(self);
+        let closed = pool
             .disconnect()
             .await
-            .map_err(|e| map_err(&endpoint, "disconnect", e))
+            .map_err(|e| map_err(&endpoint, "disconnect", e));
+        flushed.and(closed)
     }
 
     async fn conn(&self) -> Result<Conn> {
-        self.pool
-            .get_conn()
-            .await
-            .map_err(|e| map_err(&self.endpoint, "connect", e))
+        self.core.conn().await
     }
 
     fn err(&self, what: &str) -> impl Fn(mysql_async::Error) -> Error + '_ {
-        let what = what.to_string();
-        move |e| map_err(&self.endpoint, &what, e)
+        self.core.err(what)
     }
 
     fn tag(&self, table: &TableId) -> Option<String> {
-        self.options.merge_tables.then(|| self.data_source(table))
+        self.core
+            .options
+            .merge_tables
+            .then(|| self.data_source(table))
     }
 
     fn layout(&self, schema: &TableSchema) -> Result<TableLayout> {
-        TableLayout::new(schema, self.options.merge_tables).map_err(|message| Error::Schema {
+        TableLayout::new(schema, self.core.options.merge_tables).map_err(|message| Error::Schema {
             table: schema.id.clone(),
             message,
         })
     }
 
-    async fn ensure_checkpoint_table(&self, conn: &mut Conn) -> Result<()> {
-        if self.checkpoint_ready.load(Ordering::Acquire) {
-            return Ok(());
+    /// Starts the background flusher once (needs a running Tokio runtime, which `apply` has).
+    fn ensure_flusher(&self) {
+        let interval = self.core.options.flush_interval;
+        if interval.is_zero() {
+            return;
         }
-        conn.query_drop(ddl::create_database_sql(&self.options.checkpoint_database))
-            .await
-            .map_err(self.err("create checkpoint database"))?;
-        conn.query_drop(checkpoint::create_table_sql(
-            &self.options.checkpoint_database,
-            self.options.mariadb_compat,
-        ))
-        .await
-        .map_err(self.err("create checkpoint table"))?;
-        self.checkpoint_ready.store(true, Ordering::Release);
-        Ok(())
+        let mut flusher = self.flusher.lock().unwrap_or_else(|e| e.into_inner());
+        if flusher.is_none() {
+            flusher.replace(tokio::spawn(flush_by_time(
+                Arc::downgrade(&self.core),
+                interval,
+            )));
+        }
     }
 
     /// Runs one stream DDL statement under the ADB rules (see the crate docs).
@@ -277,7 +497,7 @@ impl AdbSink {
             .cloned()
             .unwrap_or_else(|| TableId::new(ddl.database.clone().unwrap_or_default(), ""));
         let refuse = |message: String| -> Result<()> {
-            if self.options.skip_unsupported_ddl {
+            if self.core.options.skip_unsupported_ddl {
                 tracing::warn!(statement = %ddl.statement, "skipping DDL: {message}");
                 Ok(())
             } else {
@@ -287,7 +507,7 @@ impl AdbSink {
                 })
             }
         };
-        if self.options.merge_tables && !ddl.tables.is_empty() {
+        if self.core.options.merge_tables && !ddl.tables.is_empty() {
             if ddl.kind == DdlKind::TruncateTable {
                 for t in &ddl.tables {
                     let sql = format!(
@@ -324,11 +544,76 @@ impl AdbSink {
                 Ok(())
             }
             Err(e) => Err(map_err(
-                &self.endpoint,
+                &self.core.endpoint,
                 &format!("DDL `{}`", ddl.statement),
                 e,
             )),
         }
+    }
+
+    /// Buffers (and, when due, writes) the changes of one `apply` call; returns whether the
+    /// batch must be flushed now and why.
+    async fn buffer_batch(
+        &self,
+        conn: &mut Conn,
+        pending: &mut Pending,
+        batch: &[Transaction],
+    ) -> Result<Option<Cause>> {
+        let options = &self.core.options;
+        let mut layouts: HashMap<usize, Arc<TableLayout>> = HashMap::new();
+        let mut ddl_seen = false;
+        let mut writer = Writer::new(
+            conn,
+            options.limits(),
+            options.upsert,
+            &self.core.stats,
+            &mut pending.buffers,
+        );
+        for txn in batch {
+            for change in &txn.changes {
+                match change {
+                    Change::Row(rc) => {
+                        let key = Arc::as_ptr(&rc.schema) as usize;
+                        let layout = match layouts.get(&key) {
+                            Some(l) => l.clone(),
+                            None => {
+                                let l = Arc::new(self.layout(&rc.schema)?);
+                                layouts.insert(key, l.clone());
+                                l
+                            }
+                        };
+                        let dest = self.destination_of(rc.table());
+                        let tag = self.tag(rc.table());
+                        writer
+                            .push(rc, &dest, &layout, &tag)
+                            .await
+                            .map_err(self.err(&format!("write {dest}")))?;
+                        if pending.since.is_none() {
+                            pending.since = Some(Instant::now());
+                        }
+                    }
+                    Change::Ddl(ddl) => {
+                        writer.flush().await.map_err(self.err("flush before DDL"))?;
+                        self.run_ddl(writer.conn(), ddl).await?;
+                        ddl_seen = true;
+                    }
+                }
+            }
+        }
+        let size = writer.size_flushed();
+        drop(writer);
+        Ok(if size {
+            Some(Cause::Size)
+        } else if options.flush_interval.is_zero() || ddl_seen {
+            Some(Cause::Other)
+        } else if pending
+            .since
+            .is_some_and(|t| t.elapsed() >= options.flush_interval)
+        {
+            Some(Cause::Time)
+        } else {
+            None
+        })
     }
 }
 
@@ -365,10 +650,11 @@ impl Sink for AdbSink {
         };
         report.checks.push(CheckResult::pass(
             "destination.connectivity",
-            format!("connected to {}", self.endpoint),
+            format!("connected to {}", self.core.endpoint),
         ));
         let mut existing = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
+        let mut bad_clauses = Vec::new();
         for t in tables {
             let dest = self.destination_of(&t.id);
             if !seen.insert(dest.clone()) {
@@ -380,6 +666,9 @@ impl Sink for AdbSink {
                     w,
                     "add a primary key to the source table",
                 ));
+            }
+            if let Err(e) = self.create_sql(t) {
+                bad_clauses.push(e.to_string());
             }
             let found: std::result::Result<Option<u64>, _> = conn
                 .exec_first(
@@ -394,13 +683,39 @@ impl Sink for AdbSink {
                 Err(e) => {
                     report.checks.push(CheckResult::error(
                         "destination.existing_tables",
-                        format!("cannot list tables on {}: {e}", self.endpoint),
+                        format!("cannot list tables on {}: {e}", self.core.endpoint),
                         "grant SELECT on information_schema",
                     ));
                     return report;
                 }
             }
         }
+        let unknown: Vec<String> = self
+            .core
+            .options
+            .tables
+            .keys()
+            .filter(|t| !seen.contains(*t))
+            .map(|t| t.to_string())
+            .collect();
+        if !unknown.is_empty() {
+            bad_clauses.push(format!(
+                "destination.tables names tables the task does not write: {}",
+                unknown.join(", ")
+            ));
+        }
+        report.checks.push(if bad_clauses.is_empty() {
+            CheckResult::pass(
+                "destination.table_options",
+                "ADB table options fit their tables",
+            )
+        } else {
+            CheckResult::error(
+                "destination.table_options",
+                bad_clauses.join("; "),
+                "fix destination.tables (partition column in the primary key, existing columns)",
+            )
+        });
         let check = "destination.existing_tables";
         report.checks.push(match (existing.is_empty(), mode) {
             (true, _) => CheckResult::pass(check, "no destination table exists yet"),
@@ -422,24 +737,18 @@ impl Sink for AdbSink {
     }
 
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {
-        let mut dest = schema.clone();
-        dest.id = self.destination_of(&schema.id);
-        let sql = create_table_sql(&dest, self.options.ddl_options()).map_err(|message| {
-            Error::Schema {
-                table: schema.id.clone(),
-                message,
-            }
-        })?;
+        self.core.settle().await?;
+        let (dest, sql) = self.create_sql(schema)?;
         if let Some(w) = ddl::key_warning(schema) {
             tracing::warn!("{w}");
         }
         let mut conn = self.conn().await?;
-        conn.query_drop(ddl::create_database_sql(&dest.id.database))
+        conn.query_drop(ddl::create_database_sql(&dest.database))
             .await
             .map_err(self.err("create database"))?;
         conn.query_drop(sql)
             .await
-            .map_err(self.err(&format!("create table {}", dest.id)))
+            .map_err(self.err(&format!("create table {dest}")))
     }
 
     async fn write_rows(
@@ -451,6 +760,7 @@ impl Sink for AdbSink {
         if rows.is_empty() {
             return Ok(());
         }
+        self.core.settle().await?;
         let layout = self.layout(schema)?;
         let dest = self.destination_of(&schema.id);
         let tag = self.tag(&schema.id);
@@ -473,8 +783,8 @@ impl Sink for AdbSink {
             })
             .collect();
         let n = params.len() as u64;
-        let limits = self.limits();
-        let style = self.options.upsert;
+        let limits = self.core.options.limits();
+        let style = self.core.options.upsert;
         let keyed = layout.key.is_some();
         let mut conn = self.conn().await?;
         let statements = exec_chunked(&mut conn, params, limits, |rows| match (existing, keyed) {
@@ -488,11 +798,12 @@ impl Sink for AdbSink {
         })
         .await
         .map_err(self.err(&format!("write rows of {dest}")))?;
-        self.stats.add_upserts(statements, n);
+        self.core.stats.add_upserts(statements, n);
         Ok(())
     }
 
     async fn reset_table(&self, schema: &TableSchema) -> Result<()> {
+        self.core.settle().await?;
         let dest = self.destination_of(&schema.id);
         let mut conn = self.conn().await?;
         match self.tag(&schema.id) {
@@ -516,64 +827,67 @@ impl Sink for AdbSink {
     }
 
     async fn apply_ddl(&self, ddl: &Ddl) -> Result<()> {
+        self.core.settle().await?;
         let mut conn = self.conn().await?;
         self.run_ddl(&mut conn, ddl).await
     }
 
+    /// Buffers the batch; flushes every buffer and commits `checkpoint` when a buffer reached
+    /// the size limits, the oldest buffered change waited the flush interval, the interval
+    /// is zero, or the batch held DDL. Otherwise `checkpoint` is committed by a later flush
+    /// (the next round's, the background timer's, or [`AdbSink::flush`]). Any failure drops
+    /// the buffers, so the task's replay from the stored checkpoint rewrites them.
     async fn apply(&self, batch: &[Transaction], checkpoint: &Checkpoint) -> Result<()> {
-        let _serial = self.apply_lock.lock().await;
-        let mut conn = self.conn().await?;
-        self.ensure_checkpoint_table(&mut conn).await?;
-        let mut layouts: HashMap<usize, Arc<TableLayout>> = HashMap::new();
-        {
-            let mut writer =
-                Writer::new(&mut conn, self.limits(), self.options.upsert, &self.stats);
-            for txn in batch {
-                for change in &txn.changes {
-                    match change {
-                        Change::Row(rc) => {
-                            let key = Arc::as_ptr(&rc.schema) as usize;
-                            let layout = match layouts.get(&key) {
-                                Some(l) => l.clone(),
-                                None => {
-                                    let l = Arc::new(self.layout(&rc.schema)?);
-                                    layouts.insert(key, l.clone());
-                                    l
-                                }
-                            };
-                            let dest = self.destination_of(rc.table());
-                            let tag = self.tag(rc.table());
-                            writer
-                                .push(rc, &dest, &layout, &tag)
-                                .await
-                                .map_err(self.err(&format!("write {dest}")))?;
-                        }
-                        Change::Ddl(ddl) => {
-                            writer.flush().await.map_err(self.err("flush before DDL"))?;
-                            self.run_ddl(writer.conn(), ddl).await?;
-                        }
-                    }
-                }
-            }
-            writer.flush().await.map_err(self.err("flush batch"))?;
+        let mut pending = self.core.pending.lock().await;
+        if let Some(e) = pending.failed.take() {
+            return Err(e);
         }
-        checkpoint::write(
-            &mut conn,
-            &self.options.checkpoint_database,
-            &self.options.task_id,
-            checkpoint,
-        )
-        .await
-        .map_err(self.err("store checkpoint"))
+        let mut conn = match self.conn().await {
+            Ok(c) => c,
+            Err(e) => {
+                *pending = Pending::default();
+                self.core.buffered.store(false, Ordering::Release);
+                return Err(e);
+            }
+        };
+        let buffered = self.buffer_batch(&mut conn, &mut pending, batch).await;
+        let cause = match buffered {
+            Ok(c) => c,
+            Err(e) => {
+                *pending = Pending::default();
+                self.core.buffered.store(false, Ordering::Release);
+                return Err(e);
+            }
+        };
+        let nothing_buffered = pending.buffers.iter().all(|b| b.is_empty());
+        pending.checkpoint = Some(checkpoint.clone());
+        if nothing_buffered || cause.is_some() {
+            drop(conn);
+            let cause = cause.unwrap_or(Cause::Other);
+            return self.core.flush_pending(&mut pending, cause).await;
+        }
+        self.core.buffered.store(true, Ordering::Release);
+        drop(pending);
+        self.ensure_flusher();
+        Ok(())
     }
 
     async fn read_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        // Whatever is buffered is written (and its checkpoint committed) first, so a resume
+        // does not replay it.
+        {
+            let mut pending = self.core.pending.lock().await;
+            // A failed background flush dropped its buffers; the stored checkpoint is where
+            // the replay starts.
+            pending.failed = None;
+            self.core.flush_pending(&mut pending, Cause::Other).await?;
+        }
         let mut conn = self.conn().await?;
-        self.ensure_checkpoint_table(&mut conn).await?;
+        self.core.ensure_checkpoint_table(&mut conn).await?;
         checkpoint::read(
             &mut conn,
-            &self.options.checkpoint_database,
-            &self.options.task_id,
+            &self.core.options.checkpoint_database,
+            &self.core.options.task_id,
         )
         .await
         .map_err(self.err("read checkpoint"))
@@ -581,10 +895,38 @@ impl Sink for AdbSink {
 }
 
 impl AdbSink {
-    fn limits(&self) -> Limits {
-        Limits {
-            rows: self.options.batch_rows.max(1),
-            bytes: self.options.batch_bytes.max(1),
-        }
+    /// The destination table and `CREATE TABLE` of a schema the sink receives, with the
+    /// table's configured clauses.
+    fn create_sql(&self, schema: &TableSchema) -> Result<(TableId, String)> {
+        let mut dest = schema.clone();
+        dest.id = self.destination_of(&schema.id);
+        let clauses = self
+            .core
+            .options
+            .tables
+            .get(&dest.id)
+            .cloned()
+            .unwrap_or_default();
+        let sql = create_table_sql_with(&dest, self.core.options.ddl_options(), &clauses).map_err(
+            |message| Error::Schema {
+                table: dest.id.clone(),
+                message,
+            },
+        )?;
+        Ok((dest.id, sql))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let o = AdbOptions::new("mysql://u:s3cret@h:3306", "t");
+        let text = format!("{o:?}");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("mysql://u:***@h:3306"), "{text}");
+        assert_eq!(redact_url("mysql://u@h"), "mysql://u@h");
     }
 }

@@ -1,6 +1,9 @@
 //! Batched writes: upserts (`INSERT … ON DUPLICATE KEY UPDATE` or `REPLACE INTO`) and deletes by
 //! key (`DELETE … WHERE (keys) IN (…)`), buffered per table, coalesced per key and flushed when
-//! a buffer reaches [`Limits::rows`] or [`Limits::bytes`].
+//! a buffer reaches [`Limits::rows`] or [`Limits::bytes`], or when the oldest buffered change
+//! has waited the sink's flush interval (see [`crate::AdbOptions::flush_interval`]). Buffers
+//! outlive one `apply` call; after every flush of all buffers the checkpoint of the last
+//! buffered round is committed.
 //!
 //! Within one buffer only the last change of each key is kept (an upsert carries the whole row,
 //! so the last image decides the destination's state). A flush runs the buffer's deletes, then
@@ -16,7 +19,7 @@
 
 use crate::ddl::TableLayout;
 use crate::ident::{quote_ident, quote_list, quote_table};
-use dts_core::{RowChange, RowOp, SchemaRef, TableId, Time, Value};
+use dts_core::{RowChange, RowOp, SchemaRef, TableId, Value};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value as Raw};
 use std::collections::HashMap;
@@ -26,57 +29,9 @@ use std::sync::Arc;
 /// Most parameters one prepared statement may carry.
 const MAX_PARAMS: usize = 65_535;
 
-/// The driver parameter for a value.
-pub fn to_param(value: &Value) -> Raw {
-    match value {
-        Value::Null => Raw::NULL,
-        Value::Int(i) => Raw::Int(*i),
-        Value::UInt(u) => Raw::UInt(*u),
-        Value::Float(f) => Raw::Float(*f),
-        Value::Double(d) => Raw::Double(*d),
-        Value::Decimal(s) | Value::Text(s) | Value::Enum(s) | Value::Json(s) => {
-            Raw::Bytes(s.as_bytes().to_vec())
-        }
-        Value::Bit(b) => Raw::UInt(*b),
-        Value::Bytes(b) | Value::Geometry(b) => Raw::Bytes(b.to_vec()),
-        Value::Date(d) => Raw::Date(d.year, d.month, d.day, 0, 0, 0, 0),
-        Value::Time(t) => time(t),
-        Value::DateTime(dt) => Raw::Date(
-            dt.date.year,
-            dt.date.month,
-            dt.date.day,
-            dt.hour,
-            dt.minute,
-            dt.second,
-            dt.micros,
-        ),
-        Value::Timestamp(ts) => {
-            let dt = ts.to_utc_datetime();
-            Raw::Date(
-                dt.date.year,
-                dt.date.month,
-                dt.date.day,
-                dt.hour,
-                dt.minute,
-                dt.second,
-                dt.micros,
-            )
-        }
-        Value::Year(y) => Raw::UInt(u64::from(*y)),
-        Value::Set(members) => Raw::Bytes(members.join(",").into_bytes()),
-    }
-}
-
-fn time(t: &Time) -> Raw {
-    Raw::Time(
-        t.negative,
-        u32::from(t.hours) / 24,
-        (t.hours % 24) as u8,
-        t.minutes,
-        t.seconds,
-        t.micros,
-    )
-}
+/// The driver parameter for a value: the MySQL destination's encoding
+/// (`dts_mysql::encode::to_param`), shared because ADB binds values over the same protocol.
+pub use dts_mysql::encode::to_param;
 
 /// How rows are upserted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -190,6 +145,27 @@ pub struct WriteStats {
     pub rows_upserted: u64,
     /// Keys sent in deletes.
     pub rows_deleted: u64,
+    /// Checkpoints committed after a batch was flushed because a buffer reached
+    /// [`Limits::rows`] or [`Limits::bytes`].
+    pub commits_by_size: u64,
+    /// Checkpoints committed after a batch was flushed because its oldest change had waited
+    /// the flush interval.
+    pub commits_by_time: u64,
+    /// Other checkpoint commits: a zero flush interval, a DDL statement, an explicit
+    /// [`crate::AdbSink::flush`], another sink call that needs the buffers written first, or
+    /// a round with nothing buffered.
+    pub commits_other: u64,
+}
+
+/// Why a batch was flushed and its checkpoint committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// A buffer reached the row or byte limit.
+    Size,
+    /// The oldest buffered change waited the flush interval.
+    Time,
+    /// Anything else (see [`WriteStats::commits_other`]).
+    Other,
 }
 
 /// Shared atomic counters behind [`WriteStats`].
@@ -200,6 +176,9 @@ pub(crate) struct Stats {
     flushes: AtomicU64,
     rows_upserted: AtomicU64,
     rows_deleted: AtomicU64,
+    commits_by_size: AtomicU64,
+    commits_by_time: AtomicU64,
+    commits_other: AtomicU64,
 }
 
 impl Stats {
@@ -210,6 +189,15 @@ impl Stats {
         self.flushes.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn add_commit(&self, cause: Cause) {
+        match cause {
+            Cause::Size => &self.commits_by_size,
+            Cause::Time => &self.commits_by_time,
+            Cause::Other => &self.commits_other,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> WriteStats {
         WriteStats {
             upsert_statements: self.upsert_statements.load(Ordering::Relaxed),
@@ -217,6 +205,9 @@ impl Stats {
             flushes: self.flushes.load(Ordering::Relaxed),
             rows_upserted: self.rows_upserted.load(Ordering::Relaxed),
             rows_deleted: self.rows_deleted.load(Ordering::Relaxed),
+            commits_by_size: self.commits_by_size.load(Ordering::Relaxed),
+            commits_by_time: self.commits_by_time.load(Ordering::Relaxed),
+            commits_other: self.commits_other.load(Ordering::Relaxed),
         }
     }
 }
@@ -267,8 +258,8 @@ enum Entry {
     Insert(Vec<Raw>, usize),
 }
 
-/// Buffered changes of one destination table.
-struct TableBuffer {
+/// Buffered changes of one destination table (kept across `apply` calls until a flush).
+pub(crate) struct TableBuffer {
     dest: TableId,
     schema: SchemaRef,
     layout: Arc<TableLayout>,
@@ -280,6 +271,11 @@ struct TableBuffer {
 }
 
 impl TableBuffer {
+    /// Whether no change is buffered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
     fn row_params(&self, row: &[Value]) -> (Vec<Raw>, usize) {
         let mut size = 0;
         let mut params: Vec<Raw> = self
@@ -336,13 +332,16 @@ fn key_string(params: &[Raw]) -> String {
         .join("\u{1}")
 }
 
-/// Buffers the row changes of one `apply` call and writes them in batches.
+/// Adds row changes to the sink's table buffers (which outlive one `apply` call) and writes
+/// them in batches; a buffer that reaches the limits is written at once and marks the round
+/// as size-triggered ([`Writer::size_flushed`]).
 pub(crate) struct Writer<'a> {
     conn: &'a mut Conn,
     limits: Limits,
     style: UpsertStyle,
     stats: &'a Stats,
-    buffers: Vec<TableBuffer>,
+    buffers: &'a mut Vec<TableBuffer>,
+    size_flushed: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -351,14 +350,22 @@ impl<'a> Writer<'a> {
         limits: Limits,
         style: UpsertStyle,
         stats: &'a Stats,
+        buffers: &'a mut Vec<TableBuffer>,
     ) -> Self {
         Self {
             conn,
             limits,
             style,
             stats,
-            buffers: Vec::new(),
+            buffers,
+            size_flushed: false,
         }
+    }
+
+    /// Whether a buffer reached the row or byte limit (and was written) since this writer
+    /// was made.
+    pub(crate) fn size_flushed(&self) -> bool {
+        self.size_flushed
     }
 
     /// The connection, for statements between flushes (DDL).
@@ -452,6 +459,7 @@ impl<'a> Writer<'a> {
         let buf = &self.buffers[i];
         if buf.rows >= self.limits.rows || buf.bytes >= self.limits.bytes {
             self.flush_one(i).await?;
+            self.size_flushed = true;
         }
         Ok(())
     }
@@ -523,6 +531,7 @@ impl<'a> Writer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dts_core::Time;
 
     #[test]
     fn statements() {

@@ -12,6 +12,7 @@ use dts_core::{
 use mysql_async::prelude::Queryable;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// id, name, ts, amount, tags, blob, j, b as the destination returns them.
 type TypedRow = (
@@ -32,9 +33,12 @@ fn url() -> Option<String> {
     Some(url)
 }
 
+/// Compat options that flush at the end of every `apply` call (the flush-by-time tests set
+/// their own interval).
 fn options(url: &str, task: &str) -> AdbOptions {
     let mut o = AdbOptions::new(url, task);
     o.mariadb_compat = true;
+    o.flush_interval = Duration::ZERO;
     o
 }
 

@@ -1,0 +1,223 @@
+//! Building a MySQL → AnalyticDB for MySQL 3.0 [`Task`] from a [`TaskConfig`] with
+//! `[destination] type = "adb"`: the source, filter and runner options come from
+//! `dts_mysql::from_config::build_parts` (shared with the MySQL and Kafka destinations); this
+//! module adds the [`AdbSink`] built from the destination section and, with `merge_tables`,
+//! the [`MergeFilter`] that lets the sink tell shards apart.
+//!
+//! Keys of the destination section and where they go:
+//!
+//! | key | [`AdbOptions`] field |
+//! |---|---|
+//! | `host`, `port`, `user`, password keys, `connection` | `url` |
+//! | `merge_tables` | `merge_tables` (+ [`MergeFilter`]) |
+//! | `dml`, `ddl` | instance-level operation selection, applied by the task's filter |
+//! | `skip_unsupported_ddl` | `skip_unsupported_ddl` |
+//! | `batch_rows`, `batch_bytes` | `batch_rows`, `batch_bytes` |
+//! | `flush_interval_ms` | `flush_interval` (default 1000 ms) |
+//! | `mariadb_compat` | `mariadb_compat` (testing against MariaDB only) |
+//! | `[destination.tables."db.table"]` | `tables` ([`TableClauses`]) |
+//!
+//! TLS to the destination is refused (not available in this build), as are two-way topologies
+//! (ADB is a one-way destination).
+
+use crate::{AdbOptions, AdbSink, TableClauses};
+use dts_core::config::{
+    AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode,
+    TopologyMode,
+};
+use dts_core::{AlertHook, Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema, Task};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A task built from a configuration, with its sink (call [`AdbSink::flush`] after the task
+/// stops so buffered changes are written and their checkpoint committed).
+pub struct BuiltAdbTask {
+    /// The task, ready to `run`.
+    pub task: Task,
+    /// Its destination.
+    pub sink: Arc<AdbSink>,
+    /// The task id (checkpoint row key, first part of `__dts_data_source`).
+    pub task_id: String,
+}
+
+fn unsupported(key: &str, why: &str) -> Error {
+    Error::Config(ConfigError::invalid(
+        key,
+        format!("not supported by this build: {why}"),
+    ))
+}
+
+/// Percent-encodes a URL user-info part (everything but unreserved characters).
+fn encode_userinfo(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The sink options of an ADB destination section reached through `settings`.
+pub fn options_from_config(
+    adb: &AdbDestination,
+    settings: &ConnectionSettings,
+    task_id: &str,
+) -> Result<AdbOptions, Error> {
+    if settings.tls.mode != TlsMode::Disabled {
+        return Err(unsupported(
+            "destination.tls.mode",
+            "TLS connections are not available in this build",
+        ));
+    }
+    let password = settings.resolve_password()?;
+    let user = encode_userinfo(&settings.user);
+    let auth = if password.expose().is_empty() {
+        user
+    } else {
+        format!("{user}:{}", encode_userinfo(password.expose()))
+    };
+    let host = if settings.host.contains(':') {
+        format!("[{}]", settings.host)
+    } else {
+        settings.host.clone()
+    };
+    let mut options = AdbOptions::new(format!("mysql://{auth}@{host}:{}", settings.port), task_id);
+    options.merge_tables = adb.merge_tables;
+    options.mariadb_compat = adb.mariadb_compat;
+    options.skip_unsupported_ddl = adb.skip_unsupported_ddl;
+    if let Some(rows) = adb.batch_rows {
+        options.batch_rows = rows as usize;
+    }
+    if let Some(bytes) = adb.batch_bytes {
+        options.batch_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+    }
+    if let Some(ms) = adb.flush_interval_ms {
+        options.flush_interval = Duration::from_millis(ms);
+    }
+    for (name, table) in &adb.tables {
+        let Some((database, table_name)) = name.split_once('.') else {
+            return Err(Error::Config(ConfigError::invalid(
+                format!("destination.tables.\"{name}\""),
+                format!("`{name}` must name a database.table"),
+            )));
+        };
+        options.tables.insert(
+            TableId::new(database, table_name),
+            TableClauses::from_config(table),
+        );
+    }
+    Ok(options)
+}
+
+/// Builds the task of an ADB-destination configuration. Alerts (`advanced.monitoring`) go to
+/// `alert_hook` when given, else to the log.
+pub async fn build_adb_task(
+    config: &TaskConfig,
+    state_dir: &Path,
+    alert_hook: Option<Arc<dyn AlertHook>>,
+) -> Result<BuiltAdbTask, Error> {
+    let DestinationConfig::Adb(adb) = &config.destination else {
+        return Err(unsupported(
+            "destination.type",
+            "this builder runs AnalyticDB destinations only",
+        ));
+    };
+    if config.topology.mode == TopologyMode::TwoWay {
+        return Err(unsupported(
+            "topology.mode",
+            "two-way synchronization with an AnalyticDB destination (one-way only)",
+        ));
+    }
+    let settings = config
+        .destination_settings()?
+        .ok_or_else(|| unsupported("destination", "no connection settings"))?;
+    let mut parts = dts_mysql::from_config::build_parts(config, state_dir, false).await?;
+    let options = options_from_config(adb, &settings, &parts.task_id)?;
+    let sink = Arc::new(AdbSink::new(options)?);
+    if adb.merge_tables {
+        parts.filter = Arc::new(MergeFilter::new(parts.filter.clone(), sink.clone()));
+    }
+    let task_id = parts.task_id.clone();
+    let task = parts.into_task(config, sink.clone(), alert_hook)?;
+    Ok(BuiltAdbTask {
+        task,
+        sink,
+        task_id,
+    })
+}
+
+/// The task filter of a merging task. The sink receives schemas and rows under destination
+/// names, which for merged shards are all the same; this wrapper keeps every table under its
+/// **source** name on the way to the sink and registers the table's real destination with
+/// [`AdbSink::merge_into`], so the sink writes each shard's rows into the merged table with
+/// the shard's own `__dts_data_source`. Everything else (selection, columns, operations,
+/// conditions, masking, DDL routing) is the wrapped filter's.
+pub struct MergeFilter {
+    inner: Arc<dyn Filter>,
+    sink: Arc<AdbSink>,
+}
+
+impl MergeFilter {
+    /// Wraps `inner`, registering destinations with `sink`.
+    pub fn new(inner: Arc<dyn Filter>, sink: Arc<AdbSink>) -> Self {
+        Self { inner, sink }
+    }
+}
+
+impl Filter for MergeFilter {
+    fn route(&self, table: &TableSchema) -> Option<TableRoute> {
+        let mut route = self.inner.route(table)?;
+        self.sink
+            .merge_into(table.id.clone(), route.destination.clone());
+        route.destination = table.id.clone();
+        Some(route)
+    }
+
+    fn accept_row(&self, table: &TableSchema, row: &Row) -> bool {
+        self.inner.accept_row(table, row)
+    }
+
+    fn transform_row(&self, table: &TableSchema, row: &mut Row) {
+        self.inner.transform_row(table, row)
+    }
+
+    /// The wrapped filter decides whether and how the statement runs; the tables it names
+    /// stay the source tables, which the sink maps (TRUNCATE of a shard deletes that shard's
+    /// rows; schema-changing DDL on merged tables is refused by the sink).
+    fn route_ddl(&self, ddl: &Ddl) -> Option<Ddl> {
+        let mut routed = self.inner.route_ddl(ddl)?;
+        routed.tables = ddl
+            .tables
+            .iter()
+            .filter(|t| self.inner.selects_table(t))
+            .cloned()
+            .collect();
+        Some(routed)
+    }
+
+    fn selects_table(&self, table: &TableId) -> bool {
+        self.inner.selects_table(table)
+    }
+
+    fn ddl_problem(&self, ddl: &Ddl) -> Option<String> {
+        self.inner.ddl_problem(ddl)
+    }
+
+    fn check(&self, tables: &[TableSchema]) -> Vec<String> {
+        self.inner.check(tables)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_percent_encoded() {
+        assert_eq!(encode_userinfo("root"), "root");
+        assert_eq!(encode_userinfo("p@ss:w/rd%"), "p%40ss%3Aw%2Frd%25");
+    }
+}
