@@ -658,3 +658,148 @@ async fn table_without_key_gets_auto_id_and_converges() {
         .await
         .is_empty());
 }
+
+/// The stored checkpoint offset of a task, read straight from the checkpoint table (not through
+/// `read_checkpoint`, which flushes the buffers first).
+async fn stored_offset(conn: &mut mysql_async::Conn, task: &str) -> Option<u64> {
+    conn.exec_first(
+        "SELECT `offset` FROM dts_meta.dts_adb_checkpoint WHERE task_id = ?",
+        (task,),
+    )
+    .await
+    .unwrap()
+}
+
+async fn count(conn: &mut mysql_async::Conn, db: &str) -> u64 {
+    conn.query_first(format!("SELECT COUNT(*) FROM `{db}`.t"))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn batches_flush_by_size_across_rounds_then_by_time() {
+    let Some(url) = url() else { return };
+    let db = "ab_it_flush";
+    let mut conn = reset_db(&url, db).await;
+    let schema = kv_schema(db, "t");
+    let task = format!("ab-it-flush-{}", std::process::id());
+
+    // By size: rounds of 4 rows stay buffered (an hour-long interval never fires) until a
+    // buffer holds 10 rows; then everything is written and the last round's checkpoint
+    // committed.
+    let mut o = options(&url, &task);
+    o.batch_rows = 10;
+    o.flush_interval = Duration::from_secs(3600);
+    let sink = AdbSink::new(o).unwrap();
+    sink.apply_schema(&schema).await.unwrap();
+    let round = |from: i64, offset: u64| {
+        let changes = (from..from + 4)
+            .map(|i| row(&schema, RowOp::Insert, None, Some(kv(i, "s"))))
+            .collect();
+        txn(changes, offset)
+    };
+    sink.apply(&[round(0, 1)], &checkpoint(2)).await.unwrap();
+    sink.apply(&[round(4, 3)], &checkpoint(4)).await.unwrap();
+    assert_eq!(count(&mut conn, db).await, 0, "8 rows stay buffered");
+    assert_eq!(stored_offset(&mut conn, &task).await, None);
+    assert_eq!(sink.stats().commits_by_size, 0);
+    // The third round fills the buffer at 10 rows: written, the rest of the round too, and
+    // checkpoint(6) committed.
+    sink.apply(&[round(8, 5)], &checkpoint(6)).await.unwrap();
+    assert_eq!(count(&mut conn, db).await, 12);
+    assert_eq!(stored_offset(&mut conn, &task).await, Some(6));
+    let s = sink.stats();
+    assert_eq!((s.commits_by_size, s.commits_by_time), (1, 0), "{s:?}");
+    // An explicit flush writes a buffered round and commits its checkpoint.
+    sink.apply(&[round(12, 7)], &checkpoint(8)).await.unwrap();
+    assert_eq!(stored_offset(&mut conn, &task).await, Some(6));
+    sink.flush().await.unwrap();
+    assert_eq!(count(&mut conn, db).await, 16);
+    assert_eq!(stored_offset(&mut conn, &task).await, Some(8));
+    drop(sink);
+
+    // By time: a round below the size limit is written by the background timer once its
+    // oldest change has waited the interval, with no further call.
+    let mut o = options(&url, &task);
+    o.batch_rows = 1_000;
+    o.flush_interval = Duration::from_millis(300);
+    let sink = AdbSink::new(o).unwrap();
+    // Taken before the call, so it is no later than the buffering of the round.
+    let applied = std::time::Instant::now();
+    sink.apply(&[round(100, 9)], &checkpoint(10)).await.unwrap();
+    let deadline = applied + Duration::from_secs(30);
+    while stored_offset(&mut conn, &task).await != Some(10) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never flushed by time"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        applied.elapsed() >= Duration::from_millis(300),
+        "flushed before the interval passed"
+    );
+    assert_eq!(count(&mut conn, db).await, 20);
+    let s = sink.stats();
+    assert_eq!((s.commits_by_size, s.commits_by_time), (0, 1), "{s:?}");
+    // A round arriving after the interval has passed flushes at once (by time) too.
+    sink.apply(&[round(200, 11)], &checkpoint(12))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    sink.apply(&[], &checkpoint(13)).await.unwrap();
+    assert_eq!(count(&mut conn, db).await, 24);
+    assert_eq!(stored_offset(&mut conn, &task).await, Some(13));
+    // read_checkpoint writes what is buffered first, so a resume does not replay it.
+    sink.apply(&[round(300, 14)], &checkpoint(15))
+        .await
+        .unwrap();
+    assert_eq!(
+        sink.read_checkpoint()
+            .await
+            .unwrap()
+            .map(|c| c.position.offset),
+        Some(15)
+    );
+    assert_eq!(count(&mut conn, db).await, 28);
+}
+
+#[tokio::test]
+async fn failed_flush_drops_the_buffers_and_reports_to_the_next_call() {
+    let Some(url) = url() else { return };
+    let db = "ab_it_flush_fail";
+    let mut conn = reset_db(&url, db).await;
+    let schema = kv_schema(db, "t");
+    let task = format!("ab-it-flush-fail-{}", std::process::id());
+    let mut o = options(&url, &task);
+    o.flush_interval = Duration::from_millis(100);
+    let sink = AdbSink::new(o).unwrap();
+    sink.apply_schema(&schema).await.unwrap();
+    sink.apply(&[], &checkpoint(1)).await.unwrap();
+    // The table disappears under the buffered round: the background flush fails.
+    sink.apply(
+        &[txn(
+            vec![row(&schema, RowOp::Insert, None, Some(kv(1, "x")))],
+            2,
+        )],
+        &checkpoint(3),
+    )
+    .await
+    .unwrap();
+    conn.query_drop(format!("DROP TABLE `{db}`.t"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let err = sink.apply(&[], &checkpoint(4)).await.unwrap_err();
+    assert!(err.to_string().contains("flush batch"), "{err}");
+    // Nothing past the last good checkpoint was committed; the task replays from it.
+    assert_eq!(stored_offset(&mut conn, &task).await, Some(1));
+    assert_eq!(
+        sink.read_checkpoint()
+            .await
+            .unwrap()
+            .map(|c| c.position.offset),
+        Some(1)
+    );
+}
