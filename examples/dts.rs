@@ -5,6 +5,7 @@
 //! cargo run --release --example dts -- precheck examples/tasks/quickstart.toml
 //! cargo run --release --example dts -- run examples/tasks/quickstart.toml
 //! cargo run --release --example dts -- run examples/tasks/mysql_to_kafka.toml   # into Kafka
+//! cargo run --release --example dts -- run examples/tasks/mysql_to_adb.toml     # into ADB
 //! ```
 //!
 //! Ctrl-C stops the task cleanly: checkpoints are saved and the next `run` resumes.
@@ -80,7 +81,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
                 None => None,
             };
-            let task = build_task(&config, &state_dir, hook).await?;
+            let (task, _) = build_task(&config, &state_dir, hook).await?;
             let report = task.precheck().await?;
             print!("{report}");
             if report.passes(&[]) {
@@ -110,7 +111,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
                 None => None,
             };
-            let task = build_task(&config, &state_dir, hook).await?;
+            let (task, adb_sink) = build_task(&config, &state_dir, hook).await?;
             let handle = task.handle();
             let stopper = handle.clone();
             tokio::spawn(async move {
@@ -121,6 +122,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let monitor = tokio::spawn(monitor(handle, stop_when_caught_up, json));
             let result = task.run().await;
             monitor.abort();
+            if let Some(sink) = adb_sink {
+                // Write what the ADB sink still buffers and commit its checkpoint; on failure
+                // the next run replays those changes.
+                if let Err(e) = sink.flush().await {
+                    eprintln!("ADB destination: final flush failed: {e}");
+                }
+            }
             result?;
             println!(
                 "task stopped; checkpoints saved in {} and in the destination",
@@ -137,9 +145,11 @@ async fn build_task(
     config: &TaskConfig,
     state_dir: &std::path::Path,
     hook: Option<Arc<dyn AlertHook>>,
-) -> Result<dts_core::Task, Box<dyn std::error::Error>> {
+) -> Result<(dts_core::Task, Option<Arc<dts_adb::AdbSink>>), Box<dyn std::error::Error>> {
     use dts_core::config::DestinationConfig;
-    Ok(match &config.destination {
+    // The ADB sink buffers changes across rounds: the runner flushes it when the task ends.
+    let mut adb_sink = None;
+    let task = match &config.destination {
         DestinationConfig::Mysql(_) => {
             let built = dts_mysql::from_config::build_mysql_task(config, state_dir, hook).await?;
             // `[validation]`: verification runs beside the task under the guide's start rules.
@@ -161,9 +171,12 @@ async fn build_task(
             parts.into_task(config, sink, hook)?
         }
         DestinationConfig::Adb(_) => {
-            return Err("destination.type = \"adb\": not supported by this runner yet".into())
+            let built = dts_adb::from_config::build_adb_task(config, state_dir, hook).await?;
+            adb_sink = Some(built.sink);
+            built.task
         }
-    })
+    };
+    Ok((task, adb_sink))
 }
 
 /// Draws progress; stops the task once caught up long enough, when asked to.
