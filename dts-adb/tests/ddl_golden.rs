@@ -1,7 +1,10 @@
 //! Golden tests of the ADB DDL generator: exact statements for every type and key shape.
 
 use dts_adb::ddl::{check_stream_ddl, key_warning};
-use dts_adb::{adb_type, create_table_sql, DdlOptions, KeySource, TableLayout};
+use dts_adb::{
+    adb_type, create_table_sql, create_table_sql_with, DdlOptions, KeySource, Partition,
+    TableClauses, TableLayout,
+};
 use dts_core::{Column, ColumnType, Ddl, DdlKind, Index, TableId, TableSchema};
 
 fn col(name: &str, t: ColumnType, nullable: bool) -> Column {
@@ -440,4 +443,151 @@ fn stream_ddl_selection() {
     let err =
         check_stream_ddl(&ddl(DdlKind::AlterTable, "ALTER TABLE t MODIFY c BIGINT")).unwrap_err();
     assert!(err.contains("MODIFY c BIGINT"), "{err}");
+}
+
+/// `orders(id INT, day DATE, region VARCHAR(8), amount DECIMAL(10,2))` keyed by `pk`.
+fn orders(pk: &[&str]) -> TableSchema {
+    TableSchema {
+        id: TableId::new("dw", "orders"),
+        columns: vec![
+            col("id", int(8, false), false),
+            col("day", ColumnType::Date, false),
+            col("region", ColumnType::VarChar { length: 8 }, false),
+            col(
+                "amount",
+                ColumnType::Decimal {
+                    precision: 10,
+                    scale: 2,
+                },
+                true,
+            ),
+        ],
+        primary_key: pk.iter().map(|s| s.to_string()).collect(),
+        unique_keys: vec![],
+        indexes: vec![],
+        create_sql: None,
+    }
+}
+
+fn partition(column: &str, format: Option<&str>, lifecycle: u32) -> TableClauses {
+    TableClauses {
+        partition: Some(Partition {
+            column: column.into(),
+            format: format.map(Into::into),
+            lifecycle,
+        }),
+        clustered_key: vec![],
+    }
+}
+
+#[test]
+fn golden_partition_by_date_value_with_lifecycle() {
+    let t = orders(&["id", "day"]);
+    for (format, value) in [
+        ("%Y%m%d", "DATE_FORMAT(`day`, '%Y%m%d')"),
+        ("%Y%m", "DATE_FORMAT(`day`, '%Y%m')"),
+        ("%Y", "DATE_FORMAT(`day`, '%Y')"),
+    ] {
+        assert_eq!(
+            create_table_sql_with(&t, ADB, &partition("day", Some(format), 30)).unwrap(),
+            format!(
+                "CREATE TABLE IF NOT EXISTS `dw`.`orders` (\n  `id` BIGINT NOT NULL,\n  \
+                 `day` DATE NOT NULL,\n  `region` VARCHAR(8) NOT NULL,\n  \
+                 `amount` DECIMAL(10,2) NULL,\n  PRIMARY KEY (`id`, `day`)\n\
+                 ) DISTRIBUTED BY HASH(`id`, `day`) PARTITION BY VALUE({value}) LIFECYCLE 30"
+            )
+        );
+    }
+}
+
+#[test]
+fn golden_partition_by_plain_value_and_clustered_key() {
+    let t = orders(&["id", "region"]);
+    let clauses = TableClauses {
+        clustered_key: vec!["day".into(), "amount".into()],
+        ..partition("region", None, 7)
+    };
+    assert_eq!(
+        create_table_sql_with(&t, ADB, &clauses).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `dw`.`orders` (\n  `id` BIGINT NOT NULL,\n  \
+         `day` DATE NOT NULL,\n  `region` VARCHAR(8) NOT NULL,\n  \
+         `amount` DECIMAL(10,2) NULL,\n  PRIMARY KEY (`id`, `region`),\n  \
+         CLUSTERED KEY `clustered_key` (`day`, `amount`)\n\
+         ) DISTRIBUTED BY HASH(`id`, `region`) PARTITION BY VALUE(`region`) LIFECYCLE 7"
+    );
+    // Compatibility mode omits exactly the ADB-only clauses.
+    assert_eq!(
+        create_table_sql_with(&t, COMPAT, &clauses).unwrap(),
+        "CREATE TABLE IF NOT EXISTS `dw`.`orders` (\n  `id` BIGINT NOT NULL,\n  \
+         `day` DATE NOT NULL,\n  `region` VARCHAR(8) NOT NULL,\n  \
+         `amount` DECIMAL(10,2) NULL,\n  PRIMARY KEY (`id`, `region`)\n)"
+    );
+    // No clauses: the same statement as create_table_sql.
+    assert_eq!(
+        create_table_sql_with(&t, ADB, &TableClauses::default()).unwrap(),
+        create_table_sql(&t, ADB).unwrap()
+    );
+}
+
+#[test]
+fn golden_partition_of_a_merged_table() {
+    let merged = DdlOptions {
+        merged: true,
+        mariadb_compat: false,
+    };
+    assert_eq!(
+        create_table_sql_with(
+            &orders(&["id", "day"]),
+            merged,
+            &partition("day", Some("%Y%m"), 12)
+        )
+        .unwrap(),
+        "CREATE TABLE IF NOT EXISTS `dw`.`orders` (\n  `id` BIGINT NOT NULL,\n  \
+         `day` DATE NOT NULL,\n  `region` VARCHAR(8) NOT NULL,\n  \
+         `amount` DECIMAL(10,2) NULL,\n  `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         PRIMARY KEY (`id`, `day`, `__dts_data_source`)\n\
+         ) DISTRIBUTED BY HASH(`id`, `day`, `__dts_data_source`) \
+         PARTITION BY VALUE(DATE_FORMAT(`day`, '%Y%m')) LIFECYCLE 12"
+    );
+}
+
+#[test]
+fn clauses_that_do_not_fit_the_table_are_errors_naming_the_column() {
+    let err = |t: &TableSchema, c: &TableClauses| {
+        let a = create_table_sql_with(t, ADB, c).unwrap_err();
+        // Compatibility mode checks the same way.
+        assert_eq!(create_table_sql_with(t, COMPAT, c).unwrap_err(), a);
+        a
+    };
+    let t = orders(&["id"]);
+    let e = err(&t, &partition("day", Some("%Y%m%d"), 30));
+    assert!(
+        e.contains("`day`") && e.contains("not in the primary key"),
+        "{e}"
+    );
+    let e = err(&orders(&["id", "day"]), &partition("nope", None, 30));
+    assert!(e.contains("`nope`") && e.contains("not a column"), "{e}");
+    let e = err(&orders(&["id", "amount"]), &partition("amount", None, 3));
+    assert!(
+        e.contains("`amount`") && e.contains("integer or string value"),
+        "{e}"
+    );
+    let e = err(
+        &orders(&["id", "region"]),
+        &partition("region", Some("%Y"), 3),
+    );
+    assert!(e.contains("`region`") && e.contains("DATE"), "{e}");
+    let e = err(&orders(&["id", "day"]), &partition("day", Some("%d"), 3));
+    assert!(e.contains("`%d`"), "{e}");
+    let e = err(&orders(&["id", "day"]), &partition("day", Some("%Y"), 0));
+    assert!(e.contains("LIFECYCLE"), "{e}");
+    let clustered = TableClauses {
+        clustered_key: vec!["ghost".into()],
+        ..TableClauses::default()
+    };
+    let e = err(&t, &clustered);
+    assert!(e.contains("clustered key column `ghost`"), "{e}");
+    // A table that gets the added auto-increment key cannot be partitioned by a data column.
+    let e = err(&orders(&[]), &partition("day", Some("%Y"), 3));
+    assert!(e.contains("__dts_auto_id"), "{e}");
 }
