@@ -601,7 +601,6 @@ impl AdbSink {
             }
         }
         let size = writer.size_flushed();
-        drop(writer);
         Ok(if size {
             Some(Cause::Size)
         } else if options.flush_interval.is_zero() || ddl_seen {

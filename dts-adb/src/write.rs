@@ -373,8 +373,8 @@ impl<'a> Writer<'a> {
         self.conn
     }
 
-    /// Index of the buffer for `dest` laid out by `schema`; a buffer of an older schema
-    /// version is flushed first.
+    /// Index of the buffer for `dest` (and merged-shard `tag`) laid out by `schema`; a buffer
+    /// of an older schema version is flushed first.
     async fn buffer(
         &mut self,
         dest: &TableId,
@@ -382,9 +382,15 @@ impl<'a> Writer<'a> {
         layout: &Arc<TableLayout>,
         tag: &Option<String>,
     ) -> Result<usize, mysql_async::Error> {
-        if let Some(i) = self.buffers.iter().position(|b| &b.dest == dest) {
+        // Shards merged into one table have a buffer each (their keys never meet, as the tag
+        // is part of the key), so alternating shards do not flush each other.
+        if let Some(i) = self
+            .buffers
+            .iter()
+            .position(|b| &b.dest == dest && &b.tag == tag)
+        {
             let b = &self.buffers[i];
-            if (Arc::ptr_eq(&b.schema, schema) || b.schema == *schema) && &b.tag == tag {
+            if Arc::ptr_eq(&b.schema, schema) || b.schema == *schema {
                 return Ok(i);
             }
             self.flush_one(i).await?;

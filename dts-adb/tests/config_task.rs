@@ -1,0 +1,386 @@
+//! A whole MySQL → "ADB" task built from `examples/tasks/mysql_to_adb.toml` (database names
+//! changed to this file's `ab_cfg_` ones, servers from the test environment) through
+//! `dts_adb::from_config::build_adb_task`, as `examples/dts.rs` runs it. The destination is the
+//! test environment's MariaDB (`DTS_TEST_DEST_URL`) in `mariadb_compat` mode; no ADB server was
+//! available.
+//!
+//! Proves, end to end: three sharded source tables with overlapping keys, written concurrently
+//! on the source during incremental sync, merge into one destination table and are identical
+//! per shard (by `__dts_data_source`); table-level DML selection (customers' deletes are not
+//! synchronized) and instance-level DDL selection (CREATE INDEX is not synchronized) are
+//! honoured; writes are flushed in batches; schema-changing DDL on a merged shard stops the
+//! task with an error naming the statement.
+
+use dts_core::config::TaskConfig;
+use dts_core::{Stage, StageStatus};
+use mysql_async::prelude::Queryable;
+use std::time::{Duration, Instant};
+
+const SRC_DB: &str = "ab_cfg_shop";
+const DST_DB: &str = "ab_cfg_dw";
+const TASK_ID: &str = "ab-cfg-task";
+
+fn env(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
+    })
+}
+
+/// `(host, port)` of a `mysql://user@host:port` URL.
+fn host_port(url: &str) -> (String, u16) {
+    let rest = url.rsplit('@').next().unwrap();
+    let rest = rest.split('/').next().unwrap();
+    let (host, port) = rest.rsplit_once(':').unwrap();
+    (host.to_string(), port.parse().unwrap())
+}
+
+fn config() -> TaskConfig {
+    let (sh, sp) = host_port(&env("DTS_TEST_SOURCE_URL"));
+    let (dh, dp) = host_port(&env("DTS_TEST_DEST_URL"));
+    let example = include_str!("../../examples/tasks/mysql_to_adb.toml");
+    let mut text = example.to_string();
+    for (from, to) in [
+        ("ab_shop", SRC_DB.to_string()),
+        ("ab_dw", DST_DB.to_string()),
+        ("id = \"ab-shop-to-adb\"", format!("id = \"{TASK_ID}\"")),
+        (
+            "host = \"127.0.0.1\"\nport = 33061",
+            format!("host = \"{sh}\"\nport = {sp}"),
+        ),
+        (
+            "host = \"127.0.0.1\"\nport = 33062",
+            format!("host = \"{dh}\"\nport = {dp}"),
+        ),
+        // Small batches and a short interval, so both flush triggers fire in a short test.
+        ("batch_rows = 2000", "batch_rows = 50".to_string()),
+        (
+            "flush_interval_ms = 1000",
+            "flush_interval_ms = 200".to_string(),
+        ),
+    ] {
+        assert!(
+            text.contains(from),
+            "the example task no longer has `{from}`"
+        );
+        text = text.replace(from, &to);
+    }
+    TaskConfig::from_toml_str(&text).unwrap()
+}
+
+async fn conn(url: &str) -> mysql_async::Conn {
+    let mut c = mysql_async::Conn::from_url(url).await.unwrap();
+    c.query_drop("SET time_zone = '+00:00'").await.unwrap();
+    c
+}
+
+/// Fresh source tables with overlapping keys, no destination database, no checkpoint row.
+async fn setup() {
+    let mut s = conn(&env("DTS_TEST_SOURCE_URL")).await;
+    s.query_drop(format!("DROP DATABASE IF EXISTS `{SRC_DB}`"))
+        .await
+        .unwrap();
+    s.query_drop(format!("CREATE DATABASE `{SRC_DB}`"))
+        .await
+        .unwrap();
+    s.query_drop(format!(
+        "CREATE TABLE `{SRC_DB}`.orders_0 (id INT PRIMARY KEY, created DATE NOT NULL, \
+         amount DECIMAL(10,2))"
+    ))
+    .await
+    .unwrap();
+    for n in 0..3 {
+        if n > 0 {
+            s.query_drop(format!(
+                "CREATE TABLE `{SRC_DB}`.orders_{n} LIKE `{SRC_DB}`.orders_0"
+            ))
+            .await
+            .unwrap();
+        }
+        let values: Vec<String> = (1..=30)
+            .map(|id| {
+                format!(
+                    "({id}, '2026-01-{:02}', {}.{:02})",
+                    id % 28 + 1,
+                    n * 1000 + id,
+                    n
+                )
+            })
+            .collect();
+        s.query_drop(format!(
+            "INSERT INTO `{SRC_DB}`.orders_{n} VALUES {}",
+            values.join(", ")
+        ))
+        .await
+        .unwrap();
+    }
+    s.query_drop(format!(
+        "CREATE TABLE `{SRC_DB}`.customers (id INT PRIMARY KEY, name VARCHAR(64))"
+    ))
+    .await
+    .unwrap();
+    let values: Vec<String> = (1..=10).map(|id| format!("({id}, 'c{id}')")).collect();
+    s.query_drop(format!(
+        "INSERT INTO `{SRC_DB}`.customers VALUES {}",
+        values.join(", ")
+    ))
+    .await
+    .unwrap();
+    let mut d = conn(&env("DTS_TEST_DEST_URL")).await;
+    d.query_drop(format!("DROP DATABASE IF EXISTS `{DST_DB}`"))
+        .await
+        .unwrap();
+    // The checkpoint table may not exist yet.
+    let _ = d
+        .exec_drop(
+            "DELETE FROM dts_meta.dts_adb_checkpoint WHERE task_id = ?",
+            (TASK_ID,),
+        )
+        .await;
+}
+
+/// Concurrent writes to one shard: inserts of new keys, updates and deletes of existing
+/// ones, some in multi-statement transactions. Keys overlap with the other shards'.
+async fn write_shard(n: u32) {
+    let mut c = conn(&env("DTS_TEST_SOURCE_URL")).await;
+    let mut seed = 12_345u64 + u64::from(n) * 7_919;
+    let mut next_id = 31;
+    let mut rand = move |m: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % m
+    };
+    for step in 0..120u32 {
+        let table = format!("`{SRC_DB}`.orders_{n}");
+        let mut statements = Vec::new();
+        for _ in 0..if step % 10 == 0 { 3 } else { 1 } {
+            statements.push(match rand(3) {
+                0 => {
+                    next_id += 1;
+                    format!(
+                        "INSERT INTO {table} VALUES ({next_id}, '2026-02-{:02}', {step}.5)",
+                        next_id % 28 + 1
+                    )
+                }
+                1 => format!(
+                    "UPDATE {table} SET amount = amount + {step}, created = '2026-03-01' \
+                     WHERE id = {}",
+                    rand(next_id) + 1
+                ),
+                _ => format!("DELETE FROM {table} WHERE id = {}", rand(next_id) + 1),
+            });
+        }
+        if statements.len() > 1 {
+            c.query_drop("BEGIN").await.unwrap();
+            for s in &statements {
+                c.query_drop(s).await.unwrap();
+            }
+            c.query_drop("COMMIT").await.unwrap();
+        } else {
+            c.query_drop(&statements[0]).await.unwrap();
+        }
+        if step % 20 == 0 {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+}
+
+/// Customers: inserts, updates, deletes (not synchronized: `dml = ["insert", "update"]`) and a
+/// CREATE INDEX (not synchronized: not in the instance-level `ddl` list).
+async fn write_customers() {
+    let mut c = conn(&env("DTS_TEST_SOURCE_URL")).await;
+    let t = format!("`{SRC_DB}`.customers");
+    for id in 11..=15 {
+        c.query_drop(format!("INSERT INTO {t} VALUES ({id}, 'c{id}')"))
+            .await
+            .unwrap();
+    }
+    c.query_drop(format!("CREATE INDEX ix_name ON {t} (name)"))
+        .await
+        .unwrap();
+    for id in 4..=6 {
+        c.query_drop(format!(
+            "UPDATE {t} SET name = 'renamed {id}' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    }
+    c.query_drop(format!("DELETE FROM {t} WHERE id <= 3"))
+        .await
+        .unwrap();
+}
+
+type OrderRow = (i64, String, String);
+
+async fn source_orders(c: &mut mysql_async::Conn, n: u32) -> Vec<OrderRow> {
+    c.query(format!(
+        "SELECT id, CAST(created AS CHAR), CAST(amount AS CHAR) FROM `{SRC_DB}`.orders_{n} \
+         ORDER BY id"
+    ))
+    .await
+    .unwrap()
+}
+
+async fn dest_orders(c: &mut mysql_async::Conn, n: u32) -> Vec<OrderRow> {
+    c.exec(
+        format!(
+            "SELECT id, CAST(created AS CHAR), CAST(amount AS CHAR) FROM `{DST_DB}`.orders \
+             WHERE __dts_data_source = ? ORDER BY id"
+        ),
+        (format!("{TASK_ID}:{SRC_DB}:{SRC_DB}:orders_{n}"),),
+    )
+    .await
+    .unwrap_or_default()
+}
+
+async fn customers(c: &mut mysql_async::Conn, db: &str) -> Vec<(i64, String)> {
+    c.query(format!("SELECT id, name FROM `{db}`.customers ORDER BY id"))
+        .await
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_task_merges_three_shards_under_concurrent_writes() {
+    setup().await;
+    let state = tempfile::tempdir().unwrap();
+    let built = dts_adb::from_config::build_adb_task(&config(), state.path(), None)
+        .await
+        .unwrap_or_else(|e| panic!("the task does not build: {e}"));
+    let sink = built.sink.clone();
+    let task = built.task;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        assert!(Instant::now() < deadline, "{:?}", handle.progress());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Concurrent writers on the three shards and on customers.
+    let writers: Vec<_> = (0..3)
+        .map(|n| tokio::spawn(write_shard(n)))
+        .chain([tokio::spawn(write_customers())])
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+
+    let mut src = conn(&env("DTS_TEST_SOURCE_URL")).await;
+    let mut dst = conn(&env("DTS_TEST_DEST_URL")).await;
+    let mut expected = Vec::new();
+    for n in 0..3 {
+        expected.push(source_orders(&mut src, n).await);
+    }
+    // Deletes of customers are not synchronized: ids 1..=3 stay with their first names.
+    let mut expected_customers = customers(&mut src, SRC_DB).await;
+    expected_customers.extend((1..=3).map(|id| (id, format!("c{id}"))));
+    expected_customers.sort();
+    // Identical per shard once the buffered changes are flushed (by size or by time: nothing
+    // here forces a flush).
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        let mut actual = Vec::new();
+        for n in 0..3 {
+            actual.push(dest_orders(&mut dst, n).await);
+        }
+        let c = customers(&mut dst, DST_DB).await;
+        if actual == expected && c == expected_customers {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "destination never matched the source: shard sizes {:?} vs {:?}, customers \
+             {c:?} vs {expected_customers:?}",
+            actual.iter().map(Vec::len).collect::<Vec<_>>(),
+            expected.iter().map(Vec::len).collect::<Vec<_>>(),
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Keys overlap across shards, and nothing else is in the merged table.
+    let shared = expected[0]
+        .iter()
+        .filter(|r| {
+            expected[1..]
+                .iter()
+                .all(|rows| rows.iter().any(|o| o.0 == r.0))
+        })
+        .count();
+    assert!(shared > 0, "no key is in every shard");
+    let total: Option<u64> = dst
+        .query_first(format!("SELECT COUNT(*) FROM `{DST_DB}`.orders"))
+        .await
+        .unwrap();
+    assert_eq!(total, Some(expected.iter().map(|e| e.len() as u64).sum()));
+    // CREATE INDEX was not synchronized.
+    let indexes: Option<u64> = dst
+        .query_first(format!(
+            "SELECT COUNT(*) FROM information_schema.statistics \
+             WHERE table_schema = '{DST_DB}' AND table_name = 'customers' \
+             AND index_name = 'ix_name'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(indexes, Some(0));
+    let stats = sink.stats();
+    println!("sink counters after convergence: {stats:?}");
+    assert!(
+        stats.rows_upserted > 0 && stats.rows_deleted > 0,
+        "{stats:?}"
+    );
+    assert!(
+        stats.commits_by_time + stats.commits_by_size > 0,
+        "incremental writes were flushed by size or time: {stats:?}"
+    );
+    let stored: Option<u64> = dst
+        .exec_first(
+            "SELECT `offset` FROM dts_meta.dts_adb_checkpoint WHERE task_id = ?",
+            (TASK_ID,),
+        )
+        .await
+        .unwrap();
+    assert!(stored.is_some_and(|o| o > 0), "{stored:?}");
+
+    // Schema-changing DDL on a merged shard stops the task, naming the statement; the merged
+    // table keeps its schema.
+    src.query_drop(format!(
+        "ALTER TABLE `{SRC_DB}`.orders_1 ADD COLUMN note INT"
+    ))
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !runner.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "the task did not stop: {:?}",
+            handle.progress()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let err = runner.await.unwrap().unwrap_err().to_string();
+    assert!(
+        err.contains("merged tables") && err.contains("ADD COLUMN note INT"),
+        "{err}"
+    );
+    let note: Option<u64> = dst
+        .query_first(format!(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '{DST_DB}' \
+             AND table_name = 'orders' AND column_name = 'note'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(note, Some(0));
+    sink.flush().await.unwrap();
+
+    src.query_drop(format!("DROP DATABASE IF EXISTS `{SRC_DB}`"))
+        .await
+        .unwrap();
+    dst.query_drop(format!("DROP DATABASE IF EXISTS `{DST_DB}`"))
+        .await
+        .unwrap();
+}
