@@ -147,12 +147,24 @@ async fn position_at_time(
     }
     let mut stream = open_stream(ep, server, &from).await?;
     let mut file = from;
+    // Inside a file, after its format description (rotates there have clean names).
+    let mut in_file = false;
     while let Some(event) = stream.next().await {
         let event: Event = event.map_err(|e| ep.map_err("scan binlog for start_time", e))?;
         let header = event.header();
+        // Real rotates (at a file's end) name the next file; the fake one the server sends
+        // before a file's format description may carry checksum bytes in its name, and it only
+        // repeats the file already known.
+        if header.event_type_raw() == FORMAT_DESCRIPTION {
+            in_file = true;
+            continue;
+        }
         if let Ok(Some(mysql_async::binlog::events::EventData::RotateEvent(r))) = event.read_data()
         {
-            file = String::from_utf8_lossy(r.name_raw()).into_owned();
+            if in_file {
+                file = String::from_utf8_lossy(r.name_raw()).into_owned();
+                in_file = false;
+            }
             continue;
         }
         if TRANSACTION_STARTS.contains(&header.event_type_raw())

@@ -1,0 +1,351 @@
+//! Task options on the real servers: synchronization types (full sync off, a start time,
+//! schema sync off), saved connections shared by two tasks, and generated task ids.
+//! Databases are prefixed `st_`.
+
+mod common;
+
+use common::{conn, exec_all, unique_name};
+use dts_core::config::TaskConfig;
+use dts_core::{Stage, StageStatus, TaskHandle};
+use mysql_async::prelude::Queryable;
+use std::time::{Duration, Instant};
+
+fn url_parts(var: &str) -> (String, u16) {
+    let url = std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"`"));
+    let opts = mysql_async::Opts::from_url(&url).unwrap();
+    (opts.ip_or_hostname().to_string(), opts.tcp_port())
+}
+
+fn dest() -> dts_mysql::MysqlEndpoint {
+    common::endpoint("destination", "DTS_TEST_DEST_URL")
+}
+
+/// A task file: saved connections `src` and `dst` for the test servers, `extra` appended.
+fn config(db: &str, extra: &str) -> TaskConfig {
+    let (sh, sp) = url_parts("DTS_TEST_SOURCE_URL");
+    let (dh, dp) = url_parts("DTS_TEST_DEST_URL");
+    let text = format!(
+        r#"
+[connections.src]
+host = "{sh}"
+port = {sp}
+user = "root"
+
+[connections.dst]
+host = "{dh}"
+port = {dp}
+user = "root"
+
+[source]
+connection = "src"
+
+[destination]
+type = "mysql"
+connection = "dst"
+
+[[objects.databases]]
+name = "{db}"
+
+{extra}
+"#
+    );
+    TaskConfig::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+async fn prepare(db: &str, source: &[&str], destination: Option<&[&str]>) {
+    let mut s = conn(&common::source()).await;
+    exec_all(
+        &mut s,
+        &[
+            &format!("DROP DATABASE IF EXISTS `{db}`"),
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+        ],
+    )
+    .await;
+    exec_all(&mut s, source).await;
+    let mut d = conn(&dest()).await;
+    exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{db}`")]).await;
+    if let Some(statements) = destination {
+        exec_all(
+            &mut d,
+            &[&format!("CREATE DATABASE `{db}`"), &format!("USE `{db}`")],
+        )
+        .await;
+        exec_all(&mut d, statements).await;
+    }
+}
+
+async fn wait_incremental(h: &TaskHandle) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
+        if let Some((stage, msg)) = h.status().failure() {
+            panic!("task failed in {stage}: {msg}");
+        }
+        assert!(Instant::now() < deadline, "{:?}", h.status());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn ids(db: &str, table: &str) -> Vec<i64> {
+    let mut d = conn(&dest()).await;
+    d.query(format!("SELECT id FROM `{db}`.`{table}` ORDER BY id"))
+        .await
+        .unwrap()
+}
+
+async fn wait_ids(db: &str, table: &str, want: &[i64]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = ids(db, table).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{db}.{table}: {got:?} != {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const T: &str = "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20))";
+
+/// Full data sync off: the existing rows are not copied, the table is still created (schema
+/// sync on) and changes made after the start arrive; the stage machine shows full sync
+/// skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn full_sync_off_copies_nothing_and_streams_later_changes() {
+    let db = unique_name("st_nofull");
+    prepare(
+        &db,
+        &[T, "INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c')"],
+        None,
+    )
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let cfg = config(&db, "[sync_types]\nfull_data = false\n");
+    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        .await
+        .unwrap();
+    let h = built.task.handle();
+    let task = built.task;
+    let run = tokio::spawn(async move { task.run().await });
+    wait_incremental(&h).await;
+    let status = h.status();
+    assert_eq!(
+        status.stage(Stage::FullDataSync).status,
+        StageStatus::Skipped
+    );
+    assert_eq!(
+        status.stage(Stage::SchemaSync).status,
+        StageStatus::Finished
+    );
+    let mut s = conn(&common::source()).await;
+    exec_all(
+        &mut s,
+        &[
+            &format!("INSERT INTO `{db}`.t VALUES (100,'new')"),
+            &format!("UPDATE `{db}`.t SET v = 'changed' WHERE id = 100"),
+        ],
+    )
+    .await;
+    wait_ids(&db, "t", &[100]).await;
+    h.stop();
+    run.await.unwrap().unwrap();
+    let mut d = conn(&dest()).await;
+    let v: Option<String> = d
+        .query_first(format!("SELECT v FROM `{db}`.t WHERE id = 100"))
+        .await
+        .unwrap();
+    assert_eq!(v.as_deref(), Some("changed"));
+    assert_eq!(
+        ids(&db, "t").await,
+        vec![100],
+        "old rows must not be copied"
+    );
+}
+
+/// `start_time`: incremental synchronization starts at the first transaction committed at or
+/// after the time, found through the binlog files' timestamps: a row written before the time
+/// is not applied, rows written after it are, even though they were committed before the task
+/// started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_time_begins_at_the_first_transaction_after_it() {
+    let db = unique_name("st_time");
+    prepare(&db, &[T], Some(&[T])).await;
+    let mut s = conn(&common::source()).await;
+    exec_all(
+        &mut s,
+        &[&format!("INSERT INTO `{db}`.t VALUES (1,'before')")],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let at: String = s
+        .query_first("SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:%s')")
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    exec_all(
+        &mut s,
+        &[
+            &format!("INSERT INTO `{db}`.t VALUES (2,'after')"),
+            &format!("INSERT INTO `{db}`.t VALUES (3,'after')"),
+        ],
+    )
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let cfg = config(
+        &db,
+        &format!("[sync_types]\nfull_data = false\nstart_time = \"{at}\"\n"),
+    );
+    // The destination table exists already (created for the test).
+    let cfg = TaskConfig {
+        conflicting_tables: dts_core::config::ConflictingTablesMode::IgnoreErrorsAndProceed,
+        ..cfg
+    };
+    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        .await
+        .unwrap();
+    let h = built.task.handle();
+    let task = built.task;
+    let run = tokio::spawn(async move { task.run().await });
+    wait_incremental(&h).await;
+    exec_all(
+        &mut s,
+        &[&format!("INSERT INTO `{db}`.t VALUES (4,'live')")],
+    )
+    .await;
+    wait_ids(&db, "t", &[2, 3, 4]).await;
+    h.stop();
+    run.await.unwrap().unwrap();
+}
+
+/// Schema sync off: a destination table that is missing fails the precheck naming it, and no
+/// DDL creates it; with every table present the task copies into the existing tables as they
+/// are (no DDL: a column only the destination has keeps its default) and shows schema sync
+/// skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn schema_off_issues_no_ddl_and_fails_on_missing_tables() {
+    let db = unique_name("st_noschema");
+    let u = "CREATE TABLE u (id BIGINT PRIMARY KEY)";
+    prepare(
+        &db,
+        &[
+            T,
+            u,
+            "INSERT INTO t VALUES (1,'a')",
+            "INSERT INTO u VALUES (7)",
+        ],
+        Some(&[T]),
+    )
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let cfg = config(&db, "[sync_types]\nschema = false\n");
+    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        .await
+        .unwrap();
+    let h = built.task.handle();
+    let err = built.task.run().await.unwrap_err().to_string();
+    assert!(err.contains("destination.tables_exist"), "{err}");
+    assert!(err.contains(&format!("{db}.u")), "{err}");
+    assert!(!err.contains(&format!("{db}.t,")), "{err}");
+    assert!(matches!(
+        h.status().stage(Stage::Precheck).status,
+        StageStatus::Failed(_)
+    ));
+    let mut d = conn(&dest()).await;
+    let tables: Vec<String> = d
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
+            (&db,),
+        )
+        .await
+        .unwrap();
+    assert_eq!(tables, vec!["t".to_string()], "no DDL may create u");
+
+    // Every table present (t with an extra destination-only column): copied, no DDL.
+    exec_all(
+        &mut d,
+        &[
+            &format!("CREATE TABLE `{db}`.u (id BIGINT PRIMARY KEY)"),
+            &format!("ALTER TABLE `{db}`.t ADD COLUMN dest_only INT NOT NULL DEFAULT 5"),
+        ],
+    )
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        .await
+        .unwrap();
+    let h = built.task.handle();
+    let task = built.task;
+    let run = tokio::spawn(async move { task.run().await });
+    wait_incremental(&h).await;
+    let status = h.status();
+    assert_eq!(status.stage(Stage::SchemaSync).status, StageStatus::Skipped);
+    assert_eq!(
+        status.stage(Stage::FullDataSync).status,
+        StageStatus::Finished
+    );
+    wait_ids(&db, "t", &[1]).await;
+    wait_ids(&db, "u", &[7]).await;
+    let extra: Option<i64> = d
+        .query_first(format!("SELECT dest_only FROM `{db}`.t WHERE id = 1"))
+        .await
+        .unwrap();
+    assert_eq!(extra, Some(5));
+    h.stop();
+    run.await.unwrap().unwrap();
+}
+
+/// One saved connection pair serves two tasks with different objects; neither task names an
+/// id, so each gets its own generated id (its own checkpoint file) and a descriptive name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_saved_connection_serves_two_tasks() {
+    let (db1, db2) = (unique_name("st_conn_a"), unique_name("st_conn_b"));
+    for db in [&db1, &db2] {
+        prepare(db, &[T, "INSERT INTO t VALUES (1,'x'),(2,'y')"], None).await;
+    }
+    let (c1, c2) = (config(&db1, ""), config(&db2, ""));
+    assert_eq!(c1.source.connection.as_deref(), Some("src"));
+    assert_eq!(
+        c2.destination_settings().unwrap(),
+        c1.destination_settings().unwrap()
+    );
+    assert_ne!(c1.task_id(), c2.task_id());
+    assert!(c1
+        .display_name()
+        .starts_with(&format!("mysql-{db1}-to-mysql-")));
+    let state = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    let mut handles = Vec::new();
+    for c in [&c1, &c2] {
+        let built = dts_mysql::from_config::build_mysql_task(c, state.path(), None)
+            .await
+            .unwrap();
+        assert_eq!(built.task_id, c.task_id());
+        handles.push(built.task.handle());
+        let task = built.task;
+        runs.push(tokio::spawn(async move { task.run().await }));
+    }
+    for h in &handles {
+        wait_incremental(h).await;
+    }
+    let mut s = conn(&common::source()).await;
+    for db in [&db1, &db2] {
+        exec_all(&mut s, &[&format!("INSERT INTO `{db}`.t VALUES (3,'z')")]).await;
+        wait_ids(db, "t", &[1, 2, 3]).await;
+    }
+    for h in &handles {
+        h.stop();
+    }
+    for r in runs {
+        r.await.unwrap().unwrap();
+    }
+    for c in [&c1, &c2] {
+        let file = state.path().join(format!("{}.json", c.task_id()));
+        assert!(file.exists(), "{} missing", file.display());
+    }
+}
