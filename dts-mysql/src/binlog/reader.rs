@@ -46,7 +46,9 @@ pub struct BinlogOptions {
     pub heartbeat: Duration,
     /// Transactions buffered between the reader and the consumer.
     pub channel_capacity: usize,
-    /// How long to keep reconnecting after the replication connection is lost.
+    /// How long the reader itself keeps reconnecting after the replication connection is
+    /// lost. Zero (the default): the loss is reported to the consumer at once, so a task's
+    /// retry window (with its backoff, status and configured length) governs reconnection.
     pub reconnect_window: Duration,
     /// Two-way synchronization: drop transactions the partner task applied (see
     /// [`super::loop_guard`]).
@@ -61,7 +63,7 @@ impl Default for BinlogOptions {
             max_transaction_changes: 20_000,
             heartbeat: Duration::from_secs(1),
             channel_capacity: 64,
-            reconnect_window: Duration::from_secs(60),
+            reconnect_window: Duration::ZERO,
             loop_guard: None,
         }
     }
@@ -222,7 +224,7 @@ impl BinlogReader {
                 Some(Err(e)) => return Err(map_stream_err(ep, &state.resume, e)),
                 None => {
                     return Err(Error::Connection {
-                        endpoint: ep.label.clone(),
+                        endpoint: format!("{} ({})", ep.label, ep.address()),
                         message: "binlog stream ended".into(),
                     })
                 }

@@ -1,0 +1,401 @@
+//! Fault tests of the retry windows on the real servers. The servers are shared with other
+//! tests, so an outage is simulated by a TCP relay between the task and the server that the
+//! test cuts and restores (`ops_support::Relay`); databases are prefixed `op_`.
+
+mod common;
+mod ops_support;
+
+use common::*;
+use dts_core::{Alert, Stage, StageStatus, TaskOptions, ThrottleSettings};
+use mysql_async::prelude::Queryable;
+use ops_support::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const COLS: &str = "id, v";
+
+/// Inserts and updates on the source's `db`.`t` until `stop`; returns the statements run.
+async fn writer(db: String, stop: Arc<AtomicBool>) -> u64 {
+    let mut c = conn(&source()).await;
+    exec_all(&mut c, &[&format!("USE `{db}`")]).await;
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        c.query_drop(format!("INSERT INTO t (v) VALUES ({n})"))
+            .await
+            .unwrap();
+        c.query_drop(format!("UPDATE t SET v = v + 1 WHERE id = {}", n % 100 + 1))
+            .await
+            .unwrap();
+        n += 2;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    n
+}
+
+fn options(task_id: &str) -> TaskOptions {
+    TaskOptions {
+        task_id: task_id.to_string(),
+        chunk_rows: 500,
+        ..Default::default()
+    }
+}
+
+async fn wait_incremental(handle: &dts_core::TaskHandle) {
+    wait_for(
+        "incremental write",
+        Duration::from_secs(60),
+        handle,
+        || async { handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Running },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn source_outage_during_incremental_recovers_and_loses_nothing() {
+    let db = unique_name("op_srcout");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t (v) SELECT seq FROM seq_1_to_100",
+        ],
+    )
+    .await;
+    let relay = Relay::start(&source()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_srcout");
+    let (task, _, _) = build(
+        &db,
+        relay.endpoint(&source()),
+        dest(),
+        dir.path(),
+        4,
+        options(&task_id),
+    )
+    .await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+
+    // Writes continue on the source (directly) through a 20 s outage of the task's source.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writes = tokio::spawn(writer(db.clone(), stop.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    relay.cut();
+    let cut_at = Instant::now();
+    wait_for(
+        "the retry to show",
+        Duration::from_secs(10),
+        &handle,
+        || async { handle.progress().retry.is_some() },
+    )
+    .await;
+    let seen = handle.progress().retry.unwrap();
+    assert_eq!(seen.class, "connection", "{seen:?}");
+    assert_eq!(seen.operation, "incremental write");
+    assert!(
+        seen.error
+            .contains(&format!("source (127.0.0.1:{})", relay.port)),
+        "the error names the source endpoint: {seen:?}"
+    );
+    let mut longest = 0;
+    while cut_at.elapsed() < Duration::from_secs(20) {
+        if let Some(r) = handle.progress().retry {
+            longest = longest.max(r.retrying_for_ms);
+        }
+        assert!(handle.status().failure().is_none());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        longest >= 10_000,
+        "time spent retrying is visible while it lasts ({longest} ms)"
+    );
+    relay.restore();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    let n = writes.await.unwrap();
+    assert!(n > 200, "the writer wrote during the outage ({n})");
+    wait_identical(&handle, &db, "t", COLS).await;
+    wait_for(
+        "the retry to clear",
+        Duration::from_secs(10),
+        &handle,
+        || async { handle.progress().retry.is_none() },
+    )
+    .await;
+    let p = handle.progress();
+    assert!(p.retry_time_ms >= 19_000, "{p:?}");
+    assert!(p.last_error.is_some());
+    eprintln!(
+        "source outage: {n} statements during the test, retried {} ms",
+        p.retry_time_ms
+    );
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn destination_outage_during_full_sync_resumes_at_the_chunk() {
+    let db = unique_name("op_dstout");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t SELECT seq, seq * 7 FROM seq_1_to_30000",
+        ],
+    )
+    .await;
+    let relay = Relay::start(&dest()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_dstout");
+    let mut opts = options(&task_id);
+    // Slow enough to cut the destination in the middle of the copy.
+    opts.full_throttle = ThrottleSettings {
+        rows_per_s: Some(5_000),
+        ..Default::default()
+    };
+    let (task, _, _) = build(&db, source(), relay.endpoint(&dest()), dir.path(), 4, opts).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let key = format!("{db}.t");
+    let rows_done = |h: &dts_core::TaskHandle| {
+        h.progress()
+            .tables
+            .get(&key)
+            .map(|t| t.rows_done)
+            .unwrap_or(0)
+    };
+    wait_for(
+        "some rows copied",
+        Duration::from_secs(30),
+        &handle,
+        || async { rows_done(&handle) >= 5_000 },
+    )
+    .await;
+    relay.cut();
+    wait_for(
+        "the retry to show",
+        Duration::from_secs(10),
+        &handle,
+        || async { handle.progress().retry.is_some() },
+    )
+    .await;
+    let seen = handle.progress().retry.unwrap();
+    assert_eq!(seen.class, "connection", "{seen:?}");
+    assert_eq!(seen.operation, format!("full sync of {key}"));
+    assert!(
+        seen.error
+            .contains(&format!("destination (127.0.0.1:{})", relay.port)),
+        "the error names the destination endpoint: {seen:?}"
+    );
+    let during = rows_done(&handle);
+    assert!(during < 30_000, "cut in the middle of the copy ({during})");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        handle.status().stage(Stage::FullDataSync).status,
+        StageStatus::Running
+    );
+    relay.restore();
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+    let p = handle.progress();
+    // Resumed at the chunk after the last recorded one: nothing copied twice.
+    assert_eq!(p.tables[&key].rows_done, 30_000, "{p:?}");
+    assert!(p.tables[&key].finished);
+    assert!(p.retry.is_none(), "{p:?}");
+    assert!(p.retry_time_ms >= 4_000, "{p:?}");
+    eprintln!(
+        "destination outage: cut at {during} rows, retried {} ms",
+        p.retry_time_ms
+    );
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deadlock_on_destination_is_retried() {
+    let db = unique_name("op_dlock");
+    let heavy = format!("{db}_h");
+    let create = "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)";
+    prepare(
+        &db,
+        &[create, "INSERT INTO t SELECT seq, seq FROM seq_1_to_20"],
+    )
+    .await;
+    // The destination table exists already (no schema sync): the copy replaces its rows.
+    let mut w = conn(&dest()).await;
+    exec_all(
+        &mut w,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            create,
+            &format!("DROP DATABASE IF EXISTS `{heavy}`"),
+            &format!("CREATE DATABASE `{heavy}`"),
+            &format!("USE `{heavy}`"),
+            "CREATE TABLE h (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO h SELECT seq, 0 FROM seq_1_to_5000",
+            // A writer on the destination: a large transaction (so InnoDB picks the task as
+            // the deadlock victim) holding row 10, which the task's chunk (rows 1..20) needs.
+            "BEGIN",
+            "UPDATE h SET v = v + 1",
+            &format!("INSERT INTO `{db}`.t VALUES (10, -1)"),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_dlock");
+    let mut opts = options(&task_id);
+    opts.schema_sync = false;
+    opts.other_retry = Duration::from_secs(60);
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 1, opts).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    // The task writes rows 1..9 and waits for row 10.
+    let pattern = format!("%{db}%");
+    wait_for(
+        "the task to wait for the writer's lock",
+        Duration::from_secs(30),
+        &handle,
+        || {
+            let pattern = pattern.clone();
+            async move {
+                let mut probe = conn(&dest()).await;
+                let n: Option<u64> = probe
+                    .exec_first(
+                        "SELECT COUNT(*) FROM information_schema.INNODB_TRX \
+                         WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE ?",
+                        (pattern,),
+                    )
+                    .await
+                    .unwrap();
+                n.unwrap_or(0) > 0
+            }
+        },
+    )
+    .await;
+    // Now the writer wants a row the task holds: a deadlock.
+    w.query_drop(format!("INSERT INTO `{db}`.t VALUES (5, -1)"))
+        .await
+        .expect("the writer (the larger transaction) is not the deadlock victim");
+    exec_all(&mut w, &["COMMIT"]).await;
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+    let p = handle.progress();
+    let last = p.last_error.clone().unwrap_or_default();
+    assert!(
+        last.contains("Deadlock") && last.starts_with("transient error on destination"),
+        "the deadlock was retried: {p:?}"
+    );
+    assert!(p.retry.is_none(), "{p:?}");
+    assert!(p.retry_time_ms > 0, "{p:?}");
+    // Resumed at the failed chunk: every row counted once.
+    assert_eq!(p.tables[&format!("{db}.t")].rows_done, 20, "{p:?}");
+    eprintln!("deadlock retried: {last}");
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    exec_all(&mut w, &[&format!("DROP DATABASE IF EXISTS `{heavy}`")]).await;
+    cleanup(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outage_longer_than_the_window_fails_naming_endpoint_and_window() {
+    let db = unique_name("op_window");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t SELECT seq, seq FROM seq_1_to_10",
+        ],
+    )
+    .await;
+    let relay = Relay::start(&source()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_window");
+    let mut opts = options(&task_id);
+    opts.connection_retry = Duration::from_secs(3);
+    opts.other_retry = Duration::from_secs(1);
+    let (task, _, _) = build(&db, relay.endpoint(&source()), dest(), dir.path(), 4, opts).await;
+    let hook = Arc::new(RecordingHook::default());
+    let task = task.with_alerts(hook.clone(), true, None);
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_incremental(&handle).await;
+    relay.cut();
+    let cut_at = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(30), runner)
+        .await
+        .expect("the task gives up after its window")
+        .unwrap()
+        .expect_err("the task fails");
+    let took = cut_at.elapsed();
+    let text = err.to_string();
+    let endpoint = format!("source (127.0.0.1:{})", relay.port);
+    assert!(text.contains(&endpoint), "{text}");
+    assert!(text.contains("connection retry window (3.0 s)"), "{text}");
+    assert!(
+        took >= Duration::from_secs(3),
+        "retried for the window: {took:?}"
+    );
+    let (stage, reason) = handle
+        .status()
+        .failure()
+        .map(|(s, r)| (s, r.to_string()))
+        .unwrap();
+    assert_eq!(stage, Stage::IncrementalWrite);
+    assert_eq!(reason, text);
+    let fired = hook.fired();
+    assert!(
+        matches!(&fired[..], [Alert::TaskFailed { reason, .. }] if reason == &text),
+        "one failure alert: {fired:?}"
+    );
+    eprintln!("gave up after {took:?}: {text}");
+    cleanup(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn definite_error_fails_at_once() {
+    let db = unique_name("op_definite");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t SELECT seq, seq FROM seq_1_to_10",
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_definite");
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, options(&task_id)).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+    // The destination table loses a column the task writes: no retry can fix that.
+    let mut d = conn(&dest()).await;
+    exec_all(&mut d, &[&format!("ALTER TABLE `{db}`.t DROP COLUMN v")]).await;
+    let mut s = conn(&source()).await;
+    let started = Instant::now();
+    exec_all(&mut s, &[&format!("INSERT INTO `{db}`.t VALUES (11, 11)")]).await;
+    let err = tokio::time::timeout(Duration::from_secs(20), runner)
+        .await
+        .expect("the task fails without waiting for a window")
+        .unwrap()
+        .expect_err("the task fails");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        handle.progress().retry_time_ms == 0,
+        "{:?}",
+        handle.progress()
+    );
+    cleanup(&db).await;
+}
