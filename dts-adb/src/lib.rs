@@ -222,6 +222,9 @@ struct Core {
 pub struct AdbSink {
     core: Arc<Core>,
     merges: RwLock<HashMap<TableId, TableId>>,
+    /// Destination tables known to exist in ADB's dialect (created by schema sync or at the
+    /// first row of a table created by stream DDL).
+    ensured: std::sync::Mutex<std::collections::HashSet<TableId>>,
     flusher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -387,6 +390,7 @@ impl AdbSink {
                 buffered: AtomicBool::new(false),
             }),
             merges: RwLock::new(HashMap::new()),
+            ensured: std::sync::Mutex::new(std::collections::HashSet::new()),
             flusher: std::sync::Mutex::new(None),
         })
     }
@@ -532,6 +536,24 @@ impl AdbSink {
         if let Err(reason) = ddl::check_stream_ddl(ddl) {
             return refuse(reason);
         }
+        match ddl.kind {
+            // The statement is MySQL's (UNSIGNED, ENUM, ENGINE=…, no distribution key): the
+            // table is created in ADB's dialect from its schema when its first row arrives.
+            DdlKind::CreateTable => {
+                tracing::info!(statement = %ddl.statement, "CREATE TABLE: the table is created in ADB's dialect from its schema at its first row");
+                for t in &ddl.tables {
+                    self.ensured_tables().remove(&self.destination_of(t));
+                }
+                return Ok(());
+            }
+            DdlKind::DropTable => {
+                for t in &ddl.tables {
+                    self.ensured_tables().remove(&self.destination_of(t));
+                }
+            }
+            DdlKind::DropDatabase => self.ensured_tables().clear(),
+            _ => {}
+        }
         if let Some(db) = &ddl.database {
             conn.query_drop(format!("USE {}", quote_ident(db)))
                 .await
@@ -584,6 +606,9 @@ impl AdbSink {
                         };
                         let dest = self.destination_of(rc.table());
                         let tag = self.tag(rc.table());
+                        if !self.ensured_tables().contains(&dest) {
+                            self.ensure_table(writer.conn(), &rc.schema).await?;
+                        }
                         writer
                             .push(rc, &dest, &layout, &tag)
                             .await
@@ -742,12 +767,7 @@ impl Sink for AdbSink {
             tracing::warn!("{w}");
         }
         let mut conn = self.conn().await?;
-        conn.query_drop(ddl::create_database_sql(&dest.database))
-            .await
-            .map_err(self.err("create database"))?;
-        conn.query_drop(sql)
-            .await
-            .map_err(self.err(&format!("create table {dest}")))
+        self.create_table(&mut conn, &dest, &sql).await
     }
 
     async fn write_rows(
@@ -894,6 +914,31 @@ impl Sink for AdbSink {
 }
 
 impl AdbSink {
+    fn ensured_tables(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<TableId>> {
+        self.ensured.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn create_table(&self, conn: &mut Conn, dest: &TableId, sql: &str) -> Result<()> {
+        conn.query_drop(ddl::create_database_sql(&dest.database))
+            .await
+            .map_err(self.err("create database"))?;
+        conn.query_drop(sql)
+            .await
+            .map_err(self.err(&format!("create table {dest}")))?;
+        self.ensured_tables().insert(dest.clone());
+        Ok(())
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` (ADB's dialect) of the destination table of a row's
+    /// schema, once per table and sink.
+    async fn ensure_table(&self, conn: &mut Conn, schema: &TableSchema) -> Result<()> {
+        let (dest, sql) = self.create_sql(schema)?;
+        if let Some(w) = ddl::key_warning(schema) {
+            tracing::warn!("{w}");
+        }
+        self.create_table(conn, &dest, &sql).await
+    }
+
     /// The destination table and `CREATE TABLE` of a schema the sink receives, with the
     /// table's configured clauses.
     fn create_sql(&self, schema: &TableSchema) -> Result<(TableId, String)> {

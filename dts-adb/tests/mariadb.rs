@@ -803,3 +803,112 @@ async fn failed_flush_drops_the_buffers_and_reports_to_the_next_call() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn stream_create_table_is_created_in_adb_dialect_at_its_first_row() {
+    let Some(url) = url() else { return };
+    let db = "ab_it_stream_create";
+    let mut conn = reset_db(&url, db).await;
+    let schema: SchemaRef = Arc::new(TableSchema {
+        id: TableId::new(db, "t2"),
+        columns: vec![
+            col(
+                "id",
+                ColumnType::Integer {
+                    bytes: 4,
+                    unsigned: true,
+                },
+                false,
+            ),
+            col(
+                "e",
+                ColumnType::Enum {
+                    members: vec!["small".into(), "large".into()],
+                },
+                true,
+            ),
+        ],
+        primary_key: vec!["id".into()],
+        unique_keys: vec![],
+        indexes: vec![],
+        create_sql: None,
+    });
+    let sink = AdbSink::new(options(&url, "ab-it-stream-create")).unwrap();
+    // The source's statement, in MySQL's dialect: run verbatim it would make an ENUM column.
+    let create = Ddl {
+        database: Some(db.into()),
+        statement: "CREATE TABLE t2 (id INT UNSIGNED PRIMARY KEY, e ENUM('small','large')) \
+                    ENGINE=InnoDB"
+            .into(),
+        kind: DdlKind::CreateTable,
+        tables: vec![schema.id.clone()],
+    };
+    sink.apply(
+        &[
+            txn(vec![Change::Ddl(create)], 1),
+            txn(
+                vec![row(
+                    &schema,
+                    RowOp::Insert,
+                    None,
+                    Some(vec![
+                        Value::UInt(u64::from(u32::MAX)),
+                        Value::Enum("large".into()),
+                    ]),
+                )],
+                2,
+            ),
+        ],
+        &checkpoint(3),
+    )
+    .await
+    .unwrap();
+    let types: Vec<(String, String)> = conn
+        .query(format!(
+            "SELECT column_name, column_type FROM information_schema.columns \
+             WHERE table_schema = '{db}' AND table_name = 't2' ORDER BY ordinal_position"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        types,
+        vec![
+            ("id".to_string(), "bigint(20)".to_string()),
+            ("e".to_string(), "varchar(5)".to_string())
+        ]
+    );
+    let rows: Vec<(u64, String)> = conn
+        .query(format!("SELECT id, e FROM `{db}`.t2"))
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![(u64::from(u32::MAX), "large".to_string())]);
+    // Dropped and created again by the stream: created anew at its next row.
+    let drop = Ddl {
+        database: Some(db.into()),
+        statement: "DROP TABLE t2".into(),
+        kind: DdlKind::DropTable,
+        tables: vec![schema.id.clone()],
+    };
+    sink.apply(
+        &[
+            txn(vec![Change::Ddl(drop)], 4),
+            txn(
+                vec![row(
+                    &schema,
+                    RowOp::Insert,
+                    None,
+                    Some(vec![Value::UInt(7), Value::Enum("small".into())]),
+                )],
+                5,
+            ),
+        ],
+        &checkpoint(6),
+    )
+    .await
+    .unwrap();
+    let rows: Vec<(u64, String)> = conn
+        .query(format!("SELECT id, e FROM `{db}`.t2"))
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![(7, "small".to_string())]);
+}
