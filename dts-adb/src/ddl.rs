@@ -432,8 +432,10 @@ pub fn create_database_sql(database: &str) -> String {
 
 /// Checks that ADB can run a DDL statement from the stream; `Err` names why not.
 ///
-/// Accepted: CREATE TABLE, DROP TABLE, TRUNCATE TABLE, CREATE/DROP DATABASE, and ALTER TABLE
-/// whose every clause is `ADD [COLUMN] …` of columns or `DROP [COLUMN] …`. Everything else
+/// Accepted: CREATE TABLE (the sink creates the table from its schema, in ADB's dialect),
+/// DROP TABLE, TRUNCATE TABLE, CREATE/DROP DATABASE, and ALTER TABLE whose every clause is
+/// `ADD [COLUMN] …` of columns of types ADB has (no UNSIGNED, ZEROFILL, ENUM, SET, BIT, YEAR,
+/// MEDIUMINT or spatial types) or `DROP [COLUMN] …`. Everything else
 /// (MODIFY/CHANGE/RENAME/ALTER COLUMN, index, partition, key or table-option clauses, RENAME
 /// TABLE, CREATE/DROP INDEX, views, routines, unparsed statements) is refused.
 pub fn check_stream_ddl(ddl: &Ddl) -> Result<(), String> {
@@ -570,6 +572,97 @@ fn check_alter(statement: &str) -> Result<(), String> {
             return Err(format!(
                 "ALTER TABLE clause `{clause}` is not supported by AnalyticDB for MySQL 3.0 \
                  (only ADD COLUMN and DROP COLUMN are)"
+            ));
+        }
+        if verb == "ADD" {
+            check_added_columns(clause)?;
+        }
+    }
+    Ok(())
+}
+
+/// MySQL column types and attributes ADB 3.0 has no equivalent of (see the mapping table):
+/// an `ADD COLUMN` naming one is MySQL's statement, not one ADB can run.
+const NO_ADB_EQUIVALENT: [&str; 16] = [
+    "UNSIGNED",
+    "ZEROFILL",
+    "ENUM",
+    "SET",
+    "BIT",
+    "YEAR",
+    "MEDIUMINT",
+    "GEOMETRY",
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+    "GEOMCOLLECTION",
+];
+
+/// Words of `s` outside quotes, upper-cased; a quoted name or string is one `"` word.
+fn words_outside_quotes(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    for ch in s.chars() {
+        if let Some(q) = quote {
+            if ch == q {
+                quote = None;
+            }
+            continue;
+        }
+        match ch {
+            '\'' | '"' | '`' => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+                words.push("\"".into());
+                quote = Some(ch);
+            }
+            c if c.is_whitespace() || c == '(' || c == ')' || c == ',' => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.extend(c.to_uppercase()),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Checks the column definitions of an `ADD [COLUMN] [IF NOT EXISTS] name type …` or
+/// `ADD [COLUMN] (name type …, …)` clause for types ADB does not have.
+fn check_added_columns(clause: &str) -> Result<(), String> {
+    let mut rest = skip_word(clause).trim_start();
+    if first_words(rest, 1) == ["COLUMN"] {
+        rest = skip_word(rest).trim_start();
+    }
+    if first_words(rest, 3) == ["IF", "NOT", "EXISTS"] {
+        rest = skip_word(skip_word(skip_word(rest))).trim_start();
+    }
+    let definitions = match rest.strip_prefix('(') {
+        Some(inner) => split_top_level(inner.strip_suffix(')').unwrap_or(inner)),
+        None => vec![rest.to_string()],
+    };
+    for definition in definitions {
+        // The column name (quoted or bare) comes first; the type and attributes follow.
+        let after_name = skip_name(definition.trim_start());
+        let words = words_outside_quotes(after_name);
+        if let Some(w) = words
+            .iter()
+            .find(|w| NO_ADB_EQUIVALENT.contains(&w.as_str()))
+        {
+            return Err(format!(
+                "ALTER TABLE clause `{}` uses {w}, which AnalyticDB for MySQL 3.0 has no \
+                 equivalent of (see the type mapping: schema sync maps such columns, a \
+                 replayed ALTER cannot)",
+                clause.trim()
             ));
         }
     }

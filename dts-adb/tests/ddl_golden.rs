@@ -415,7 +415,11 @@ fn stream_ddl_selection() {
         (DdlKind::AlterTable, "ALTER TABLE `we``ird` DROP b"),
         (
             DdlKind::AlterTable,
-            "ALTER TABLE t ADD c ENUM('a,b', 'c') DEFAULT 'a,b'",
+            "ALTER TABLE t ADD `set` VARCHAR(8) DEFAULT 'unsigned, enum' COMMENT 'bit'",
+        ),
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE t ADD COLUMN IF NOT EXISTS year_n INT AFTER b",
         ),
     ];
     for (k, s) in ok {
@@ -432,6 +436,21 @@ fn stream_ddl_selection() {
         (DdlKind::AlterTable, "ALTER TABLE t DROP PRIMARY KEY"),
         (DdlKind::AlterTable, "ALTER TABLE t ENGINE=InnoDB"),
         (DdlKind::AlterTable, "ALTER TABLE t RENAME TO u"),
+        // Types ADB does not have: the replayed statement is MySQL's.
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE t ADD c ENUM('a,b', 'c') DEFAULT 'a,b'",
+        ),
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE t ADD COLUMN c INT UNSIGNED",
+        ),
+        (
+            DdlKind::AlterTable,
+            "ALTER TABLE t ADD COLUMN (c INT, d SET('x'))",
+        ),
+        (DdlKind::AlterTable, "ALTER TABLE t ADD c bit(3), DROP b"),
+        (DdlKind::AlterTable, "ALTER TABLE t ADD `g` POINT"),
         (DdlKind::RenameTable, "RENAME TABLE t TO u"),
         (DdlKind::CreateIndex, "CREATE INDEX ix ON t (c)"),
         (DdlKind::Other, "CREATE VIEW v AS SELECT 1"),
@@ -443,6 +462,15 @@ fn stream_ddl_selection() {
     let err =
         check_stream_ddl(&ddl(DdlKind::AlterTable, "ALTER TABLE t MODIFY c BIGINT")).unwrap_err();
     assert!(err.contains("MODIFY c BIGINT"), "{err}");
+    let err = check_stream_ddl(&ddl(
+        DdlKind::AlterTable,
+        "ALTER TABLE t ADD COLUMN c INT UNSIGNED",
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("ADD COLUMN c INT UNSIGNED") && err.contains("uses UNSIGNED"),
+        "{err}"
+    );
 }
 
 /// `orders(id INT, day DATE, region VARCHAR(8), amount DECIMAL(10,2))` keyed by `pk`.
