@@ -28,6 +28,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod assessment;
 pub mod change;
 pub mod checkpoint;
 pub mod config;

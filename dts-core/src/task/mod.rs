@@ -208,6 +208,7 @@ pub struct Task {
     pub(crate) alert_on_failure: bool,
     pub(crate) latency_rule: Arc<watch::Sender<Option<LatencyRule>>>,
     pub(crate) etl: Option<Arc<dyn Etl>>,
+    pub(crate) assessor: Option<Arc<dyn crate::assessment::Assessor>>,
 }
 
 impl Task {
@@ -247,7 +248,15 @@ impl Task {
             alert_on_failure: false,
             latency_rule: Arc::new(watch::Sender::new(None)),
             etl: None,
+            assessor: None,
         }
+    }
+
+    /// Runs the migration assessment with `assessor` as part of the precheck (with schema
+    /// synchronization only). Its findings are listed and never block the task.
+    pub fn with_assessment(mut self, assessor: Arc<dyn crate::assessment::Assessor>) -> Self {
+        self.assessor = Some(assessor);
+        self
     }
 
     /// Runs every row change (and every full-sync row, as an INSERT) through `etl` before it
@@ -400,6 +409,16 @@ impl Task {
             self.options.conflicting_tables
         };
         report.extend(self.sink.precheck(&destinations, mode).await);
+        if let (Some(assessor), true) = (&self.assessor, self.options.schema_sync) {
+            let assessed: Vec<_> = tables
+                .iter()
+                .map(|(s, r)| crate::assessment::AssessedTable {
+                    source: s.clone(),
+                    destination: (*r.destination).clone(),
+                })
+                .collect();
+            report.extend(assessor.assess(&assessed).await.to_precheck());
+        }
         report
     }
 
@@ -475,6 +494,14 @@ impl Task {
         {
             acknowledged.push("destination.existing_tables".into());
         }
+        // Assessment findings are listed, never blocking.
+        acknowledged.extend(
+            report
+                .checks
+                .iter()
+                .filter(|c| crate::assessment::is_assessment_check(&c.name))
+                .map(|c| c.name.clone()),
+        );
         if !report.passes(&acknowledged) {
             let problems: Vec<String> = report
                 .checks
