@@ -1064,3 +1064,121 @@ async fn hostile_identifiers_round_trip() {
     );
     drop_dest(&db).await;
 }
+
+/// Binlog events the destination wrote from `from` on that touch a table of `db`.
+async fn binlogged_tables_of(db: &str, from: &(String, u64)) -> usize {
+    let mut c = conn(&dest()).await;
+    let events: Vec<mysql_async::Row> = c
+        .query(format!(
+            "SHOW BINLOG EVENTS IN '{}' FROM {}",
+            from.0, from.1
+        ))
+        .await
+        .unwrap();
+    let needle = format!("({db}.");
+    events
+        .iter()
+        .filter(|e| {
+            e.get::<String, _>("Event_type").as_deref() == Some("Table_map")
+                && e.get::<String, _>("Info")
+                    .is_some_and(|i| i.contains(&needle))
+        })
+        .count()
+}
+
+async fn dest_binlog_end() -> (String, u64) {
+    let mut c = conn(&dest()).await;
+    let row: mysql_async::Row = c.query_first("SHOW MASTER STATUS").await.unwrap().unwrap();
+    (row.get("File").unwrap(), row.get("Position").unwrap())
+}
+
+#[tokio::test]
+async fn insert_path_and_unlogged_full_sync_are_exact() {
+    let db = unique_name("dts_sink_nolog");
+    let src_ep = source();
+    let mut c = conn(&src_ep).await;
+    exec_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            TYPES_TABLE,
+            EXTREME_ROW,
+            "INSERT INTO t (id) VALUES (2)",
+        ],
+    )
+    .await;
+    let src = schemas(src_ep.clone(), &db).await;
+    let t = &src["t"];
+    let rows = read_all(src_ep.clone(), t).await;
+    // Multi-row INSERTs (LOAD DATA off), unlogged.
+    let unlogged = MysqlSink::connect(
+        dest(),
+        SinkOptions {
+            task_id: format!("task-{db}"),
+            workers: 2,
+            checkpoint_database: meta(&db),
+            load_data: false,
+            full_sync_binlog: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    unlogged.apply_schema(t).await.unwrap();
+    let from = dest_binlog_end().await;
+    unlogged
+        .write_rows(t, rows.clone(), ExistingRows::Replace)
+        .await
+        .unwrap();
+    assert_eq!(read_all(dest(), t).await, rows, "INSERT path is exact");
+    assert_eq!(
+        binlogged_tables_of(&db, &from).await,
+        0,
+        "full sync unlogged"
+    );
+    // The same pool's sessions are logged again for everything else.
+    let from = dest_binlog_end().await;
+    let mut changed = rows[1].clone();
+    changed[1] = rows[0][1].clone();
+    let txn = Transaction {
+        begin: Position::new("bin.000001", 4),
+        end: Position::new("bin.000001", 100),
+        gtid: None,
+        commit_time_ms: 0,
+        changes: vec![Change::Row(RowChange {
+            schema: t.clone(),
+            op: RowOp::Update,
+            before: Some(rows[1].clone()),
+            after: Some(changed),
+        })],
+        fragment: Fragment {
+            first_change: 0,
+            last: true,
+        },
+    };
+    let cp = Checkpoint {
+        position: txn.end.clone(),
+        last_gtid: None,
+        commit_time_ms: 0,
+        applied_in_transaction: 0,
+    };
+    unlogged.apply(&[txn], &cp).await.unwrap();
+    assert!(
+        binlogged_tables_of(&db, &from).await > 0,
+        "incremental logged"
+    );
+    // And a logged full sync is seen by the same check.
+    let logged = sink_for(&db, 2).await;
+    let from = dest_binlog_end().await;
+    logged
+        .write_rows(t, rows.clone(), ExistingRows::Replace)
+        .await
+        .unwrap();
+    assert!(
+        binlogged_tables_of(&db, &from).await > 0,
+        "full sync logged"
+    );
+    exec_all(&mut c, &[&format!("DROP DATABASE `{db}`")]).await;
+    drop_dest(&db).await;
+}

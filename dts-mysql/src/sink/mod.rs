@@ -103,6 +103,12 @@ pub struct SinkOptions {
     /// [`load`]) when the destination allows it (`local_infile = ON`), else through multi-row
     /// INSERTs. On by default: it is the destination's fastest ingestion path.
     pub load_data: bool,
+    /// Whether full-sync writes go to the destination's binlog (the default). Off, the initial
+    /// copy is written with `sql_log_bin = 0`: faster, and a two-way partner never sees it, but
+    /// replicas of the destination do not get the copied rows — only for destinations nothing
+    /// replicates from. Needs the privilege to set `sql_log_bin` (SUPER, or BINLOG ADMIN on
+    /// MariaDB 10.5+); checked when the sink connects. Incremental writes are always logged.
+    pub full_sync_binlog: bool,
 }
 
 impl Default for SinkOptions {
@@ -116,6 +122,7 @@ impl Default for SinkOptions {
             conflict_policy: None,
             overwrite_delayed_after: None,
             load_data: true,
+            full_sync_binlog: true,
         }
     }
 }
@@ -134,6 +141,7 @@ impl fmt::Debug for SinkOptions {
             )
             .field("overwrite_delayed_after", &self.overwrite_delayed_after)
             .field("load_data", &self.load_data)
+            .field("full_sync_binlog", &self.full_sync_binlog)
             .finish()
     }
 }
@@ -232,6 +240,22 @@ impl MysqlSink {
                 endpoint = %endpoint.label,
                 "the destination has local_infile off: full sync writes multi-row INSERTs"
             );
+        }
+        if !options.full_sync_binlog {
+            conn.query_drop("SET SESSION sql_log_bin = 0")
+                .await
+                .map_err(|e| {
+                    Error::other(
+                        &endpoint.label,
+                        format!(
+                            "full_sync_binlog = false needs the privilege to set sql_log_bin \
+                             (SUPER, or BINLOG ADMIN on MariaDB 10.5+): {e}"
+                        ),
+                    )
+                })?;
+            conn.query_drop("SET SESSION sql_log_bin = 1")
+                .await
+                .map_err(m("restore sql_log_bin"))?;
         }
         let style = if !server.is_mariadb() && server.version_number >= (8, 0, 19) {
             UpsertStyle::RowAlias
@@ -399,11 +423,30 @@ impl MysqlSink {
             .map(|run| async move {
                 let rows: Vec<&Row> = rows[run].iter().collect();
                 let mut conn = self.conn("write rows").await?;
-                if self.load_data && load::loads_exactly(schema, cols, &rows) {
+                let unlogged = !self.options.full_sync_binlog;
+                if unlogged {
+                    conn.query_drop("SET SESSION sql_log_bin = 0")
+                        .await
+                        .map_err(|e| self.err("turn the binlog off for full sync", e))?;
+                }
+                let written = if self.load_data && load::loads_exactly(schema, cols, &rows) {
                     apply::exec_load(self, &mut conn, schema, cols, &rows, kind).await
                 } else {
                     apply::exec_insert(self, &mut conn, schema, cols, &rows, kind).await
+                };
+                if unlogged {
+                    // Never hand an unlogged session back to the pool (incremental writes must
+                    // be logged): on any failure it is closed instead.
+                    let restored = match &written {
+                        Ok(()) => conn.query_drop("SET SESSION sql_log_bin = 1").await,
+                        Err(_) => Ok(()),
+                    };
+                    if written.is_err() || restored.is_err() {
+                        let _ = conn.disconnect().await;
+                        restored.map_err(|e| self.err("turn the binlog back on", e))?;
+                    }
                 }
+                written
             })
             .buffer_unordered(self.options.workers)
             .try_collect::<Vec<()>>()
