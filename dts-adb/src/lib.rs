@@ -18,9 +18,11 @@
 //! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
 //!   `__dts_data_source` column (`<task id>:<database>:<schema>:<table>` of the source table)
 //!   that is part of the primary and distribution key.
-//! - **Stream DDL**: only what ADB runs (CREATE/DROP TABLE, TRUNCATE, CREATE/DROP DATABASE,
-//!   ALTER TABLE ADD/DROP COLUMN); anything else is an [`Error::Schema`] naming the statement,
-//!   or skipped with a warning under [`AdbOptions::skip_unsupported_ddl`].
+//! - **Stream DDL**: only what ADB runs (DROP TABLE, TRUNCATE, CREATE/DROP DATABASE, ALTER
+//!   TABLE ADD COLUMN of types ADB has, DROP COLUMN); CREATE TABLE is not replayed verbatim —
+//!   the table is created in ADB's dialect from its schema at its first row. Anything else is
+//!   an [`Error::Schema`] naming the statement, or skipped with a warning under
+//!   [`AdbOptions::skip_unsupported_ddl`].
 //!
 //! ## Merged tables: where the source identity comes from
 //!
