@@ -65,7 +65,7 @@
 //! `PARTITION BY VALUE(<column>) LIFECYCLE n` for integer and string columns, or
 //! `PARTITION BY VALUE(DATE_FORMAT(<column>, '%Y%m%d' | '%Y%m' | '%Y')) LIFECYCLE n` for date
 //! and time columns; the column must be in the primary key (ADB's rule), so tables that get
-//! [`AUTO_ID_COLUMN`] cannot be partitioned. `CLUSTERED KEY \`clustered_key\` (<columns>)`
+//! [`AUTO_ID_COLUMN`] cannot be partitioned. ``CLUSTERED KEY `clustered_key` (<columns>)``
 //! sets the storage order. Secondary indexes are not generated: ADB indexes every column by
 //! default (`INDEX_ALL='Y'`). A clause that does not fit the table is an error naming the
 //! column, not a silently dropped option.
@@ -275,7 +275,7 @@ pub struct Partition {
 pub struct TableClauses {
     /// `PARTITION BY VALUE(…) LIFECYCLE n`.
     pub partition: Option<Partition>,
-    /// `CLUSTERED KEY \`clustered_key\` (<columns>)`: storage order.
+    /// ``CLUSTERED KEY `clustered_key` (<columns>)``: storage order.
     pub clustered_key: Vec<String>,
 }
 
