@@ -201,6 +201,10 @@ async fn monitor(handle: TaskHandle, stop_when_caught_up: Option<u64>, json: boo
                 "tables": p.tables,
                 "full_rows_per_s": p.full_rows_per_s,
                 "incremental": p.incremental,
+                "full_eta_s": p.full_eta_s,
+                "retry": p.retry,
+                "retry_time_ms": p.retry_time_ms,
+                "labels": p.labels,
                 "last_error": p.last_error,
             });
             println!("{line}");

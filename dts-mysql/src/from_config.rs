@@ -97,9 +97,11 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
             "data verification for this destination type (MySQL destinations only)",
         );
     }
-    // Capitalization is applied by the object filter; the rest of `[migration]` is not.
+    // Capitalization is applied by the object filter and the assessment runs with the
+    // precheck (MySQL destinations, see `build_mysql_task`); the rest of `[migration]` is not.
     let migration = dts_core::config::MigrationOptions {
         capitalization: Default::default(),
+        migration_assessment: false,
         ..config.migration.clone()
     };
     if migration != Default::default() {
@@ -258,6 +260,7 @@ pub async fn build_parts(
                 .map(|m| m.saturating_mul(1 << 20)),
         },
         start_position,
+        labels: task_labels(&config.advanced),
         ..Default::default()
     };
     if let Some(parallelism) = config.parallelism() {
@@ -320,6 +323,7 @@ pub async fn build_mysql_task(
         crate::two_way::two_way_sink(&mut sink_options, policy, DEFAULT_DELAY_PERIOD);
     }
     let verify_dest_ep = dest_ep.clone();
+    let assess_dest_ep = dest_ep.clone();
     let sink = Arc::new(MysqlSink::connect(dest_ep, sink_options).await?);
     let source = parts.source.clone();
     let task_id = parts.task_id.clone();
@@ -341,7 +345,13 @@ pub async fn build_mysql_task(
             Some(inc) => Arc::new(dts_core::verify::VerifyingSink::new(sink.clone(), inc)),
             None => sink.clone(),
         };
-    let task = parts.into_task(config, task_sink, alert_hook)?;
+    let mut task = parts.into_task(config, task_sink, alert_hook)?;
+    if config.migration.migration_assessment {
+        task = task.with_assessment(Arc::new(crate::assessment::MysqlAssessor::new(
+            source.endpoint().clone(),
+            crate::assessment::DestinationProfile::Server(assess_dest_ep),
+        )));
+    }
     Ok(BuiltTask {
         task,
         source,
@@ -362,9 +372,33 @@ async fn lower_case_table_names(ep: &MysqlEndpoint) -> Result<u32, Error> {
     Ok(v.unwrap_or(0))
 }
 
+/// The status labels of a task: the guide's environment tag and scene label, when set.
+fn task_labels(
+    advanced: &dts_core::config::AdvancedConfig,
+) -> std::collections::BTreeMap<String, String> {
+    [
+        ("environment_tag", &advanced.environment_tag),
+        ("scene_label", &advanced.scene_label),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_string(), v.clone()?)))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::literal_pattern_database;
+
+    #[test]
+    fn labels_come_from_the_advanced_settings() {
+        let advanced = dts_core::config::AdvancedConfig {
+            environment_tag: Some("production".into()),
+            ..Default::default()
+        };
+        let labels = super::task_labels(&advanced);
+        assert_eq!(labels.len(), 1);
+        assert_eq!(labels["environment_tag"], "production");
+    }
     use dts_core::config::PatternKind;
 
     #[test]

@@ -125,6 +125,7 @@ impl Task {
             t.rows_estimated = t.rows_estimated.max(snapshot.rows_done);
             t.finished = snapshot.finished;
             p.full_rows_per_s = rate;
+            p.full_eta_s = p.estimate_full_eta();
         });
         Ok(())
     }

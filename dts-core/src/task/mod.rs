@@ -85,6 +85,8 @@ pub struct TaskOptions {
     /// current position. Meant for tasks without full sync (with full sync, changes before the
     /// copy would be missed or replayed over it). A saved start position always wins.
     pub start_position: Option<crate::position::Position>,
+    /// Labels shown in the status (the guide's `environment_tag` and `scene_label`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for TaskOptions {
@@ -107,6 +109,7 @@ impl Default for TaskOptions {
             full_throttle: ThrottleSettings::default(),
             incremental_throttle: ThrottleSettings::default(),
             start_position: None,
+            labels: Default::default(),
         }
     }
 }
@@ -240,9 +243,12 @@ impl Task {
             store,
             full_throttle: Throttle::new(options.full_throttle),
             incremental_throttle: Throttle::new(options.incremental_throttle),
-            options,
             stages: StageMachine::new(),
-            progress: watch::Sender::new(Progress::default()),
+            progress: watch::Sender::new(Progress {
+                labels: options.labels.clone(),
+                ..Default::default()
+            }),
+            options,
             control: Arc::new(watch::Sender::new(Control::Run)),
             alert_hook: None,
             alert_on_failure: false,

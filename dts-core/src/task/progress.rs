@@ -41,6 +41,9 @@ pub struct Progress {
     pub tables: BTreeMap<String, TableStatus>,
     /// Full-sync rows copied per second, over the last few seconds.
     pub full_rows_per_s: f64,
+    /// Estimated time until the full sync ends, in seconds: rows left (by the source's
+    /// estimates) over the current copy rate; `None` before a rate is known or once done.
+    pub full_eta_s: Option<u64>,
     /// Incremental figures.
     pub incremental: IncrementalStatus,
     /// Set while an error is being retried: what failed (`operation: error`).
@@ -52,6 +55,24 @@ pub struct Progress {
     pub retry_time_ms: u64,
     /// The last error seen (retried or not).
     pub last_error: Option<String>,
+    /// The task's labels (the guide's environment tag and scene label), for monitoring.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Progress {
+    /// Rows left to copy over `rate` rows/s, in whole seconds.
+    pub(crate) fn estimate_full_eta(&self) -> Option<u64> {
+        let left: u64 = self
+            .tables
+            .values()
+            .filter(|t| !t.finished)
+            .map(|t| t.rows_estimated.saturating_sub(t.rows_done))
+            .sum();
+        if self.tables.values().all(|t| t.finished) {
+            return None;
+        }
+        (self.full_rows_per_s > 0.0).then(|| (left as f64 / self.full_rows_per_s).ceil() as u64)
+    }
 }
 
 /// A retry under way: the guide's "time spent retrying is visible in the status".
@@ -123,5 +144,32 @@ mod tests {
         // Old samples fall out of the window.
         let r = m.record(10_000, 10);
         assert!(r < 10.0, "{r}");
+    }
+
+    #[test]
+    fn eta_from_rows_left_and_rate() {
+        let mut p = Progress::default();
+        assert_eq!(p.estimate_full_eta(), None);
+        p.tables.insert(
+            "d.a".into(),
+            TableStatus {
+                rows_done: 100,
+                rows_estimated: 1_100,
+                finished: false,
+            },
+        );
+        p.tables.insert(
+            "d.b".into(),
+            TableStatus {
+                rows_done: 50,
+                rows_estimated: 50,
+                finished: true,
+            },
+        );
+        assert_eq!(p.estimate_full_eta(), None, "no rate yet");
+        p.full_rows_per_s = 300.0;
+        assert_eq!(p.estimate_full_eta(), Some(4));
+        p.tables.get_mut("d.a").unwrap().finished = true;
+        assert_eq!(p.estimate_full_eta(), None, "done");
     }
 }
