@@ -379,6 +379,32 @@ pub fn assess_table_limits(table: &TableSchema, limits: &KeyLimits, report: &mut
     }
 }
 
+/// Whether the SQL text of a view or routine defined in `home` refers to table `table` of
+/// database `database`: qualified (`` `db`.`t` ``, `db.t`), or unqualified after `FROM`, `JOIN`,
+/// `INTO`, `UPDATE` or `TABLE` when the table is in `home`. Case-insensitive, a heuristic over
+/// the text (comments and strings are not told apart).
+pub fn references(definition: &str, home: &str, database: &str, table: &str) -> bool {
+    let name = |n: &str| {
+        format!(
+            "(?:`{}`|\\b{}\\b)",
+            regex::escape(&n.replace('`', "``")),
+            regex::escape(n)
+        )
+    };
+    let qualified = format!("(?i){}\\s*\\.\\s*{}", name(database), name(table));
+    if regex::Regex::new(&qualified).is_ok_and(|r| r.is_match(definition)) {
+        return true;
+    }
+    if !home.eq_ignore_ascii_case(database) {
+        return false;
+    }
+    let bare = format!(
+        "(?i)\\b(?:from|join|into|update|table)\\s+{}(?:\\s|$|[,;)])",
+        name(table)
+    );
+    regex::Regex::new(&bare).is_ok_and(|r| r.is_match(definition))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +520,25 @@ mod tests {
         assess_table_limits(&t, &KeyLimits::mysql_default(), &mut r);
         assert!(r.findings.is_empty());
         assert_eq!(r.to_precheck().checks[0].name, SUMMARY);
+    }
+
+    #[test]
+    fn references_qualified_and_unqualified_names() {
+        let view = "select `shop`.`b`.`id` AS `id` from `shop`.`b`";
+        assert!(references(view, "shop", "shop", "b"));
+        assert!(!references(view, "shop", "shop", "a"));
+        assert!(!references(view, "shop", "shop", "id"));
+        let proc = "BEGIN\n  SELECT COUNT(*) INTO n FROM audit_log WHERE x = 1;\n  UPDATE crm.users SET y = 2;\nEND";
+        assert!(references(proc, "shop", "shop", "audit_log"));
+        assert!(references(proc, "shop", "crm", "users"));
+        assert!(!references(proc, "shop", "shop", "users"));
+        assert!(!references(proc, "other", "shop", "audit_log"));
+        assert!(!references(
+            "SELECT audit_logs FROM x",
+            "shop",
+            "shop",
+            "audit_log"
+        ));
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! but not exercised by the test suite, since no MySQL server is available there.
 #![warn(missing_docs)]
 
+pub mod assessment;
 pub mod binlog;
 pub mod conn;
 pub mod ddl;

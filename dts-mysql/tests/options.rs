@@ -349,3 +349,119 @@ async fn a_saved_connection_serves_two_tasks() {
         assert!(file.exists(), "{} missing", file.display());
     }
 }
+
+/// Migration assessment with the precheck: a too-long utf8mb4 key (kept as a hash key by the
+/// MariaDB destination, refused by a MySQL 8.0 one), a view and a procedure over a table that
+/// is not selected, and a foreign key pointing outside the selection. The findings are listed
+/// and the task still runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn assessment_reports_long_keys_and_outside_dependencies_without_blocking() {
+    use dts_core::assessment::{Assessor, Severity, DEPENDENCIES, FOREIGN_KEYS, KEY_LENGTH};
+    let db = unique_name("st_assess");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE a (id INT PRIMARY KEY, title VARCHAR(1000) CHARACTER SET utf8mb4, \
+             UNIQUE KEY title (title))",
+            "CREATE TABLE b (id INT PRIMARY KEY)",
+            "CREATE TABLE c (id INT PRIMARY KEY, b_id INT, \
+             CONSTRAINT c_b FOREIGN KEY (b_id) REFERENCES b (id))",
+            "CREATE VIEW v_b AS SELECT id FROM b",
+            "CREATE VIEW v_a AS SELECT id FROM a",
+            "CREATE PROCEDURE p_b() SELECT COUNT(*) FROM b",
+            "INSERT INTO a VALUES (1, REPEAT('x', 900))",
+        ],
+        None,
+    )
+    .await;
+    let (sh, sp) = url_parts("DTS_TEST_SOURCE_URL");
+    let (dh, dp) = url_parts("DTS_TEST_DEST_URL");
+    let text = format!(
+        r#"
+[source]
+host = "{sh}"
+port = {sp}
+user = "root"
+
+[destination]
+type = "mysql"
+host = "{dh}"
+port = {dp}
+user = "root"
+
+[migration]
+migration_assessment = true
+
+[[objects.databases]]
+name = "{db}"
+
+[[objects.databases.tables]]
+name = "a"
+
+[[objects.databases.tables]]
+name = "c"
+"#
+    );
+    let cfg = TaskConfig::from_toml_str(&text).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        .await
+        .unwrap();
+    let report = built.task.precheck().await.unwrap();
+    let text = report.to_string();
+    let line = |name: &str, object: &str| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.name == name && c.message.contains(object))
+            .unwrap_or_else(|| panic!("no {name} for {object}:\n{text}"))
+    };
+    // The MariaDB destination keeps the 4000-byte unique key as a hash key: a note.
+    let key = line(KEY_LENGTH, &format!("{db}.a.title"));
+    assert_eq!(key.level, dts_core::CheckLevel::Pass, "{text}");
+    assert!(key.message.contains("4000 bytes"), "{text}");
+    let view = line(DEPENDENCIES, &format!("{db}.v_b"));
+    assert!(view.message.contains(&format!("{db}.b")), "{text}");
+    assert_eq!(view.level, dts_core::CheckLevel::Warning);
+    line(DEPENDENCIES, &format!("{db}.p_b"));
+    assert!(
+        !report
+            .checks
+            .iter()
+            .any(|c| c.message.contains(&format!("{db}.v_a"))),
+        "v_a uses only selected tables:\n{text}"
+    );
+    let fk = line(FOREIGN_KEYS, &format!("{db}.c.c_b"));
+    assert!(fk.message.contains(&format!("{db}.b")), "{text}");
+
+    // The same source assessed for a MySQL 8.0 destination: the key is too long there.
+    let source = common::reader(common::source(), &db).await;
+    let tables = dts_core::Source::discover(&source).await.unwrap();
+    let a = tables.iter().find(|t| t.id.table == "a").unwrap().clone();
+    let assessor = dts_mysql::assessment::MysqlAssessor::new(
+        common::source(),
+        dts_mysql::assessment::DestinationProfile::Fixed {
+            limits: dts_core::assessment::KeyLimits::mysql_default(),
+            version: "8.0.36".into(),
+        },
+    );
+    let mysql = assessor
+        .assess(&[dts_core::assessment::AssessedTable {
+            destination: (*a).clone(),
+            source: a,
+        }])
+        .await;
+    let f = mysql.of(KEY_LENGTH);
+    assert_eq!(f.len(), 1, "{mysql:?}");
+    assert_eq!(f[0].severity, Severity::Risk);
+    assert!(f[0].message.contains("4000 bytes") && f[0].message.contains("3072"));
+
+    // Findings never block: the task runs.
+    let h = built.task.handle();
+    let task = built.task;
+    let run = tokio::spawn(async move { task.run().await });
+    wait_incremental(&h).await;
+    wait_ids(&db, "a", &[1]).await;
+    h.stop();
+    run.await.unwrap().unwrap();
+}
