@@ -215,6 +215,66 @@ impl Filter for MergeFilter {
 mod tests {
     use super::*;
 
+    fn adb_config(destination: &str) -> TaskConfig {
+        TaskConfig::from_toml_str(&format!(
+            "[source]\nhost = \"127.0.0.1\"\nuser = \"dts\"\n\n[destination]\ntype = \"adb\"\n\
+             {destination}\n\n[[objects.databases]]\nname = \"shop\"\n"
+        ))
+        .unwrap()
+    }
+
+    fn options_of(config: &TaskConfig) -> Result<AdbOptions, Error> {
+        let DestinationConfig::Adb(adb) = &config.destination else {
+            panic!("{:?}", config.destination)
+        };
+        let settings = config.destination_settings().unwrap().unwrap();
+        options_from_config(adb, &settings, "task-1")
+    }
+
+    #[test]
+    fn every_destination_key_reaches_the_sink_options() {
+        let config = adb_config(
+            "host = \"adb.example\"\nport = 3307\nuser = \"u@x\"\npassword = \"p:w/d\"\n\
+             merge_tables = true\nskip_unsupported_ddl = true\nbatch_rows = 10\n\
+             batch_bytes = 4096\nflush_interval_ms = 250\nmariadb_compat = true\n\
+             [destination.tables.\"dw.orders\"]\npartition_column = \"day\"\n\
+             partition_format = \"%Y%m\"\nlifecycle = 12\nclustered_key = [\"c\"]",
+        );
+        let o = options_of(&config).unwrap();
+        assert_eq!(o.url, "mysql://u%40x:p%3Aw%2Fd@adb.example:3307");
+        assert_eq!(o.task_id, "task-1");
+        assert!(o.merge_tables && o.skip_unsupported_ddl && o.mariadb_compat);
+        assert_eq!((o.batch_rows, o.batch_bytes), (10, 4096));
+        assert_eq!(o.flush_interval, Duration::from_millis(250));
+        assert_eq!(
+            o.tables[&TableId::new("dw", "orders")],
+            TableClauses {
+                partition: Some(crate::Partition {
+                    column: "day".into(),
+                    format: Some("%Y%m".into()),
+                    lifecycle: 12,
+                }),
+                clustered_key: vec!["c".into()],
+            }
+        );
+        // The URL the sink parses names the same endpoint, and Debug hides the password.
+        let sink = AdbSink::new(o.clone()).unwrap();
+        assert!(format!("{sink:?}").contains("adb.example:3307"));
+        assert!(!format!("{o:?}").contains("p%3Aw"));
+    }
+
+    #[test]
+    fn defaults_and_refusals() {
+        let o = options_of(&adb_config("host = \"h\"\nuser = \"u\"")).unwrap();
+        assert_eq!(o.url, "mysql://u@h:3306");
+        assert_eq!(o.flush_interval, Duration::from_secs(1));
+        assert_eq!((o.batch_rows, o.batch_bytes), (2_000, 4 << 20));
+        assert!(!o.merge_tables && !o.mariadb_compat && o.tables.is_empty());
+        let tls = adb_config("host = \"h\"\nuser = \"u\"\ntls = { mode = \"required\" }");
+        let e = options_of(&tls).unwrap_err().to_string();
+        assert!(e.contains("destination.tls.mode"), "{e}");
+    }
+
     #[test]
     fn userinfo_is_percent_encoded() {
         assert_eq!(encode_userinfo("root"), "root");
