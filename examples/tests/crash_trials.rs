@@ -336,7 +336,7 @@ impl KillPlan {
         match rng.below(3) {
             0 => KillPlan {
                 stage: "starting",
-                delay: Duration::from_millis(100 + rng.below(1500)),
+                delay: Duration::from_millis(rng.below(1500)),
             },
             1 => KillPlan {
                 stage: "Full Data Sync",
