@@ -912,3 +912,80 @@ async fn stream_create_table_is_created_in_adb_dialect_at_its_first_row() {
         .unwrap();
     assert_eq!(rows, vec![(7, "small".to_string())]);
 }
+
+#[tokio::test]
+async fn table_clauses_are_checked_at_precheck_and_schema_sync() {
+    let Some(url) = url() else { return };
+    let db = "ab_it_clauses";
+    let mut conn = reset_db(&url, db).await;
+    let schema = kv_schema(db, "t");
+    let mut o = options(&url, "ab-it-clauses");
+    // `v` is not in the primary key: ADB cannot partition by it.
+    o.tables.insert(
+        schema.id.clone(),
+        dts_adb::TableClauses {
+            partition: Some(dts_adb::Partition {
+                column: "v".into(),
+                format: None,
+                lifecycle: 3,
+            }),
+            clustered_key: vec![],
+        },
+    );
+    o.tables
+        .insert(TableId::new(db, "ghost"), dts_adb::TableClauses::default());
+    let sink = AdbSink::new(o).unwrap();
+    let report = sink
+        .precheck(
+            &[(*schema).clone()],
+            dts_core::ConflictingTables::PrecheckAndReportErrors,
+        )
+        .await;
+    let check = report.get("destination.table_options").unwrap();
+    assert_eq!(check.level, dts_core::CheckLevel::Error, "{report}");
+    assert!(
+        check.message.contains("`v`") && check.message.contains("primary key"),
+        "{report}"
+    );
+    assert!(check.message.contains("ghost"), "{report}");
+    assert!(!report.passes(&[]));
+    let err = sink.apply_schema(&schema).await.unwrap_err();
+    assert!(matches!(err, Error::Schema { .. }), "{err}");
+    let n: Option<u64> = conn
+        .query_first(format!(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{db}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        n,
+        Some(0),
+        "no table is created with a clause that does not fit"
+    );
+
+    // Clauses that fit: the compat table is created (the clauses themselves are ADB-only).
+    let mut o = options(&url, "ab-it-clauses");
+    o.tables.insert(
+        schema.id.clone(),
+        dts_adb::TableClauses {
+            partition: Some(dts_adb::Partition {
+                column: "id".into(),
+                format: None,
+                lifecycle: 3,
+            }),
+            clustered_key: vec!["v".into()],
+        },
+    );
+    let sink = AdbSink::new(o).unwrap();
+    let report = sink
+        .precheck(
+            &[(*schema).clone()],
+            dts_core::ConflictingTables::PrecheckAndReportErrors,
+        )
+        .await;
+    assert!(report.passes(&[]), "{report}");
+    sink.apply_schema(&schema).await.unwrap();
+    assert!(kv_rows(&mut conn, &format!("SELECT id, v FROM `{db}`.t"))
+        .await
+        .is_empty());
+}
