@@ -38,6 +38,7 @@ pub mod filter;
 pub mod objects;
 pub mod position;
 pub mod precheck;
+pub mod scan;
 pub mod schema;
 pub mod sink;
 pub mod source;
