@@ -25,6 +25,8 @@ pub struct Knobs {
     pub workers: usize,
     /// `SinkOptions::batch_rows`.
     pub batch_rows: usize,
+    /// `SinkOptions::full_sync_binlog`.
+    pub full_sync_binlog: bool,
 }
 
 impl Default for Knobs {
@@ -37,6 +39,7 @@ impl Default for Knobs {
             write_concurrency: t.write_concurrency,
             workers: s.workers,
             batch_rows: s.batch_rows,
+            full_sync_binlog: s.full_sync_binlog,
         }
     }
 }
@@ -45,8 +48,16 @@ impl std::fmt::Display for Knobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "chunk_rows={} write_concurrency={} workers={} batch_rows={}",
-            self.chunk_rows, self.write_concurrency, self.workers, self.batch_rows
+            "chunk_rows={} write_concurrency={} workers={} batch_rows={}{}",
+            self.chunk_rows,
+            self.write_concurrency,
+            self.workers,
+            self.batch_rows,
+            if self.full_sync_binlog {
+                ""
+            } else {
+                " destination-binlog=off"
+            }
         )
     }
 }
@@ -89,6 +100,7 @@ pub async fn build_task(
                 task_id: task_id.to_string(),
                 workers: knobs.workers,
                 batch_rows: knobs.batch_rows,
+                full_sync_binlog: knobs.full_sync_binlog,
                 ..Default::default()
             },
         )
