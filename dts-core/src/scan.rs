@@ -224,7 +224,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether `value` is a payment card number: 13–19 digits (spaces or dashes between groups
