@@ -16,9 +16,25 @@ use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
 use std::time::{Duration, Instant};
 
-const SRC_DB: &str = "ab_cfg_shop";
-const DST_DB: &str = "ab_cfg_dw";
-const TASK_ID: &str = "ab-cfg-task";
+/// Database names and task id of one test.
+#[derive(Clone, Copy)]
+struct Names {
+    src: &'static str,
+    dst: &'static str,
+    task: &'static str,
+}
+
+const MERGE: Names = Names {
+    src: "ab_cfg_shop",
+    dst: "ab_cfg_dw",
+    task: "ab-cfg-task",
+};
+
+const REPLAY: Names = Names {
+    src: "ab_cfg2_shop",
+    dst: "ab_cfg2_dw",
+    task: "ab-cfg2-task",
+};
 
 fn env(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
@@ -34,15 +50,21 @@ fn host_port(url: &str) -> (String, u16) {
     (host.to_string(), port.parse().unwrap())
 }
 
-fn config() -> TaskConfig {
+/// The example task for `names`, with `batch_rows` and `flush_interval_ms` replaced.
+fn config(names: Names, batch_rows: u32, flush_interval_ms: u64) -> TaskConfig {
+    let Names {
+        src: src_db,
+        dst: dst_db,
+        task: task_id,
+    } = names;
     let (sh, sp) = host_port(&env("DTS_TEST_SOURCE_URL"));
     let (dh, dp) = host_port(&env("DTS_TEST_DEST_URL"));
     let example = include_str!("../../examples/tasks/mysql_to_adb.toml");
     let mut text = example.to_string();
     for (from, to) in [
-        ("ab_shop", SRC_DB.to_string()),
-        ("ab_dw", DST_DB.to_string()),
-        ("id = \"ab-shop-to-adb\"", format!("id = \"{TASK_ID}\"")),
+        ("ab_shop", src_db.to_string()),
+        ("ab_dw", dst_db.to_string()),
+        ("id = \"ab-shop-to-adb\"", format!("id = \"{task_id}\"")),
         (
             "host = \"127.0.0.1\"\nport = 33061",
             format!("host = \"{sh}\"\nport = {sp}"),
@@ -51,11 +73,10 @@ fn config() -> TaskConfig {
             "host = \"127.0.0.1\"\nport = 33062",
             format!("host = \"{dh}\"\nport = {dp}"),
         ),
-        // Small batches and a short interval, so both flush triggers fire in a short test.
-        ("batch_rows = 2000", "batch_rows = 50".to_string()),
+        ("batch_rows = 2000", format!("batch_rows = {batch_rows}")),
         (
             "flush_interval_ms = 1000",
-            "flush_interval_ms = 200".to_string(),
+            format!("flush_interval_ms = {flush_interval_ms}"),
         ),
     ] {
         assert!(
@@ -74,16 +95,21 @@ async fn conn(url: &str) -> mysql_async::Conn {
 }
 
 /// Fresh source tables with overlapping keys, no destination database, no checkpoint row.
-async fn setup() {
+async fn setup(names: Names) {
+    let Names {
+        src: src_db,
+        dst: dst_db,
+        task: task_id,
+    } = names;
     let mut s = conn(&env("DTS_TEST_SOURCE_URL")).await;
-    s.query_drop(format!("DROP DATABASE IF EXISTS `{SRC_DB}`"))
+    s.query_drop(format!("DROP DATABASE IF EXISTS `{src_db}`"))
         .await
         .unwrap();
-    s.query_drop(format!("CREATE DATABASE `{SRC_DB}`"))
+    s.query_drop(format!("CREATE DATABASE `{src_db}`"))
         .await
         .unwrap();
     s.query_drop(format!(
-        "CREATE TABLE `{SRC_DB}`.orders_0 (id INT PRIMARY KEY, created DATE NOT NULL, \
+        "CREATE TABLE `{src_db}`.orders_0 (id INT PRIMARY KEY, created DATE NOT NULL, \
          amount DECIMAL(10,2))"
     ))
     .await
@@ -91,7 +117,7 @@ async fn setup() {
     for n in 0..3 {
         if n > 0 {
             s.query_drop(format!(
-                "CREATE TABLE `{SRC_DB}`.orders_{n} LIKE `{SRC_DB}`.orders_0"
+                "CREATE TABLE `{src_db}`.orders_{n} LIKE `{src_db}`.orders_0"
             ))
             .await
             .unwrap();
@@ -107,40 +133,41 @@ async fn setup() {
             })
             .collect();
         s.query_drop(format!(
-            "INSERT INTO `{SRC_DB}`.orders_{n} VALUES {}",
+            "INSERT INTO `{src_db}`.orders_{n} VALUES {}",
             values.join(", ")
         ))
         .await
         .unwrap();
     }
     s.query_drop(format!(
-        "CREATE TABLE `{SRC_DB}`.customers (id INT PRIMARY KEY, name VARCHAR(64))"
+        "CREATE TABLE `{src_db}`.customers (id INT PRIMARY KEY, name VARCHAR(64))"
     ))
     .await
     .unwrap();
     let values: Vec<String> = (1..=10).map(|id| format!("({id}, 'c{id}')")).collect();
     s.query_drop(format!(
-        "INSERT INTO `{SRC_DB}`.customers VALUES {}",
+        "INSERT INTO `{src_db}`.customers VALUES {}",
         values.join(", ")
     ))
     .await
     .unwrap();
     let mut d = conn(&env("DTS_TEST_DEST_URL")).await;
-    d.query_drop(format!("DROP DATABASE IF EXISTS `{DST_DB}`"))
+    d.query_drop(format!("DROP DATABASE IF EXISTS `{dst_db}`"))
         .await
         .unwrap();
     // The checkpoint table may not exist yet.
     let _ = d
         .exec_drop(
             "DELETE FROM dts_meta.dts_adb_checkpoint WHERE task_id = ?",
-            (TASK_ID,),
+            (task_id,),
         )
         .await;
 }
 
 /// Concurrent writes to one shard: inserts of new keys, updates and deletes of existing
 /// ones, some in multi-statement transactions. Keys overlap with the other shards'.
-async fn write_shard(n: u32) {
+async fn write_shard(names: Names, n: u32, steps: u32) {
+    let src_db = names.src;
     let mut c = conn(&env("DTS_TEST_SOURCE_URL")).await;
     let mut seed = 12_345u64 + u64::from(n) * 7_919;
     let mut next_id = 31;
@@ -150,8 +177,8 @@ async fn write_shard(n: u32) {
             .wrapping_add(1_442_695_040_888_963_407);
         (seed >> 33) % m
     };
-    for step in 0..120u32 {
-        let table = format!("`{SRC_DB}`.orders_{n}");
+    for step in 0..steps {
+        let table = format!("`{src_db}`.orders_{n}");
         let mut statements = Vec::new();
         for _ in 0..if step % 10 == 0 { 3 } else { 1 } {
             statements.push(match rand(3) {
@@ -187,9 +214,10 @@ async fn write_shard(n: u32) {
 
 /// Customers: inserts, updates, deletes (not synchronized: `dml = ["insert", "update"]`) and a
 /// CREATE INDEX (not synchronized: not in the instance-level `ddl` list).
-async fn write_customers() {
+async fn write_customers(names: Names) {
+    let src_db = names.src;
     let mut c = conn(&env("DTS_TEST_SOURCE_URL")).await;
-    let t = format!("`{SRC_DB}`.customers");
+    let t = format!("`{src_db}`.customers");
     for id in 11..=15 {
         c.query_drop(format!("INSERT INTO {t} VALUES ({id}, 'c{id}')"))
             .await
@@ -212,22 +240,28 @@ async fn write_customers() {
 
 type OrderRow = (i64, String, String);
 
-async fn source_orders(c: &mut mysql_async::Conn, n: u32) -> Vec<OrderRow> {
+async fn source_orders(c: &mut mysql_async::Conn, names: Names, n: u32) -> Vec<OrderRow> {
+    let src_db = names.src;
     c.query(format!(
-        "SELECT id, CAST(created AS CHAR), CAST(amount AS CHAR) FROM `{SRC_DB}`.orders_{n} \
+        "SELECT id, CAST(created AS CHAR), CAST(amount AS CHAR) FROM `{src_db}`.orders_{n} \
          ORDER BY id"
     ))
     .await
     .unwrap()
 }
 
-async fn dest_orders(c: &mut mysql_async::Conn, n: u32) -> Vec<OrderRow> {
+async fn dest_orders(c: &mut mysql_async::Conn, names: Names, n: u32) -> Vec<OrderRow> {
+    let Names {
+        src: src_db,
+        dst: dst_db,
+        task: task_id,
+    } = names;
     c.exec(
         format!(
-            "SELECT id, CAST(created AS CHAR), CAST(amount AS CHAR) FROM `{DST_DB}`.orders \
+            "SELECT id, CAST(created AS CHAR), CAST(amount AS CHAR) FROM `{dst_db}`.orders \
              WHERE __dts_data_source = ? ORDER BY id"
         ),
-        (format!("{TASK_ID}:{SRC_DB}:{SRC_DB}:orders_{n}"),),
+        (format!("{task_id}:{src_db}:{src_db}:orders_{n}"),),
     )
     .await
     .unwrap_or_default()
@@ -239,11 +273,16 @@ async fn customers(c: &mut mysql_async::Conn, db: &str) -> Vec<(i64, String)> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn config_task_merges_three_shards_under_concurrent_writes() {
-    setup().await;
-    let state = tempfile::tempdir().unwrap();
-    let built = dts_adb::from_config::build_adb_task(&config(), state.path(), None)
+/// A task over `state` started from `config`, once incremental write runs.
+async fn start(
+    config: &TaskConfig,
+    state: &std::path::Path,
+) -> (
+    std::sync::Arc<dts_adb::AdbSink>,
+    dts_core::TaskHandle,
+    tokio::task::JoinHandle<dts_core::Result<()>>,
+) {
+    let built = dts_adb::from_config::build_adb_task(config, state, None)
         .await
         .unwrap_or_else(|e| panic!("the task does not build: {e}"));
     let sink = built.sink.clone();
@@ -258,11 +297,26 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
         assert!(Instant::now() < deadline, "{:?}", handle.progress());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (sink, handle, runner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_task_merges_three_shards_under_concurrent_writes() {
+    let names = MERGE;
+    let Names {
+        src: src_db,
+        dst: dst_db,
+        task: task_id,
+    } = names;
+    setup(names).await;
+    let state = tempfile::tempdir().unwrap();
+    // Small batches and a short interval, so both flush triggers can fire in a short test.
+    let (sink, handle, runner) = start(&config(names, 50, 200), state.path()).await;
 
     // Concurrent writers on the three shards and on customers.
     let writers: Vec<_> = (0..3)
-        .map(|n| tokio::spawn(write_shard(n)))
-        .chain([tokio::spawn(write_customers())])
+        .map(|n| tokio::spawn(write_shard(names, n, 120)))
+        .chain([tokio::spawn(write_customers(names))])
         .collect();
     for w in writers {
         w.await.unwrap();
@@ -272,10 +326,10 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     let mut dst = conn(&env("DTS_TEST_DEST_URL")).await;
     let mut expected = Vec::new();
     for n in 0..3 {
-        expected.push(source_orders(&mut src, n).await);
+        expected.push(source_orders(&mut src, names, n).await);
     }
     // Deletes of customers are not synchronized: ids 1..=3 stay with their first names.
-    let mut expected_customers = customers(&mut src, SRC_DB).await;
+    let mut expected_customers = customers(&mut src, src_db).await;
     expected_customers.extend((1..=3).map(|id| (id, format!("c{id}"))));
     expected_customers.sort();
     // Identical per shard once the buffered changes are flushed (by size or by time: nothing
@@ -287,9 +341,9 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
         }
         let mut actual = Vec::new();
         for n in 0..3 {
-            actual.push(dest_orders(&mut dst, n).await);
+            actual.push(dest_orders(&mut dst, names, n).await);
         }
-        let c = customers(&mut dst, DST_DB).await;
+        let c = customers(&mut dst, dst_db).await;
         if actual == expected && c == expected_customers {
             break;
         }
@@ -313,7 +367,7 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
         .count();
     assert!(shared > 0, "no key is in every shard");
     let total: Option<u64> = dst
-        .query_first(format!("SELECT COUNT(*) FROM `{DST_DB}`.orders"))
+        .query_first(format!("SELECT COUNT(*) FROM `{dst_db}`.orders"))
         .await
         .unwrap();
     assert_eq!(total, Some(expected.iter().map(|e| e.len() as u64).sum()));
@@ -321,7 +375,7 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     let indexes: Option<u64> = dst
         .query_first(format!(
             "SELECT COUNT(*) FROM information_schema.statistics \
-             WHERE table_schema = '{DST_DB}' AND table_name = 'customers' \
+             WHERE table_schema = '{dst_db}' AND table_name = 'customers' \
              AND index_name = 'ix_name'"
         ))
         .await
@@ -340,7 +394,7 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     let stored: Option<u64> = dst
         .exec_first(
             "SELECT `offset` FROM dts_meta.dts_adb_checkpoint WHERE task_id = ?",
-            (TASK_ID,),
+            (task_id,),
         )
         .await
         .unwrap();
@@ -349,7 +403,7 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     // Schema-changing DDL on a merged shard stops the task, naming the statement; the merged
     // table keeps its schema.
     src.query_drop(format!(
-        "ALTER TABLE `{SRC_DB}`.orders_1 ADD COLUMN note INT"
+        "ALTER TABLE `{src_db}`.orders_1 ADD COLUMN note INT"
     ))
     .await
     .unwrap();
@@ -369,7 +423,7 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     );
     let note: Option<u64> = dst
         .query_first(format!(
-            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '{DST_DB}' \
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = '{dst_db}' \
              AND table_name = 'orders' AND column_name = 'note'"
         ))
         .await
@@ -377,10 +431,102 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     assert_eq!(note, Some(0));
     sink.flush().await.unwrap();
 
-    src.query_drop(format!("DROP DATABASE IF EXISTS `{SRC_DB}`"))
+    src.query_drop(format!("DROP DATABASE IF EXISTS `{src_db}`"))
         .await
         .unwrap();
-    dst.query_drop(format!("DROP DATABASE IF EXISTS `{DST_DB}`"))
+    dst.query_drop(format!("DROP DATABASE IF EXISTS `{dst_db}`"))
+        .await
+        .unwrap();
+}
+
+/// The shards as the destination holds them.
+async fn dest_shards(c: &mut mysql_async::Conn, names: Names) -> Vec<Vec<OrderRow>> {
+    let mut shards = Vec::new();
+    for n in 0..3 {
+        shards.push(dest_orders(c, names, n).await);
+    }
+    shards
+}
+
+/// At-least-once across a stop that loses the buffers: changes buffered but not flushed (an
+/// hour-long interval, huge batches) are not in the destination and their checkpoint is not
+/// stored; the task stops without flushing (as a killed process would), and a new task over
+/// the same state replays them from the stored checkpoint and converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_task_replays_changes_lost_from_the_buffers() {
+    let names = REPLAY;
+    setup(names).await;
+    let state = tempfile::tempdir().unwrap();
+    let (sink, handle, runner) = start(&config(names, 100_000, 3_600_000), state.path()).await;
+    let mut src = conn(&env("DTS_TEST_SOURCE_URL")).await;
+    let mut dst = conn(&env("DTS_TEST_DEST_URL")).await;
+    let after_full_sync = dest_shards(&mut dst, names).await;
+    assert!(
+        after_full_sync.iter().all(|s| s.len() == 30),
+        "{after_full_sync:?}"
+    );
+    for n in 0..3 {
+        write_shard(names, n, 40).await;
+    }
+    let mut expected = Vec::new();
+    for n in 0..3 {
+        expected.push(source_orders(&mut src, names, n).await);
+    }
+    assert_ne!(expected, after_full_sync, "the writes changed nothing");
+    // Wait until the task has handed changes to the sink (buffered: `apply` returned) and
+    // has been quiet for a second.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = (0, Instant::now());
+    loop {
+        let applied = handle.progress().incremental.rows_applied;
+        if applied != last.0 {
+            last = (applied, Instant::now());
+        } else if applied > 0 && last.1.elapsed() >= Duration::from_secs(1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the task never applied a change");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        dest_shards(&mut dst, names).await,
+        after_full_sync,
+        "buffered changes were written before a flush"
+    );
+    let s = sink.stats();
+    assert_eq!(
+        (s.commits_by_size, s.commits_by_time),
+        (0, 0),
+        "nothing flushed: {s:?}"
+    );
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    drop(sink); // Lost with its buffers, never flushed.
+    assert_eq!(dest_shards(&mut dst, names).await, after_full_sync);
+
+    // The restarted task replays from the stored checkpoint and converges.
+    let (sink, handle, runner) = start(&config(names, 50, 200), state.path()).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(f) = handle.status().failure() {
+            panic!("task failed in {}: {}", f.0, f.1);
+        }
+        let actual = dest_shards(&mut dst, names).await;
+        if actual == expected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replay never converged: {actual:?} vs {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    sink.flush().await.unwrap();
+    src.query_drop(format!("DROP DATABASE IF EXISTS `{}`", names.src))
+        .await
+        .unwrap();
+    dst.query_drop(format!("DROP DATABASE IF EXISTS `{}`", names.dst))
         .await
         .unwrap();
 }
