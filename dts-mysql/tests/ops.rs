@@ -46,10 +46,10 @@ async fn rate(handle: &TaskHandle, span: Duration, count: impl Fn(&TaskHandle) -
 
 fn assert_within(measured: f64, limit: u32, what: &str) {
     let limit = f64::from(limit);
-    eprintln!("{what}: {measured:.0} rows/s against a limit of {limit:.0}");
+    eprintln!("{what}: {measured:.0}/s against a limit of {limit:.0}/s");
     assert!(
         (measured - limit).abs() <= limit * 0.15,
-        "{what}: {measured:.0} rows/s is not within 15% of {limit:.0}"
+        "{what}: {measured:.0}/s is not within 15% of {limit:.0}/s"
     );
 }
 
@@ -159,6 +159,118 @@ async fn incremental_throttle_holds_the_rate_and_changes_at_runtime() {
     // Lifting the limit lets the task catch up.
     handle.set_incremental_throttle(ThrottleSettings::default());
     wait_identical(&handle, &db, "t", COLS).await;
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn full_sync_query_and_byte_throttles_hold() {
+    let db = unique_name("op_thrqb");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(1000) NOT NULL)",
+            "INSERT INTO t SELECT seq, REPEAT('x', 1000) FROM seq_1_to_12000",
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_thrqb");
+    let opts = TaskOptions {
+        task_id: task_id.clone(),
+        chunk_rows: 100,
+        // One query per chunk: 5 queries/s is 500 rows/s.
+        full_throttle: ThrottleSettings {
+            queries_per_s: Some(5),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let key = format!("{db}.t");
+    let done = move |h: &TaskHandle| h.progress().tables.get(&key).map_or(0, |t| t.rows_done);
+    wait_for(
+        "the copy to start",
+        Duration::from_secs(30),
+        &handle,
+        || async { done(&handle) > 0 },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let by_queries = rate(&handle, Duration::from_secs(3), &done).await;
+    let limit = 512 * 1024;
+    handle.set_full_throttle(ThrottleSettings {
+        bytes_per_s: Some(limit),
+        ..Default::default()
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bytes = |h: &TaskHandle| h.progress().full_bytes_done;
+    let by_bytes = rate(&handle, Duration::from_secs(3), bytes).await;
+    assert!(
+        done(&handle) < 12_000,
+        "the copy was still running while measured"
+    );
+    assert_within(by_queries, 500, "full sync at 5 queries/s of 100 rows");
+    assert_within(by_bytes, limit as u32, "full sync at 512 KiB/s (bytes)");
+    assert!(handle.progress().full_bytes_per_s > 0.0);
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn incremental_byte_throttle_holds() {
+    let db = unique_name("op_thrib");
+    prepare(
+        &db,
+        &["CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(1000) NOT NULL)"],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_thrib");
+    let limit = 256 * 1024;
+    let opts = TaskOptions {
+        task_id: task_id.clone(),
+        batch_max_rows: 20,
+        incremental_throttle: ThrottleSettings {
+            bytes_per_s: Some(limit),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_incremental(&handle).await;
+    // About 2.5 MB of row images in transactions of 20 rows.
+    let mut c = conn(&source()).await;
+    exec_all(&mut c, &[&format!("USE `{db}`")]).await;
+    for _ in 0..125 {
+        c.query_drop("INSERT INTO t (s) SELECT REPEAT('y', 1000) FROM seq_1_to_20")
+            .await
+            .unwrap();
+    }
+    let bytes = |h: &TaskHandle| h.progress().incremental.bytes_applied;
+    wait_for(
+        "rows to apply",
+        Duration::from_secs(30),
+        &handle,
+        || async { bytes(&handle) > 0 },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let measured = rate(&handle, Duration::from_secs(4), bytes).await;
+    assert!(
+        handle.progress().incremental.rows_applied < 2_500,
+        "the backlog lasted through the measurement"
+    );
+    assert_within(measured, limit as u32, "incremental at 256 KiB/s (bytes)");
+    assert!(handle.progress().incremental.bytes_per_s > 0.0);
+    handle.set_incremental_throttle(ThrottleSettings::default());
+    wait_identical(&handle, &db, "t", "id, s").await;
     handle.stop();
     runner.await.unwrap().unwrap();
     cleanup(&db).await;

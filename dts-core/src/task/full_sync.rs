@@ -103,7 +103,7 @@ impl Task {
     async fn record(
         &self,
         copy: &TableCopy<'_>,
-        rows: u64,
+        (rows, bytes): (u64, u64),
         update: impl FnOnce(&mut TableProgress),
     ) -> Result<()> {
         let (key, state, meter) = (copy.key.as_str(), copy.state, copy.meter);
@@ -117,14 +117,19 @@ impl Task {
         drop(s);
         let rate = meter
             .lock()
-            .map(|mut m| m.record(now_ms(), rows))
-            .unwrap_or(0.0);
+            .map(|mut m| m.record_pair(now_ms(), rows, bytes))
+            .unwrap_or((0.0, 0.0));
+        let task = self.options.task_id.clone();
+        metrics::counter!("dts_full_rows_copied_total", "task" => task.clone()).increment(rows);
+        metrics::counter!("dts_full_bytes_copied_total", "task" => task).increment(bytes);
         self.progress.send_modify(|p| {
             let t = p.tables.entry(key.to_string()).or_default();
             t.rows_done = snapshot.rows_done;
             t.rows_estimated = t.rows_estimated.max(snapshot.rows_done);
             t.finished = snapshot.finished;
-            p.full_rows_per_s = rate;
+            p.full_rows_per_s = rate.0;
+            p.full_bytes_per_s = rate.1;
+            p.full_bytes_done += bytes;
             p.full_eta_s = p.estimate_full_eta();
         });
         Ok(())
@@ -210,18 +215,19 @@ impl Task {
                     let (chunk, last) = item?;
                     let rows = chunk.rows.len() as u64;
                     let projected = self.project(routed, source, chunk.rows);
-                    self.full_throttle.rows(rows, bytes_of(&projected)).await;
+                    let bytes = bytes_of(&projected);
+                    self.full_throttle.rows(rows, bytes).await;
                     if !projected.is_empty() {
                         sink.write_rows(&destination, projected, existing).await?;
                     }
-                    Ok::<_, Error>((chunk.last_key, rows, last))
+                    Ok::<_, Error>((chunk.last_key, (rows, bytes), last))
                 }
             })
             .buffered(width);
         let result: Result<()> = async {
             while let Some(done) = writes.next().await {
-                let (last_key, rows, last) = done?;
-                self.record(copy, rows, |p| {
+                let (last_key, written, last) = done?;
+                self.record(copy, written, |p| {
                     if last_key.is_some() {
                         p.last_key = last_key;
                     }
@@ -247,7 +253,7 @@ impl Task {
             .get(key)
             .is_some_and(|p| p.finished);
         if !finished {
-            self.record(copy, 0, |p| p.finished = true).await?;
+            self.record(copy, (0, 0), |p| p.finished = true).await?;
         }
         Ok(())
     }
@@ -286,14 +292,15 @@ impl Task {
             let batch = batch?;
             let rows = batch.len() as u64;
             let projected = self.project(routed, source, batch);
-            self.full_throttle.rows(rows, bytes_of(&projected)).await;
+            let bytes = bytes_of(&projected);
+            self.full_throttle.rows(rows, bytes).await;
             self.sink
                 .write_rows(&routed.destination, projected, ExistingRows::Replace)
                 .await?;
-            self.record(copy, rows, |_| {}).await?;
+            self.record(copy, (rows, bytes), |_| {}).await?;
             self.check_control(Stage::FullDataSync).await?;
         }
-        self.record(copy, 0, |p| p.finished = true).await
+        self.record(copy, (0, 0), |p| p.finished = true).await
     }
 }
 

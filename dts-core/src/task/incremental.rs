@@ -168,11 +168,11 @@ impl Task {
                     self.sink.apply(&[], &checkpoint).await?;
                     last_checkpoint_write = Instant::now();
                 }
-                self.report_applied(&checkpoint, source_time_ms, meter, 0);
+                self.report_applied(&checkpoint, source_time_ms, meter, (0, 0));
             } else {
-                let rows = self.apply_in_batches(pending, &checkpoint).await?;
+                let applied = self.apply_in_batches(pending, &checkpoint).await?;
                 last_checkpoint_write = Instant::now();
-                self.report_applied(&checkpoint, source_time_ms, meter, rows);
+                self.report_applied(&checkpoint, source_time_ms, meter, applied);
             }
             self.retry_succeeded(INCREMENTAL, retry);
         }
@@ -180,24 +180,26 @@ impl Task {
 
     /// Applies transactions in sink batches of about `batch_max_rows` row changes, each batch
     /// with the checkpoint of its own last transaction (the last batch with `last`, which may
-    /// also cover skipped changes after it). Returns the row changes applied.
+    /// also cover skipped changes after it). Returns the row changes applied and their
+    /// approximate bytes.
     async fn apply_in_batches(
         &self,
         txns: Vec<(Transaction, Checkpoint)>,
         last: &Checkpoint,
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         let limit = self.options.batch_max_rows.max(1);
         let total = txns.len();
         let mut batch: Vec<Transaction> = Vec::new();
         let mut batch_checkpoint: Option<Checkpoint> = None;
         let mut rows = 0usize;
-        let mut applied = 0u64;
+        let mut applied = (0u64, 0u64);
         for (i, (txn, cp)) in txns.into_iter().enumerate() {
             let n = txn.changes.len();
             if let Some(cp) = batch_checkpoint.take().filter(|_| rows + n > limit) {
                 self.throttle_batch(&batch).await;
                 self.sink.apply(&batch, &cp).await?;
-                applied += self.count_applied(&batch);
+                let (r, b) = self.count_applied(&batch);
+                applied = (applied.0 + r, applied.1 + b);
                 batch.clear();
                 rows = 0;
             }
@@ -207,7 +209,8 @@ impl Task {
             if i + 1 == total {
                 self.throttle_batch(&batch).await;
                 self.sink.apply(&batch, last).await?;
-                applied += self.count_applied(&batch);
+                let (r, b) = self.count_applied(&batch);
+                applied = (applied.0 + r, applied.1 + b);
             }
         }
         Ok(applied)
@@ -227,19 +230,31 @@ impl Task {
         self.incremental_throttle.rows(rows, bytes).await;
     }
 
-    fn count_applied(&self, batch: &[Transaction]) -> u64 {
+    /// Counts an applied batch: returns its row changes and their approximate bytes.
+    fn count_applied(&self, batch: &[Transaction]) -> (u64, u64) {
         let rows: u64 = batch.iter().map(|t| t.row_count() as u64).sum();
+        let bytes: u64 = batch
+            .iter()
+            .flat_map(|t| t.changes.iter())
+            .map(|c| match c {
+                crate::change::Change::Row(r) => r.approx_size() as u64,
+                _ => 0,
+            })
+            .sum();
         let txns = batch.iter().filter(|t| t.fragment.last).count() as u64;
         let task = self.options.task_id.clone();
         metrics::counter!("dts_incremental_rows_applied_total", "task" => task.clone())
             .increment(rows);
+        metrics::counter!("dts_incremental_bytes_applied_total", "task" => task.clone())
+            .increment(bytes);
         metrics::counter!("dts_incremental_transactions_applied_total", "task" => task)
             .increment(txns);
         self.progress.send_modify(|p| {
             p.incremental.rows_applied += rows;
+            p.incremental.bytes_applied += bytes;
             p.incremental.transactions_applied += txns;
         });
-        rows
+        (rows, bytes)
     }
 
     /// Publishes figures after a round. Latency is now minus the source time of the newest
@@ -250,10 +265,10 @@ impl Task {
         checkpoint: &Checkpoint,
         source_time_ms: u64,
         meter: &mut RateMeter,
-        rows: u64,
+        (rows, bytes): (u64, u64),
     ) {
         let now = now_ms();
-        let rate = meter.record(now, rows);
+        let (rate, bytes_rate) = meter.record_pair(now, rows, bytes);
         let latency = now.saturating_sub(source_time_ms.max(checkpoint.commit_time_ms));
         metrics::gauge!("dts_incremental_latency_ms", "task" => self.options.task_id.clone())
             .set(latency as f64);
@@ -261,6 +276,7 @@ impl Task {
             let inc = &mut p.incremental;
             inc.latency_ms = now.saturating_sub(source_time_ms.max(checkpoint.commit_time_ms));
             inc.rows_per_s = rate;
+            inc.bytes_per_s = bytes_rate;
             inc.position = checkpoint.position.to_string();
             if inc.latency_ms < CAUGHT_UP_MS {
                 inc.caught_up = true;

@@ -25,6 +25,10 @@ pub struct IncrementalStatus {
     pub rows_per_s: f64,
     /// Row changes applied since the task started.
     pub rows_applied: u64,
+    /// Approximate bytes of row images applied per second, over the last few seconds.
+    pub bytes_per_s: f64,
+    /// Approximate bytes of row images applied since the task started.
+    pub bytes_applied: u64,
     /// Transactions applied since the task started.
     pub transactions_applied: u64,
     /// Position of the last applied transaction (`file:offset`).
@@ -41,6 +45,10 @@ pub struct Progress {
     pub tables: BTreeMap<String, TableStatus>,
     /// Full-sync rows copied per second, over the last few seconds.
     pub full_rows_per_s: f64,
+    /// Full-sync approximate bytes copied per second, over the last few seconds.
+    pub full_bytes_per_s: f64,
+    /// Full-sync approximate bytes copied by this run.
+    pub full_bytes_done: u64,
     /// Estimated time until the full sync ends, in seconds: rows left (by the source's
     /// estimates) over the current copy rate; `None` before a rate is known or once done.
     pub full_eta_s: Option<u64>,
@@ -94,11 +102,11 @@ pub struct RetryStatus {
     pub next_attempt_at_ms: u64,
 }
 
-/// Rate over a sliding window of about `window_ms`.
+/// Rates of two counts (rows and bytes) over a sliding window of about `window_ms`.
 #[derive(Debug)]
 pub(crate) struct RateMeter {
     window_ms: u64,
-    samples: std::collections::VecDeque<(u64, u64)>,
+    samples: std::collections::VecDeque<(u64, u64, u64)>,
 }
 
 impl RateMeter {
@@ -110,9 +118,15 @@ impl RateMeter {
     }
 
     /// Records `count` events at `now_ms` and returns the rate per second over the window.
+    #[cfg(test)]
     pub(crate) fn record(&mut self, now_ms: u64, count: u64) -> f64 {
-        self.samples.push_back((now_ms, count));
-        while let Some(&(t, _)) = self.samples.front() {
+        self.record_pair(now_ms, count, 0).0
+    }
+
+    /// Records `rows` and `bytes` at `now_ms`; returns both rates per second over the window.
+    pub(crate) fn record_pair(&mut self, now_ms: u64, rows: u64, bytes: u64) -> (f64, f64) {
+        self.samples.push_back((now_ms, rows, bytes));
+        while let Some(&(t, _, _)) = self.samples.front() {
             if now_ms.saturating_sub(t) > self.window_ms && self.samples.len() > 1 {
                 self.samples.pop_front();
             } else {
@@ -120,12 +134,14 @@ impl RateMeter {
             }
         }
         let first = self.samples.front().map(|s| s.0).unwrap_or(now_ms);
-        let total: u64 = self.samples.iter().skip(1).map(|s| s.1).sum();
+        let rows: u64 = self.samples.iter().skip(1).map(|s| s.1).sum();
+        let bytes: u64 = self.samples.iter().skip(1).map(|s| s.2).sum();
         let span = now_ms.saturating_sub(first);
         if span == 0 {
-            0.0
+            (0.0, 0.0)
         } else {
-            total as f64 * 1000.0 / span as f64
+            let per_s = |n: u64| n as f64 * 1000.0 / span as f64;
+            (per_s(rows), per_s(bytes))
         }
     }
 }

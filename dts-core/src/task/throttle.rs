@@ -6,6 +6,7 @@
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Limits for one phase; `None` means unlimited.
@@ -23,6 +24,9 @@ struct Limiters {
     queries: Option<DefaultDirectRateLimiter>,
     rows: Option<DefaultDirectRateLimiter>,
     bytes: Option<(DefaultDirectRateLimiter, u32)>,
+    /// Bytes not yet charged (under one KiB cell), carried to the next call so many small
+    /// batches are charged in full.
+    carry: AtomicU64,
 }
 
 fn limiter(per_s: u32) -> DefaultDirectRateLimiter {
@@ -40,6 +44,7 @@ impl Limiters {
                 let kib = (b / 1024).clamp(1, u64::from(u32::MAX)) as u32;
                 (limiter(kib), kib)
             }),
+            carry: AtomicU64::new(0),
         }
     }
 }
@@ -96,7 +101,9 @@ impl Throttle {
             wait(r, rows.min(u64::from(u32::MAX)) as u32, u32::MAX).await;
         }
         if let Some((b, per_s)) = &l.bytes {
-            let kib = (bytes / 1024).min(u64::from(u32::MAX)) as u32;
+            let total = bytes + l.carry.swap(0, Ordering::Relaxed);
+            l.carry.fetch_add(total % 1024, Ordering::Relaxed);
+            let kib = (total / 1024).min(u64::from(u32::MAX)) as u32;
             wait(b, kib, *per_s).await;
         }
     }
@@ -151,6 +158,23 @@ mod tests {
         let start = Instant::now();
         t.rows(100_000, 0).await;
         assert!(start.elapsed() < Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn small_byte_batches_are_charged_in_full() {
+        let t = Throttle::new(ThrottleSettings {
+            bytes_per_s: Some(100 * 1024),
+            ..Default::default()
+        });
+        let start = Instant::now();
+        // 300 KiB in 600-byte pieces (each under one cell): the first 100 KiB are the burst,
+        // the other 200 KiB take about two seconds.
+        for _ in 0..512 {
+            t.rows(1, 600).await;
+        }
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(1700), "{took:?}");
+        assert!(took < Duration::from_millis(3500), "{took:?}");
     }
 
     #[tokio::test]
