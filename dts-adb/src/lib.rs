@@ -33,8 +33,8 @@
 //! other table into a table of its own name, and `__dts_data_source` is built from the name the
 //! sink received (MySQL has no schema level below the database, so the database name fills both
 //! the `<database>` and `<schema>` parts). Schema-changing DDL on merged tables is refused
-//! (the guide: do not change the schema of merged sources); TRUNCATE of a shard deletes only
-//! that shard's rows.
+//! (the guide: do not change the schema of merged sources), and so is DROP DATABASE while
+//! merging; TRUNCATE of a shard deletes only that shard's rows.
 //!
 //! ## Testing without an ADB server
 //!
@@ -513,6 +513,14 @@ impl AdbSink {
                 })
             }
         };
+        if self.core.options.merge_tables && ddl.kind == DdlKind::DropDatabase {
+            // The destination database holds merged tables that other sources feed too.
+            return refuse(
+                "DROP DATABASE while merging tables is not supported (the destination \
+                 database holds merged tables that other source tables also write)"
+                    .into(),
+            );
+        }
         if self.core.options.merge_tables && !ddl.tables.is_empty() {
             if ddl.kind == DdlKind::TruncateTable {
                 for t in &ddl.tables {

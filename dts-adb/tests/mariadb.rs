@@ -474,6 +474,16 @@ async fn merged_shards_with_overlapping_keys_under_concurrent_writes() {
             .contains("ALTER TABLE orders_1 ADD COLUMN extra INT"),
         "{err}"
     );
+    // So is DROP DATABASE: the destination database holds every shard's rows.
+    let drop_db = Ddl {
+        database: Some(src_db.into()),
+        statement: format!("DROP DATABASE {src_db}"),
+        kind: DdlKind::DropDatabase,
+        tables: vec![],
+    };
+    let err = sink.apply_ddl(&drop_db).await.unwrap_err();
+    assert!(matches!(err, Error::Schema { .. }), "{err}");
+    assert!(err.to_string().contains("DROP DATABASE"), "{err}");
     // TRUNCATE of one shard removes only that shard's rows.
     let truncate = Ddl {
         database: Some(src_db.into()),
