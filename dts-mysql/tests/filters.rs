@@ -1292,3 +1292,41 @@ async fn where_filter_evaluation_matches_the_server() {
     }
     cleanup(&[&db]).await;
 }
+
+/// A key-less table the selection leaves out does not hold the task up: the source's
+/// key-less-table warning is judged on the selected tables only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unselected_keyless_table_does_not_block_the_precheck() {
+    let db = unique_name("fl_keyless");
+    let mut s = fresh(&[&db]).await;
+    exec_all(
+        &mut s,
+        &[
+            "CREATE TABLE orders_1 (id INT PRIMARY KEY, v INT)",
+            "INSERT INTO orders_1 VALUES (1, 1), (2, 2)",
+            "CREATE TABLE audit (v INT)",
+            "INSERT INTO audit VALUES (1)",
+        ],
+    )
+    .await;
+    let cfg = config(&format!(
+        "[[objects.patterns]]\npattern = \"{db}.orders_*\"\n"
+    ));
+    let run = start(&cfg).await;
+    exec_all(&mut s, &["INSERT INTO orders_1 VALUES (3, 3)"]).await;
+    run.finish().await;
+    assert_eq!(tables(&dest(), &db).await, vec!["orders_1".to_string()]);
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT COUNT(*) FROM `{db}`.orders_1")).await,
+        vec![vec![Some("3".to_string())]]
+    );
+    // Selected, the same table is reported (by name) and blocks until acknowledged.
+    let cfg = config(&format!("[[objects.patterns]]\npattern = \"{db}.*\"\n"));
+    let (task, _, _, _state) = build(&cfg, |t| t).await.unwrap();
+    let err = task.run().await.unwrap_err().to_string();
+    assert!(
+        err.contains("tables_without_primary_key") && err.contains(&format!("{db}.audit")),
+        "{err}"
+    );
+    cleanup(&[&db]).await;
+}

@@ -386,6 +386,8 @@ impl Task {
         resuming: bool,
     ) -> PrecheckReport {
         let mut report = self.source.precheck().await;
+        let selected: Vec<_> = tables.iter().map(|(s, _)| s.clone()).collect();
+        report.rejudge_keyless(&selected);
         let schemas: Vec<_> = all.iter().map(|s| (**s).clone()).collect();
         let problems = self.filter.check(&schemas);
         report.checks.push(if problems.is_empty() {
