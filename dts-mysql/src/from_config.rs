@@ -279,6 +279,33 @@ pub async fn build_parts(
     })
 }
 
+/// Scans the configuration's selected source tables for likely personal data (see
+/// [`crate::scan`]), sampling at most `sample_rows` rows per table; each finding renders as the
+/// `[advanced.masking]` rule line that masks it.
+pub async fn scan_config(
+    config: &TaskConfig,
+    sample_rows: usize,
+) -> Result<dts_core::scan::ScanReport, Error> {
+    config.validate()?;
+    let source_ep = endpoint("source", "source", &config.source_settings()?)?;
+    let databases = config
+        .objects
+        .databases
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
+    let source = MysqlSource::connect(
+        source_ep,
+        SourceOptions {
+            scope: Scope { databases },
+            ..Default::default()
+        },
+    )
+    .await?;
+    let filter: Arc<dyn Filter> = Arc::new(ConfigFilter::from_config(config)?);
+    crate::scan::scan_selected(&source, filter, sample_rows, &Default::default()).await
+}
+
 /// The database a `database.table` wildcard pattern is limited to, when its database part is
 /// literal (`shop.order_*`); `None` when it may match several databases (a wildcard before the
 /// dot, several dots, or a regular expression).

@@ -33,6 +33,7 @@ pub mod from_config;
 pub mod ident;
 pub mod position;
 pub mod precheck;
+pub mod scan;
 pub mod sink;
 pub mod snapshot;
 pub mod source;

@@ -22,10 +22,10 @@ fn dest() -> dts_mysql::MysqlEndpoint {
 }
 
 /// A task file: saved connections `src` and `dst` for the test servers, `extra` appended.
-fn config(db: &str, extra: &str) -> TaskConfig {
+fn config_text(db: &str, extra: &str) -> String {
     let (sh, sp) = url_parts("DTS_TEST_SOURCE_URL");
     let (dh, dp) = url_parts("DTS_TEST_DEST_URL");
-    let text = format!(
+    format!(
         r#"
 [connections.src]
 host = "{sh}"
@@ -49,7 +49,12 @@ name = "{db}"
 
 {extra}
 "#
-    );
+    )
+}
+
+/// [`config_text`], parsed and validated.
+fn config(db: &str, extra: &str) -> TaskConfig {
+    let text = config_text(db, extra);
     TaskConfig::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
@@ -464,4 +469,124 @@ name = "c"
     wait_ids(&db, "a", &[1]).await;
     h.stop();
     run.await.unwrap().unwrap();
+}
+
+/// The Luhn check digit completing `body`.
+fn luhn_digit(body: &str) -> char {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    char::from_digit((10 - sum % 10) % 10, 10).unwrap()
+}
+
+/// The ISO 7064 check character completing a 17-digit resident ID body.
+fn id_check(body: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    b"10X98765432"[(sum % 11) as usize] as char
+}
+
+/// The scanner finds seeded e-mails, phones, resident IDs, IP addresses and Luhn-valid card
+/// numbers in a bounded sample, ignores look-alikes (Luhn-invalid card numbers, order numbers,
+/// text with an `@`), and its findings paste into a task file as valid masking rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scanner_finds_personal_data_and_ignores_look_alikes() {
+    use dts_core::scan::SensitiveKind;
+    let db = unique_name("st_scan");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE users (id BIGINT PRIMARY KEY, contact VARCHAR(80), mobile VARCHAR(20), \
+           pay_ref VARCHAR(24), fake_card VARCHAR(24), order_no BIGINT, note VARCHAR(80), \
+           resident VARCHAR(18), last_ip VARCHAR(40), created DATETIME)",
+        ],
+        None,
+    )
+    .await;
+    let mut s = conn(&common::source()).await;
+    let mut values = Vec::new();
+    for i in 0..200u32 {
+        let card_body = format!("4{:014}", 12_345_678_901u64 + u64::from(i) * 7_919);
+        let card = format!("{card_body}{}", luhn_digit(&card_body));
+        let bad = luhn_digit(&card_body).to_digit(10).unwrap();
+        let fake = format!("{card_body}{}", (bad + 1) % 10);
+        let id_body = format!(
+            "110105{}{:02}{:02}{:03}",
+            1950 + i % 50,
+            1 + i % 12,
+            1 + i % 28,
+            i % 1000
+        );
+        let resident = format!("{id_body}{}", id_check(&id_body));
+        values.push(format!(
+            "({i}, 'user{i}@example.com', '+86 139 {:04} {:04}', '{card}', '{fake}', {}, \
+             'meet @ noon #{i}', '{resident}', '10.{}.{}.7', NOW())",
+            i,
+            1000 + i,
+            12_000_000_000u64 + u64::from(i),
+            i % 256,
+            (i * 7) % 256
+        ));
+    }
+    exec_all(
+        &mut s,
+        &[&format!(
+            "INSERT INTO `{db}`.users VALUES {}",
+            values.join(",")
+        )],
+    )
+    .await;
+    let cfg = config(&db, "");
+    let report = dts_mysql::from_config::scan_config(&cfg, 150)
+        .await
+        .unwrap();
+    let text = report.to_string();
+    for (column, kind) in [
+        ("contact", SensitiveKind::Email),
+        ("mobile", SensitiveKind::Phone),
+        ("pay_ref", SensitiveKind::BankCard),
+        ("resident", SensitiveKind::NationalId),
+        ("last_ip", SensitiveKind::Ipv4),
+    ] {
+        let f = report
+            .get(&db, "users", column)
+            .unwrap_or_else(|| panic!("{column} not found:\n{text}"));
+        assert_eq!(f.kind, kind, "{text}");
+        assert_eq!((f.matched, f.sampled), (150, 150), "bounded sample: {text}");
+        assert_eq!(f.confidence, 1.0);
+    }
+    for column in ["fake_card", "order_no", "note", "id", "created"] {
+        assert!(
+            report.get(&db, "users", column).is_none(),
+            "{column}:\n{text}"
+        );
+    }
+    assert_eq!(report.findings.len(), 5, "{text}");
+    // One line per finding turns it into a masking rule the task accepts.
+    let masked = config_text(&db, &report.masking_section());
+    let parsed = TaskConfig::from_toml_str(&masked).unwrap_or_else(|e| panic!("{e}\n{masked}"));
+    let rules = &parsed.advanced.masking.rules;
+    assert_eq!(rules.len(), 5);
+    let card = rules.iter().find(|r| r.column == "pay_ref").unwrap();
+    assert_eq!((card.keep_first, card.keep_last), (Some(6), Some(4)));
+    assert_eq!(card.database, db);
 }
