@@ -538,3 +538,106 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
     assert_eq!(hook.fired().len(), 1, "no failure alert for a stop");
     cleanup(&db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pause_resume_stop_and_restart_from_the_checkpoint() {
+    let db = unique_name("op_life");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t SELECT seq, seq FROM seq_1_to_20000",
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_life");
+    let opts = TaskOptions {
+        task_id: task_id.clone(),
+        chunk_rows: 200,
+        full_throttle: rows(4_000),
+        ..Default::default()
+    };
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts.clone()).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    let key = format!("{db}.t");
+    let done = |h: &TaskHandle| h.progress().tables.get(&key).map_or(0, |t| t.rows_done);
+    wait_for(
+        "some rows copied",
+        Duration::from_secs(30),
+        &handle,
+        || async { done(&handle) >= 2_000 },
+    )
+    .await;
+
+    // Pause in full sync: the copy holds at a chunk boundary.
+    handle.pause();
+    wait_for("the pause", Duration::from_secs(5), &handle, || async {
+        handle.status().stage(Stage::FullDataSync).status == StageStatus::Paused
+    })
+    .await;
+    let held = done(&handle);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(done(&handle), held, "no chunk recorded while paused");
+    handle.resume();
+    wait_for(
+        "the copy to go on",
+        Duration::from_secs(5),
+        &handle,
+        || async { done(&handle) > held },
+    )
+    .await;
+    assert_eq!(
+        handle.status().stage(Stage::FullDataSync).status,
+        StageStatus::Running
+    );
+
+    // Stop in the middle of the copy, then a new task restarts from the checkpoint.
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    let stopped_at = done(&handle);
+    assert!(
+        stopped_at < 20_000,
+        "stopped during the copy ({stopped_at})"
+    );
+    let unthrottled = TaskOptions {
+        full_throttle: ThrottleSettings::default(),
+        ..opts
+    };
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, unthrottled).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+    assert_eq!(
+        done(&handle),
+        20_000,
+        "the restart resumed at the chunk: no row copied twice"
+    );
+
+    // Pause in incremental write: changes wait until resumed.
+    handle.pause();
+    wait_for("the pause", Duration::from_secs(5), &handle, || async {
+        handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Paused
+    })
+    .await;
+    let mut c = conn(&source()).await;
+    exec_all(
+        &mut c,
+        &[&format!("UPDATE `{db}`.t SET v = 0 WHERE id <= 10")],
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut d = conn(&dest()).await;
+    let zeros: Option<u64> = d
+        .query_first(format!("SELECT COUNT(*) FROM `{db}`.t WHERE v = 0"))
+        .await
+        .unwrap();
+    assert_eq!(zeros, Some(0), "nothing applied while paused");
+    handle.resume();
+    wait_identical(&handle, &db, "t", COLS).await;
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
