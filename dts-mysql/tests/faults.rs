@@ -399,3 +399,119 @@ async fn definite_error_fails_at_once() {
     );
     cleanup(&db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outages_during_schema_sync_and_full_sync_are_retried() {
+    let db = unique_name("op_stages");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t SELECT seq, seq FROM seq_1_to_8000",
+            "CREATE TABLE n (x INT, y VARCHAR(20))",
+            "INSERT INTO n SELECT seq MOD 50, CONCAT('y', seq) FROM seq_1_to_8000",
+        ],
+    )
+    .await;
+    let (src_relay, dst_relay) = (Relay::start(&source()).await, Relay::start(&dest()).await);
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_stages");
+    let mut opts = options(&task_id);
+    opts.chunk_rows = 200;
+    opts.full_throttle = ThrottleSettings {
+        rows_per_s: Some(2_000),
+        ..Default::default()
+    };
+    // The key-less table is copied from one consistent snapshot; a failed copy starts over.
+    opts.acknowledged_warnings = vec!["source.tables_without_primary_key".into()];
+    let (task, _, _) = build(
+        &db,
+        src_relay.endpoint(&source()),
+        dst_relay.endpoint(&dest()),
+        dir.path(),
+        4,
+        opts,
+    )
+    .await;
+    let handle = task.handle();
+    // Held at the first schema-sync boundary, so the destination goes away during it.
+    handle.pause();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_for(
+        "the schema sync pause",
+        Duration::from_secs(30),
+        &handle,
+        || async { handle.status().stage(Stage::SchemaSync).status == StageStatus::Paused },
+    )
+    .await;
+    dst_relay.cut();
+    handle.resume();
+    wait_for(
+        "the schema sync retry",
+        Duration::from_secs(10),
+        &handle,
+        || async {
+            handle
+                .progress()
+                .retry
+                .is_some_and(|r| r.operation.starts_with("schema sync of"))
+        },
+    )
+    .await;
+    let seen = handle.progress().retry.unwrap();
+    assert!(
+        seen.error
+            .contains(&format!("destination (127.0.0.1:{})", dst_relay.port)),
+        "{seen:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(handle.status().failure().is_none());
+    dst_relay.restore();
+
+    // The source goes away while both tables are being copied.
+    let done = |h: &dts_core::TaskHandle, t: &str| {
+        h.progress()
+            .tables
+            .get(&format!("{db}.{t}"))
+            .map_or(0, |s| s.rows_done)
+    };
+    wait_for(
+        "the copy under way",
+        Duration::from_secs(30),
+        &handle,
+        || async { done(&handle, "t") >= 1_000 && done(&handle, "n") >= 1_000 },
+    )
+    .await;
+    src_relay.cut();
+    wait_for(
+        "the full sync retry",
+        Duration::from_secs(10),
+        &handle,
+        || async {
+            handle
+                .progress()
+                .retry
+                .is_some_and(|r| r.operation.starts_with("full sync of"))
+        },
+    )
+    .await;
+    let seen = handle.progress().retry.unwrap();
+    assert!(
+        seen.error
+            .contains(&format!("source (127.0.0.1:{})", src_relay.port)),
+        "{seen:?}"
+    );
+    assert!(done(&handle, "t") < 8_000 && done(&handle, "n") < 8_000);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    src_relay.restore();
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+    wait_identical(&handle, &db, "n", "x, y").await;
+    assert_eq!(done(&handle, "t"), 8_000, "{:?}", handle.progress());
+    assert_eq!(done(&handle, "n"), 8_000, "{:?}", handle.progress());
+    let p = handle.progress();
+    assert!(p.retry.is_none() && p.retry_time_ms >= 4_000, "{p:?}");
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
