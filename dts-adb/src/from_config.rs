@@ -141,7 +141,17 @@ pub async fn build_adb_task(
         parts.filter = Arc::new(MergeFilter::new(parts.filter.clone(), sink.clone()));
     }
     let task_id = parts.task_id.clone();
-    let task = parts.into_task(config, sink.clone(), alert_hook)?;
+    let source_ep = parts.source.endpoint().clone();
+    let mut task = parts.into_task(config, sink.clone(), alert_hook)?;
+    if config.migration.migration_assessment {
+        let ddl = crate::ddl::DdlOptions {
+            merged: adb.merge_tables,
+            mariadb_compat: sink.options().mariadb_compat,
+        };
+        task = task.with_assessment(Arc::new(crate::assessment::AdbAssessor::new(
+            source_ep, ddl,
+        )));
+    }
     Ok(BuiltAdbTask {
         task,
         sink,

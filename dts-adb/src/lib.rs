@@ -62,6 +62,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod assessment;
 pub mod checkpoint;
 pub mod ddl;
 pub mod from_config;

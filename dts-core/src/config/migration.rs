@@ -86,12 +86,17 @@ impl MigrationOptions {
             if !set {
                 continue;
             }
+            let assessment = key == "migration_assessment";
             let key = format!("migration.{key}");
-            if destination != DestinationKind::Mysql {
+            // The assessment also knows AnalyticDB's dialect (type mapping, keys).
+            let supported = destination == DestinationKind::Mysql
+                || (assessment && destination == DestinationKind::Adb);
+            if !supported {
                 problems.push(
                     key,
                     format!(
-                        "only available for a mysql destination; the destination is {destination}"
+                        "only available for a {} destination; the destination is {destination}",
+                        if assessment { "mysql or adb" } else { "mysql" }
                     ),
                 );
             } else if !schema_sync {
@@ -179,7 +184,12 @@ mod tests {
                 vec![key.to_owned()]
             );
             assert_eq!(keys(&m, true, DestinationKind::Kafka), vec![key.to_owned()]);
-            assert_eq!(keys(&m, true, DestinationKind::Adb), vec![key.to_owned()]);
+            let adb = keys(&m, true, DestinationKind::Adb);
+            if key == "migration.migration_assessment" {
+                assert!(adb.is_empty(), "the assessment knows ADB");
+            } else {
+                assert_eq!(adb, vec![key.to_owned()]);
+            }
             assert!(keys(&m, true, DestinationKind::Mysql).is_empty());
         }
     }
