@@ -590,3 +590,56 @@ async fn scanner_finds_personal_data_and_ignores_look_alikes() {
     assert_eq!((card.keep_first, card.keep_last), (Some(6), Some(4)));
     assert_eq!(card.database, db);
 }
+
+/// `start_position` and `start_gtid`: incremental synchronization starts exactly there, so a
+/// row written before is not applied and rows written after (before the task started) are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn start_position_and_gtid_are_exact() {
+    for form in ["position", "gtid"] {
+        let db = unique_name("st_start");
+        prepare(&db, &[T], Some(&[T])).await;
+        let mut s = conn(&common::source()).await;
+        exec_all(
+            &mut s,
+            &[&format!("INSERT INTO `{db}`.t VALUES (1,'before')")],
+        )
+        .await;
+        let key = if form == "position" {
+            let row: mysql_async::Row = s.query_first("SHOW MASTER STATUS").await.unwrap().unwrap();
+            let (file, pos): (String, u64) = (row.get(0).unwrap(), row.get(1).unwrap());
+            format!("start_position = \"{file}:{pos}\"")
+        } else {
+            let gtid: String = s
+                .query_first("SELECT @@gtid_binlog_pos")
+                .await
+                .unwrap()
+                .unwrap();
+            format!("start_gtid = \"{gtid}\"")
+        };
+        exec_all(
+            &mut s,
+            &[&format!("INSERT INTO `{db}`.t VALUES (2,'after')")],
+        )
+        .await;
+        let state = tempfile::tempdir().unwrap();
+        let cfg = TaskConfig {
+            conflicting_tables: dts_core::config::ConflictingTablesMode::IgnoreErrorsAndProceed,
+            ..config(&db, &format!("[sync_types]\nfull_data = false\n{key}\n"))
+        };
+        let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+            .await
+            .unwrap();
+        let h = built.task.handle();
+        let task = built.task;
+        let run = tokio::spawn(async move { task.run().await });
+        wait_incremental(&h).await;
+        exec_all(
+            &mut s,
+            &[&format!("INSERT INTO `{db}`.t VALUES (3,'live')")],
+        )
+        .await;
+        wait_ids(&db, "t", &[2, 3]).await;
+        h.stop();
+        run.await.unwrap().unwrap();
+    }
+}
