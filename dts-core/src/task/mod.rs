@@ -15,9 +15,16 @@
 //! - Incremental write applies batches of transactions with the checkpoint the sink stores with
 //!   them; a restart resumes from the sink's checkpoint (inside a large transaction if needed).
 //!
+//! - Every stage that talks to a server retries failures within the guide's windows (module
+//!   `retry`): connection failures within `connection_retry`, other transient failures
+//!   (deadlocks, lock waits) within `other_retry`, resuming from the checkpoint; definite errors
+//!   fail the task at once. The retry under way is in [`Progress::retry`].
+//!
 //! Figures are also exported through the `metrics` facade (`dts_full_rows_copied_total`,
-//! `dts_incremental_rows_applied_total`, `dts_incremental_transactions_applied_total`,
-//! `dts_incremental_latency_ms`, labelled by task), so a host can install any exporter.
+//! `dts_full_bytes_copied_total`, `dts_incremental_rows_applied_total`,
+//! `dts_incremental_bytes_applied_total`, `dts_incremental_transactions_applied_total`,
+//! `dts_incremental_latency_ms`, `dts_retries_total`, `dts_retry_time_ms_total`, labelled by
+//! task), so a host can install any exporter.
 
 pub mod alerts;
 pub mod etl;
