@@ -6,6 +6,7 @@
 //! cargo run --release --example dts -- run examples/tasks/quickstart.toml
 //! cargo run --release --example dts -- run examples/tasks/mysql_to_kafka.toml   # into Kafka
 //! cargo run --release --example dts -- run examples/tasks/mysql_to_adb.toml     # into ADB
+//! cargo run --release --example dts -- scan examples/tasks/quickstart.toml       # personal data
 //! ```
 //!
 //! Ctrl-C stops the task cleanly: checkpoints are saved and the next `run` resumes.
@@ -38,6 +39,15 @@ enum Command {
         /// Where task state is kept.
         #[arg(long, default_value = "target/dts-state")]
         state_dir: PathBuf,
+    },
+    /// Scan the selected source tables for likely personal data and print each finding with
+    /// the masking rule line that protects it.
+    Scan {
+        /// Task file.
+        task: PathBuf,
+        /// Rows sampled per table.
+        #[arg(long, default_value_t = dts_mysql::scan::DEFAULT_SAMPLE_ROWS)]
+        sample_rows: usize,
     },
     /// Run the task until Ctrl-C (or until caught up, with --stop-when-caught-up).
     Run {
@@ -84,12 +94,29 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let (task, _) = build_task(&config, &state_dir, hook).await?;
             let report = task.precheck().await?;
             print!("{report}");
-            if report.passes(&[]) {
+            // Migration assessment findings are listed, never blocking.
+            let assessment: Vec<String> = report
+                .checks
+                .iter()
+                .filter(|c| dts_core::assessment::is_assessment_check(&c.name))
+                .map(|c| c.name.clone())
+                .collect();
+            if report.passes(&assessment) {
                 println!("precheck passed");
                 Ok(())
             } else {
                 Err("precheck did not pass".into())
             }
+        }
+        Command::Scan { task, sample_rows } => {
+            let config = TaskConfig::from_toml_file(&task)?;
+            let report = dts_mysql::from_config::scan_config(&config, sample_rows).await?;
+            if report.findings.is_empty() {
+                println!("no likely personal data found in the selected tables");
+            } else {
+                print!("{report}\n{}", report.masking_section());
+            }
+            Ok(())
         }
         Command::Run {
             task,
@@ -112,6 +139,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 None => None,
             };
             let (task, adb_sink) = build_task(&config, &state_dir, hook).await?;
+            eprintln!("task {} (id {})", config.display_name(), config.task_id());
             let handle = task.handle();
             let stopper = handle.clone();
             tokio::spawn(async move {
