@@ -94,8 +94,11 @@ pub struct RetryStatus {
     pub error: String,
     /// Attempts failed so far in this run.
     pub attempts: u32,
-    /// Time since the first failure of this run, in milliseconds.
+    /// Time since the first failure of this run, in milliseconds, as of the last attempt.
     pub retrying_for_ms: u64,
+    /// When the first failure of this run happened (ms since the epoch), to show the time
+    /// spent retrying live.
+    pub since_ms: u64,
     /// The window the run must recover within, in milliseconds.
     pub window_ms: u64,
     /// When the next attempt starts (ms since the epoch).

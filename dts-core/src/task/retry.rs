@@ -185,6 +185,7 @@ impl Task {
                 error: message.clone(),
                 attempts,
                 retrying_for_ms: elapsed.as_millis() as u64,
+                since_ms: now_ms().saturating_sub(elapsed.as_millis() as u64),
                 window_ms: limit.as_millis() as u64,
                 next_attempt_at_ms: now_ms() + delay.as_millis() as u64,
             });
