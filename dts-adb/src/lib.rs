@@ -771,6 +771,22 @@ impl Sink for AdbSink {
         report
     }
 
+    /// Destination tables (merged shards under their merged table) that do not exist, for
+    /// tasks without schema synchronization.
+    async fn missing_tables(&self, tables: &[TableSchema]) -> Result<Option<Vec<TableId>>> {
+        let mapped: Vec<TableSchema> = tables
+            .iter()
+            .map(|t| TableSchema {
+                id: self.destination_of(&t.id),
+                ..t.clone()
+            })
+            .collect();
+        let mut conn = self.conn().await?;
+        dts_mysql::sync_types::missing_tables(&mut conn, &self.core.endpoint, &mapped)
+            .await
+            .map(Some)
+    }
+
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {
         self.core.settle().await?;
         let (dest, sql) = self.create_sql(schema)?;

@@ -179,16 +179,17 @@ async fn position_at_time(
 }
 
 /// The tables of `tables` that do not exist on the server behind `conn` (names compared as
-/// the server compares them: exactly, or case-insensitively under `lower_case_table_names`).
+/// the server compares them: exactly, or case-insensitively under `lower_case_table_names` or
+/// when the server has no such variable). `endpoint` names the server in errors.
 pub async fn missing_tables(
     conn: &mut Conn,
-    ep: &MysqlEndpoint,
+    endpoint: &str,
     tables: &[TableSchema],
 ) -> Result<Vec<TableId>, Error> {
     let fold: u32 = conn
         .query_first("SELECT @@lower_case_table_names")
         .await
-        .map_err(|e| ep.map_err("read lower_case_table_names", e))?
+        .unwrap_or(Some(1))
         .unwrap_or(0);
     let key = |db: &str, t: &str| {
         if fold != 0 {
@@ -206,7 +207,7 @@ pub async fn missing_tables(
                 (db,),
             )
             .await
-            .map_err(|e| ep.map_err(&format!("list tables of {db}"), e))?;
+            .map_err(|e| crate::conn::classify(endpoint, &format!("list tables of {db}"), e))?;
         present.extend(names.into_iter().map(|n| key(db, &n)));
     }
     Ok(tables

@@ -483,7 +483,8 @@ impl Sink for MysqlSink {
         tables: &[TableSchema],
     ) -> Result<Option<Vec<dts_core::TableId>>> {
         let mut conn = self.conn("check destination tables").await?;
-        crate::sync_types::missing_tables(&mut conn, &self.endpoint, tables)
+        let label = format!("{} ({})", self.endpoint.label, self.endpoint.address());
+        crate::sync_types::missing_tables(&mut conn, &label, tables)
             .await
             .map(Some)
     }
