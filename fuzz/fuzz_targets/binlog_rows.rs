@@ -1,0 +1,98 @@
+//! Binlog row decoding: arbitrary bytes read as a binlog event stream; every table map becomes
+//! a schema (`schema_from_table_map`) and every row image of a rows event on a known table is
+//! decoded into dts values (`decode`, binlog origin). Nothing of dts may panic; errors are fine.
+//!
+//! Event framing and parsing are mysql_common's (0.37.3), which panics on some malformed events
+//! (an event size larger than the bytes that follow; a malformed transaction payload event)
+//! or aborts (a PREVIOUS_GTIDS event claiming a huge count).
+//! Those panics are contained here with `catch_unwind` so that fuzzing reaches the dts code
+//! behind them; a panic in dts code still aborts the run and is reported.
+#![no_main]
+
+use dts_mysql::binlog::table_map::schema_from_table_map;
+use dts_mysql::decode::{decode, Origin};
+use libfuzzer_sys::fuzz_target;
+use mysql_common::binlog::consts::BinlogVersion;
+use mysql_common::binlog::events::{Event, EventData, TableMapEvent};
+use mysql_common::binlog::row::BinlogRow;
+use mysql_common::binlog::value::BinlogValue;
+use mysql_common::binlog::EventStreamReader;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+
+/// Runs third-party parsing; `None` when it panicked.
+fn contained<T>(f: impl FnOnce() -> T) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(f)).ok()
+}
+
+fn read_event(reader: &mut EventStreamReader, input: &mut &[u8]) -> Option<Event> {
+    contained(|| reader.read(input)).and_then(|r| r.ok()).flatten()
+}
+
+fuzz_target!(|data: &[u8]| {
+    // libfuzzer-sys's hook aborts on any panic, contained or not: replace it with one that
+    // prints panics outside mysql_common. Uncontained panics still abort through
+    // libfuzzer-sys's own catch_unwind and are reported as crashes.
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let third_party = info
+                .location()
+                .is_some_and(|l| l.file().contains("mysql_common"));
+            if !third_party {
+                eprintln!("{info}");
+            }
+        }));
+    });
+    let mut reader = EventStreamReader::new(BinlogVersion::Version4);
+    let mut input = data;
+    let mut tables: HashMap<u64, (TableMapEvent<'static>, dts_core::TableSchema)> = HashMap::new();
+    // A bounded number of events: a malformed length can only shorten the stream.
+    for _ in 0..64 {
+        let Some(event) = read_event(&mut reader, &mut input) else {
+            break;
+        };
+        // Only table maps and rows events: other event bodies are mysql_common's alone (its
+        // PREVIOUS_GTIDS parser, for one, allocates whatever count the event claims and aborts
+        // the process when that allocation fails, which no catch_unwind contains).
+        const TABLE_MAP: u8 = 19;
+        const ROWS: [u8; 7] = [23, 24, 25, 30, 31, 32, 39];
+        let kind = event.header().event_type_raw();
+        if kind != TABLE_MAP && !ROWS.contains(&kind) {
+            continue;
+        }
+        let Some(Ok(Some(data))) = contained(|| event.read_data()) else {
+            continue;
+        };
+        match data {
+            EventData::TableMapEvent(tme) => {
+                if let Some(schema) = schema_from_table_map(&tme, None) {
+                    tables.insert(tme.table_id(), (tme.into_owned(), schema));
+                }
+            }
+            EventData::RowsEvent(rows) => {
+                let Some((tme, schema)) = tables.get(&rows.table_id()) else {
+                    continue;
+                };
+                let images: Option<Vec<BinlogRow>> = contained(|| {
+                    let mut out = Vec::new();
+                    for pair in rows.rows(tme).take(256) {
+                        let Ok((before, after)) = pair else { break };
+                        out.extend(before);
+                        out.extend(after);
+                    }
+                    out
+                });
+                for image in images.unwrap_or_default() {
+                    for (value, column) in image.unwrap().into_iter().zip(&schema.columns) {
+                        if let BinlogValue::Value(v) = value {
+                            let _ = decode(column, v, Origin::Binlog);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+});
