@@ -643,3 +643,20 @@ async fn start_position_and_gtid_are_exact() {
         run.await.unwrap().unwrap();
     }
 }
+
+/// An instance class sets the writers' parallelism of the built task (micro 1, large 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_class_sets_parallelism() {
+    let db = unique_name("st_class");
+    prepare(&db, &[T], None).await;
+    let state = tempfile::tempdir().unwrap();
+    use dts_core::config::InstanceClass;
+    for (class, workers) in [(InstanceClass::Micro, 1), (InstanceClass::Large, 8)] {
+        let mut cfg = config(&db, "");
+        cfg.instance_class = Some(class);
+        let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+            .await
+            .unwrap();
+        assert_eq!(built.sink.options().workers, workers, "{class:?}");
+    }
+}
