@@ -175,6 +175,7 @@ mod hash;
 mod options;
 mod render;
 mod route;
+mod schema_ddl;
 mod sink;
 
 pub use format::avro::{dts_record_schema, DTS_RECORD_AVSC};

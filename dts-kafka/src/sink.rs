@@ -1010,7 +1010,23 @@ impl Sink for KafkaSink {
         if let Some(t) = &self.options.ddl_topic {
             self.ensure_topic(t, false).await?;
         }
-        Ok(())
+        // Schema sync to Kafka is the table's CREATE TABLE record (see `schema_ddl`).
+        let ddl = crate::schema_ddl::create_table_ddl(schema);
+        let now = now_ms();
+        let ev = Event {
+            origin: Origin {
+                phase: Phase::Full,
+                position: None,
+                gtid: None,
+                commit_time_ms: now,
+                change_index: 0,
+                txn_size: 1,
+                now_ms: now,
+                part: 0,
+            },
+            body: Body::Ddl(&ddl),
+        };
+        self.produce(vec![ev]).await.map(|_| ())
     }
 
     /// Produces every row as an INSERT record (Debezium `op` `r`, as its snapshot reads) and

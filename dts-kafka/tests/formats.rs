@@ -59,8 +59,15 @@ async fn scenario(format: KafkaDataFormat, sync_all_fields: bool) -> Written {
     let cp = checkpoint_after(&t2);
     sink.apply(&[t1, t2], &cp).await.expect("apply");
     assert_eq!(sink.read_checkpoint().await.unwrap(), Some(cp));
-    let records = consume_all(&topic).await;
-    assert_eq!(records.len(), 7, "3 full-sync rows + 3 row changes + 1 DDL");
+    let mut records = consume_all(&topic).await;
+    assert_eq!(
+        records.len(),
+        8,
+        "schema sync's CREATE TABLE + 3 full-sync rows + 3 row changes + 1 DDL"
+    );
+    // Schema sync's record comes first; the format checks below start at the rows.
+    let create = records.remove(0);
+    assert_eq!(create.header("dts.op"), "ddl");
     assert!(records.iter().all(|r| r.partition == 0));
     Written {
         schema,
