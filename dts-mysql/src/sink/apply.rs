@@ -925,7 +925,9 @@ pub(super) async fn exec_load(
     let data = super::load::encode_rows(rows, cols);
     let text = super::load::load_sql(schema, cols, kind, !sink.server.is_mariadb());
     conn.set_infile_handler(async move {
-        Ok(futures::StreamExt::boxed(futures::stream::once(async move { Ok(data) })))
+        Ok(futures::StreamExt::boxed(futures::stream::once(
+            async move { Ok(data) },
+        )))
     });
     let what = format!("load {} rows into", rows.len());
     conn.query_drop(text)
@@ -933,8 +935,10 @@ pub(super) async fn exec_load(
         .map_err(|e| sink.err(&format!("{what} {}", schema.id), e))?;
     if kind != InsertKind::Ignore && conn.warnings() > 0 {
         let n = conn.warnings();
-        let shown: Vec<(String, u32, String)> =
-            conn.query("SHOW WARNINGS LIMIT 5").await.unwrap_or_default();
+        let shown: Vec<(String, u32, String)> = conn
+            .query("SHOW WARNINGS LIMIT 5")
+            .await
+            .unwrap_or_default();
         tracing::warn!(
             target: "dts_mysql::sink",
             table = %schema.id,

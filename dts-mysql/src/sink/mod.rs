@@ -47,9 +47,9 @@
 pub mod apply;
 pub mod checkpoint;
 mod compact;
-pub mod load;
 pub mod conflict;
 pub mod create;
+pub mod load;
 pub mod precheck;
 pub mod sql;
 
