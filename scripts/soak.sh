@@ -5,6 +5,9 @@
 #
 #   scripts/soak.sh [N]        default 50 trials
 #
+# Then each fuzz target of fuzz/ runs for DTS_SOAK_FUZZ_SECONDS (default 10; 0 skips them),
+# crashes going to target/fuzz-artifacts/.
+#
 # Environment: DTS_CRASH_SEED replays a run (its seed is printed first), DTS_CRASH_ROWS sets
 # the rows seeded per table (default 5000). Databases are named rs_crash_<pid>_<trial>; those of
 # a failed trial are kept for inspection. Uses the servers of scripts/test-env.sh (started if
@@ -36,10 +39,47 @@ cargo test --release -q -p dts-examples --test crash_trials -- --nocapture --tes
 status=${PIPESTATUS[0]}
 set -e
 echo "log: $LOG"
+
+# Fuzz targets (fuzz/, its own workspace), each for a bounded time: with cargo-fuzz and a
+# nightly toolchain when both are installed (coverage-guided); otherwise the same libFuzzer
+# binaries built on stable, without coverage instrumentation (random inputs only).
+FUZZ_SECONDS="${DTS_SOAK_FUZZ_SECONDS:-10}"
+fuzz_failed=0
+if [[ "$FUZZ_SECONDS" -gt 0 ]]; then
+    mkdir -p "$ROOT/target/fuzz-artifacts"
+    guided=0
+    if cargo fuzz --version >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q nightly; then
+        guided=1
+    fi
+    results=()
+    for t in binlog_rows ddl where_condition config; do
+        corpus="$ROOT/target/fuzz-corpus/$t"
+        mkdir -p "$corpus"
+        if [[ "$guided" == 1 ]]; then
+            run=(cargo +nightly fuzz run "$t" "$corpus" -- -max_total_time="$FUZZ_SECONDS" \
+                -artifact_prefix="$ROOT/target/fuzz-artifacts/")
+        else
+            run=(cargo run -q --release --bin "$t" -- -max_total_time="$FUZZ_SECONDS" \
+                -artifact_prefix="$ROOT/target/fuzz-artifacts/" "$corpus")
+        fi
+        if (cd fuzz && "${run[@]}") >>"$LOG" 2>&1; then
+            results+=("$t ok")
+        else
+            results+=("$t FAILED")
+            fuzz_failed=1
+        fi
+    done
+    mode=$([[ "$guided" == 1 ]] && echo "coverage-guided" || echo "uninstrumented")
+    echo "fuzz (${FUZZ_SECONDS}s each, $mode): $(IFS=,; echo "${results[*]}" | sed 's/,/, /g')"
+fi
+
 summary="$(grep -E '^trials: [0-9]+, lost rows' "$LOG" | tail -1 || true)"
 if [[ -z "$summary" ]]; then
     echo "soak: no summary line (the trial run stopped early; see the log)" >&2
     exit 1
 fi
 echo "$summary"
+if [[ "$status" == 0 && "$fuzz_failed" == 1 ]]; then
+    status=1
+fi
 exit "$status"
