@@ -27,7 +27,9 @@ fn contained<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 fn read_event(reader: &mut EventStreamReader, input: &mut &[u8]) -> Option<Event> {
-    contained(|| reader.read(input)).and_then(|r| r.ok()).flatten()
+    contained(|| reader.read(input))
+        .and_then(|r| r.ok())
+        .flatten()
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -51,11 +51,7 @@ fn table() -> TableSchema {
             ),
             Column::new("ratio", ColumnType::Double, "double"),
             kind,
-            Column::new(
-                "raw",
-                ColumnType::VarBinary { length: 16 },
-                "varbinary(16)",
-            ),
+            Column::new("raw", ColumnType::VarBinary { length: 16 }, "varbinary(16)"),
         ],
         primary_key: vec!["id".into()],
         unique_keys: vec![],
@@ -90,11 +86,19 @@ fuzz_target!(|data: &[u8]| {
         let w = word(chunk);
         let row = vec![
             Value::Int(w as i64),
-            if w % 7 == 0 { Value::Null } else { Value::UInt(w >> 32) },
+            if w.is_multiple_of(7) {
+                Value::Null
+            } else {
+                Value::UInt(w >> 32)
+            },
             Value::Text(String::from_utf8_lossy(chunk).into_owned()),
             Value::Decimal(format!("{}.{:02}", (w as i64) % 1_000_000_000, w % 100)),
             Value::Double(f64::from_bits(w)),
-            Value::Text(if w % 2 == 0 { "a".into() } else { "b".into() }),
+            Value::Text(if w.is_multiple_of(2) {
+                "a".into()
+            } else {
+                "b".into()
+            }),
             Value::Bytes(Bytes::copy_from_slice(chunk)),
         ];
         let _ = condition.evaluate(&table, &row);
