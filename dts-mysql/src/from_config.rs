@@ -263,6 +263,9 @@ pub async fn build_parts(
         labels: task_labels(&config.advanced),
         ..Default::default()
     };
+    options
+        .acknowledged_warnings
+        .extend(config.acknowledge_warnings.iter().cloned());
     if let Some(parallelism) = config.parallelism() {
         options.table_concurrency = parallelism.min(options.table_concurrency.max(1));
         options.write_concurrency = parallelism;

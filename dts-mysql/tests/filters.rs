@@ -1328,5 +1328,22 @@ async fn unselected_keyless_table_does_not_block_the_precheck() {
         err.contains("tables_without_primary_key") && err.contains(&format!("{db}.audit")),
         "{err}"
     );
+    // Acknowledged in the configuration, the warning no longer blocks (into a fresh
+    // destination database).
+    exec_all(
+        &mut conn(&dest()).await,
+        &[&format!("DROP DATABASE `{db}`")],
+    )
+    .await;
+    let cfg = dts_core::config::TaskConfig {
+        acknowledge_warnings: vec!["source.tables_without_primary_key".into()],
+        ..config(&format!("[[objects.patterns]]\npattern = \"{db}.*\"\n"))
+    };
+    let run = start(&cfg).await;
+    run.finish().await;
+    assert_eq!(
+        query_rows(&dest(), &format!("SELECT COUNT(*) FROM `{db}`.audit")).await,
+        vec![vec![Some("1".to_string())]]
+    );
     cleanup(&[&db]).await;
 }

@@ -139,6 +139,11 @@ pub struct TaskConfig {
     /// The guide's "Configure Data Validation"; default off.
     #[serde(default)]
     pub validation: ValidationConfig,
+    /// Precheck warnings acknowledged by check name (e.g.
+    /// `source.tables_without_primary_key`): the task starts despite them. Errors cannot be
+    /// acknowledged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledge_warnings: Vec<String>,
 }
 
 impl TaskConfig {
@@ -159,6 +164,7 @@ impl TaskConfig {
             objects,
             advanced: AdvancedConfig::default(),
             validation: ValidationConfig::default(),
+            acknowledge_warnings: Vec::new(),
         }
     }
 
@@ -448,6 +454,21 @@ name = "shop"
     fn assert_names_key(e: &ConfigError, key: &str) {
         assert_eq!(e.key, key, "{e}");
         assert!(e.to_string().starts_with(&format!("{key}: ")), "{e}");
+    }
+
+    #[test]
+    fn acknowledged_warnings_parse_at_the_top_level() {
+        let text =
+            format!("acknowledge_warnings = [\"source.tables_without_primary_key\"]\n{MINIMAL}");
+        let config = TaskConfig::from_toml_str(&text).unwrap();
+        assert_eq!(
+            config.acknowledge_warnings,
+            vec!["source.tables_without_primary_key".to_string()]
+        );
+        assert!(TaskConfig::from_toml_str(MINIMAL)
+            .unwrap()
+            .acknowledge_warnings
+            .is_empty());
     }
 
     #[test]
