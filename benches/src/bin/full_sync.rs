@@ -18,7 +18,7 @@ use dts_benches::task::{build_task, connect, exec, scratch_dir, wait_stage, BoxE
 use dts_benches::{
     cpu_seconds, dest_url, fmt_bytes, fmt_count, fmt_rate, fmt_ratio, host_port, parse_count,
     peak_rss_bytes, ratio, reset_peak_rss, run_shell, server_cpu_seconds, source_url,
-    sysbench_fill_sql, sysbench_table_ddl, unix_time, write_result, Table,
+    sysbench_table_ddl, unix_time, write_result, Table,
 };
 use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
@@ -108,41 +108,7 @@ impl Run {
 }
 
 async fn prepare_source(rows: u64) -> Result<(), BoxError> {
-    let mut c = connect(&source_url()).await?;
-    let have: Option<u64> = c
-        .query_first(format!("SELECT COUNT(*) FROM `{DB}`.`{TABLE}`"))
-        .await
-        .ok()
-        .flatten();
-    if have == Some(rows) {
-        println!("source {DB}.{TABLE} already holds {} rows", fmt_count(rows));
-        return Ok(());
-    }
-    println!(
-        "generating {} rows in source {DB}.{TABLE} …",
-        fmt_count(rows)
-    );
-    let start = Instant::now();
-    exec(
-        &mut c,
-        &[
-            &format!("DROP DATABASE IF EXISTS `{DB}`"),
-            &format!("CREATE DATABASE `{DB}`"),
-            &format!("USE `{DB}`"),
-            &sysbench_table_ddl(TABLE),
-        ],
-    )
-    .await?;
-    let step = 100_000;
-    let mut from = 1;
-    while from <= rows {
-        let to = (from + step - 1).min(rows);
-        exec(&mut c, &[&sysbench_fill_sql(TABLE, from, to)]).await?;
-        from = to + 1;
-    }
-    exec(&mut c, &[&format!("ANALYZE TABLE `{TABLE}`")]).await?;
-    println!("  generated in {:.1}s", start.elapsed().as_secs_f64());
-    Ok(())
+    dts_benches::task::ensure_sysbench_source(DB, TABLE, rows).await
 }
 
 async fn drop_dest() -> Result<(), BoxError> {

@@ -26,8 +26,7 @@
 use dts_benches::task::{connect, exec, master_status, scratch_dir, wait_stage, BoxError};
 use dts_benches::{
     cpu_seconds, env_or, fmt_bytes, fmt_count, fmt_rate, parse_count, peak_rss_bytes,
-    reset_peak_rss, source_url, sysbench_fill_sql, sysbench_table_ddl, unix_time, write_result,
-    Table,
+    reset_peak_rss, source_url, unix_time, write_result, Table,
 };
 use dts_core::config::{KafkaCompression, KafkaDataFormat};
 use dts_core::{
@@ -120,39 +119,7 @@ impl Phase {
 }
 
 async fn prepare_source(rows: u64) -> Result<(), BoxError> {
-    let mut c = connect(&source_url()).await?;
-    let have: Option<u64> = c
-        .query_first(format!("SELECT COUNT(*) FROM `{DB}`.`{TABLE}`"))
-        .await
-        .ok()
-        .flatten();
-    if have == Some(rows) {
-        println!("source {DB}.{TABLE} already holds {} rows", fmt_count(rows));
-        return Ok(());
-    }
-    println!(
-        "generating {} rows in source {DB}.{TABLE} …",
-        fmt_count(rows)
-    );
-    let start = Instant::now();
-    exec(
-        &mut c,
-        &[
-            &format!("DROP DATABASE IF EXISTS `{DB}`"),
-            &format!("CREATE DATABASE `{DB}`"),
-            &format!("USE `{DB}`"),
-            &sysbench_table_ddl(TABLE),
-        ],
-    )
-    .await?;
-    let mut from = 1;
-    while from <= rows {
-        let to = (from + 99_999).min(rows);
-        exec(&mut c, &[&sysbench_fill_sql(TABLE, from, to)]).await?;
-        from = to + 1;
-    }
-    println!("  generated in {:.1}s", start.elapsed().as_secs_f64());
-    Ok(())
+    dts_benches::task::ensure_sysbench_source(DB, TABLE, rows).await
 }
 
 fn sink_options(topic: &str, task_id: &str) -> KafkaSinkOptions {
