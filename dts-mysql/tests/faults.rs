@@ -517,3 +517,110 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
     runner.await.unwrap().unwrap();
     cleanup(&db).await;
 }
+
+/// The task's source server itself goes away for 20 s — `mariadbd` shut down, then started
+/// again by `scripts/test-env.sh up` — during incremental write, with changes before and after:
+/// the task recovers on its own and loses nothing. The spare `peer` server is the source, so no
+/// other test's server is stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn source_server_restart_during_incremental_loses_nothing() {
+    let db = unique_name("op_restart");
+    let setup = [
+        format!("DROP DATABASE IF EXISTS `{db}`"),
+        format!("CREATE DATABASE `{db}`"),
+        format!("USE `{db}`"),
+        "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL)".to_string(),
+        "INSERT INTO t (v) SELECT seq FROM seq_1_to_100".to_string(),
+    ];
+    let setup: Vec<&str> = setup.iter().map(String::as_str).collect();
+    exec_all(&mut conn(&peer()).await, &setup).await;
+    exec_all(
+        &mut conn(&dest()).await,
+        &[&format!("DROP DATABASE IF EXISTS `{db}`")],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("op_restart");
+    let (task, _, _) = build(&db, peer(), dest(), dir.path(), 2, options(&task_id)).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_incremental(&handle).await;
+    let identical = || async {
+        checksum(&peer(), &db, "t", COLS).await == checksum(&dest(), &db, "t", COLS).await
+    };
+    wait_for("the copy", Duration::from_secs(60), &handle, identical).await;
+
+    let write = |from: u32| {
+        let db = db.clone();
+        async move {
+            let mut c = conn(&peer()).await;
+            for i in from..from + 50 {
+                c.query_drop(format!("INSERT INTO `{db}`.t (v) VALUES ({i})"))
+                    .await
+                    .unwrap();
+            }
+            c.query_drop(format!("UPDATE `{db}`.t SET v = v + 1 WHERE id <= 10"))
+                .await
+                .unwrap();
+        }
+    };
+    write(1_000).await;
+    let port = std::env::var("DTS_TEST_PEER_URL")
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let down = std::process::Command::new("mariadb-admin")
+        .args(["--no-defaults", "--protocol=tcp", "-h127.0.0.1", "-uroot"])
+        .arg(format!("-P{port}"))
+        .arg("shutdown")
+        .status()
+        .unwrap();
+    assert!(down.success(), "peer shut down");
+    let stopped = Instant::now();
+    while stopped.elapsed() < Duration::from_secs(20) {
+        assert!(
+            handle.status().failure().is_none(),
+            "{:?}",
+            handle.status().failure()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        handle.progress().retry.is_some(),
+        "the task is retrying while its source is down: {:?}",
+        handle.progress()
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let up = std::process::Command::new("bash")
+        .arg(root.join("scripts/test-env.sh"))
+        .arg("up")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(up.success(), "peer started again");
+    write(2_000).await;
+    wait_for(
+        "catching up after the restart",
+        Duration::from_secs(90),
+        &handle,
+        identical,
+    )
+    .await;
+    let (rows, _) = checksum(&dest(), &db, "t", COLS).await;
+    assert_eq!(rows, 200);
+    assert!(
+        handle.progress().retry_time_ms >= 19_000,
+        "{:?}",
+        handle.progress()
+    );
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    exec_all(
+        &mut conn(&peer()).await,
+        &[&format!("DROP DATABASE IF EXISTS `{db}`")],
+    )
+    .await;
+    cleanup(&db).await;
+}
