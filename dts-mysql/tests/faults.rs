@@ -35,6 +35,28 @@ fn stop_peer() {
     assert!(down.success(), "peer shut down");
 }
 
+/// Fails the test if the task fails at any moment during `how_long`.
+async fn stays_up_for(handle: &dts_core::TaskHandle, how_long: Duration) {
+    let since = Instant::now();
+    while since.elapsed() < how_long {
+        assert!(
+            handle.status().failure().is_none(),
+            "{:?}",
+            handle.status().failure()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Drops database `db` on the `peer` server.
+async fn drop_on_peer(db: &str) {
+    exec_all(
+        &mut conn(&peer()).await,
+        &[&format!("DROP DATABASE IF EXISTS `{db}`")],
+    )
+    .await;
+}
+
 /// Starts the `peer` server again through the test environment script.
 fn start_peer() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -599,15 +621,7 @@ async fn source_server_restart_during_incremental_loses_nothing() {
     };
     write(1_000).await;
     stop_peer();
-    let stopped = Instant::now();
-    while stopped.elapsed() < Duration::from_secs(20) {
-        assert!(
-            handle.status().failure().is_none(),
-            "{:?}",
-            handle.status().failure()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    stays_up_for(&handle, Duration::from_secs(20)).await;
     assert!(
         handle.progress().retry.is_some(),
         "the task is retrying while its source is down: {:?}",
@@ -631,11 +645,7 @@ async fn source_server_restart_during_incremental_loses_nothing() {
     );
     handle.stop();
     runner.await.unwrap().unwrap();
-    exec_all(
-        &mut conn(&peer()).await,
-        &[&format!("DROP DATABASE IF EXISTS `{db}`")],
-    )
-    .await;
+    drop_on_peer(&db).await;
     cleanup(&db).await;
 }
 
@@ -654,11 +664,7 @@ async fn destination_server_restart_during_full_sync_loses_nothing() {
         ],
     )
     .await;
-    exec_all(
-        &mut conn(&peer()).await,
-        &[&format!("DROP DATABASE IF EXISTS `{db}`")],
-    )
-    .await;
+    drop_on_peer(&db).await;
     let dir = tempfile::tempdir().unwrap();
     let task_id = unique_name("op_dstrestart");
     let mut opts = options(&task_id);
@@ -683,15 +689,7 @@ async fn destination_server_restart_during_full_sync_loses_nothing() {
     )
     .await;
     stop_peer();
-    let stopped = Instant::now();
-    while stopped.elapsed() < Duration::from_secs(20) {
-        assert!(
-            handle.status().failure().is_none(),
-            "{:?}",
-            handle.status().failure()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    stays_up_for(&handle, Duration::from_secs(20)).await;
     assert!(done(&handle) < 30_000, "{:?}", handle.progress());
     start_peer();
     wait_incremental(&handle).await;
@@ -713,10 +711,6 @@ async fn destination_server_restart_during_full_sync_loses_nothing() {
     );
     handle.stop();
     runner.await.unwrap().unwrap();
-    exec_all(
-        &mut conn(&peer()).await,
-        &[&format!("DROP DATABASE IF EXISTS `{db}`")],
-    )
-    .await;
+    drop_on_peer(&db).await;
     cleanup(&db).await;
 }

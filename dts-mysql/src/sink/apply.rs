@@ -898,19 +898,27 @@ async fn exec<Q: Session>(
         .await
         .map_err(|e| sink.err(&format!("{what} {table}"), e))?;
     let affected = q.affected();
-    if !quiet && q.warnings() > 0 {
-        let n = q.warnings();
-        let shown: Vec<(String, u32, String)> =
-            q.query("SHOW WARNINGS LIMIT 5").await.unwrap_or_default();
-        tracing::warn!(
-            target: "dts_mysql::sink",
-            table = %table,
-            warnings = n,
-            first = ?shown,
-            "{what}: the destination adjusted values"
-        );
+    if !quiet {
+        log_warnings(q, table, what).await;
     }
     Ok(affected)
+}
+
+/// Logs the warnings of the last statement (the destination adjusted values), if any.
+async fn log_warnings<Q: Session>(q: &mut Q, table: &TableId, what: &str) {
+    let n = q.warnings();
+    if n == 0 {
+        return;
+    }
+    let shown: Vec<(String, u32, String)> =
+        q.query("SHOW WARNINGS LIMIT 5").await.unwrap_or_default();
+    tracing::warn!(
+        target: "dts_mysql::sink",
+        table = %table,
+        warnings = n,
+        first = ?shown,
+        "{what}: the destination adjusted values"
+    );
 }
 
 /// `rows` written with one `LOAD DATA LOCAL INFILE` (see [`super::load`]).
@@ -933,19 +941,8 @@ pub(super) async fn exec_load(
     conn.query_drop(text)
         .await
         .map_err(|e| sink.err(&format!("{what} {}", schema.id), e))?;
-    if kind != InsertKind::Ignore && conn.warnings() > 0 {
-        let n = conn.warnings();
-        let shown: Vec<(String, u32, String)> = conn
-            .query("SHOW WARNINGS LIMIT 5")
-            .await
-            .unwrap_or_default();
-        tracing::warn!(
-            target: "dts_mysql::sink",
-            table = %schema.id,
-            warnings = n,
-            first = ?shown,
-            "{what}: the destination adjusted values"
-        );
+    if kind != InsertKind::Ignore {
+        log_warnings(conn, &schema.id, &what).await;
     }
     Ok(())
 }
