@@ -49,6 +49,23 @@ pub trait Sink: Send + Sync {
     /// Create the table (and its database) if it does not exist.
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()>;
 
+    /// Create the table (and its database) for a full copy that is about to fill it. A sink
+    /// may leave out what only slows the copy down — secondary indexes — provided
+    /// [`Sink::finish_copy`] puts it back, also when the task is killed anywhere in between and
+    /// restarted. A table that already exists is left as it is. Default: [`Sink::apply_schema`].
+    async fn apply_schema_for_copy(&self, schema: &TableSchema) -> Result<()> {
+        self.apply_schema(schema).await
+    }
+
+    /// Every row of the table's full copy is written: complete what
+    /// [`Sink::apply_schema_for_copy`] left out. Called again for finished tables when a task
+    /// resumes, so it must be idempotent; incremental writes start only after it returned for
+    /// every table. Default: nothing to do.
+    async fn finish_copy(&self, schema: &TableSchema) -> Result<()> {
+        let _ = schema;
+        Ok(())
+    }
+
     /// Which of `tables` (destination schemas) do not exist at the destination. A task without
     /// schema synchronization needs every table to exist and fails its precheck naming the
     /// missing ones. `None` (the default) means the destination has no tables to check, as

@@ -311,9 +311,7 @@ pub fn derive_reverse(forward: &TaskConfig, reverse_id: &str) -> Result<TaskConf
     let source: Endpoint = dest.endpoint.clone();
     let mut reverse = TaskConfig::new(
         source,
-        DestinationConfig::Mysql(MysqlDestination {
-            endpoint: forward.source.clone(),
-        }),
+        DestinationConfig::Mysql(MysqlDestination::new(forward.source.clone())),
         objects,
     );
     reverse.id = Some(reverse_id.to_string());
@@ -338,9 +336,9 @@ mod tests {
     fn forward() -> TaskConfig {
         let mut c = TaskConfig::new(
             Endpoint::inline(ConnectionSettings::new("a.example", 3306, "u")),
-            DestinationConfig::Mysql(MysqlDestination {
-                endpoint: Endpoint::inline(ConnectionSettings::new("b.example", 3307, "u")),
-            }),
+            DestinationConfig::Mysql(MysqlDestination::new(Endpoint::inline(
+                ConnectionSettings::new("b.example", 3307, "u"),
+            ))),
             ObjectSelection {
                 databases: vec![DatabaseSelection::whole("shop")],
                 ..Default::default()

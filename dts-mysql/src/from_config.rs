@@ -329,7 +329,7 @@ pub async fn build_mysql_task(
     state_dir: &Path,
     alert_hook: Option<Arc<dyn AlertHook>>,
 ) -> Result<BuiltTask, Error> {
-    let DestinationConfig::Mysql(_) = &config.destination else {
+    let DestinationConfig::Mysql(destination) = &config.destination else {
         return Err(unsupported(
             "destination.type",
             "this builder runs MySQL destinations only",
@@ -338,11 +338,14 @@ pub async fn build_mysql_task(
     let dest_settings = config
         .destination_settings()?
         .ok_or_else(|| unsupported("destination", "no connection settings"))?;
-    let dest_ep = endpoint("destination", "destination", &dest_settings)?;
+    let dest_ep = endpoint("destination", &dest_settings)?;
     let lowercase = lower_case_table_names(&dest_ep).await? != 0;
     let parts = build_parts(config, state_dir, lowercase).await?;
     let mut sink_options = SinkOptions {
         task_id: parts.task_id.clone(),
+        full_sync_binlog: destination.full_sync_binlog,
+        defer_secondary_indexes: destination.defer_secondary_indexes,
+        load_data: destination.load_data,
         ..Default::default()
     };
     if let Some(parallelism) = config.parallelism() {

@@ -660,3 +660,25 @@ async fn instance_class_sets_parallelism() {
         assert_eq!(built.sink.options().workers, workers, "{class:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destination_write_options_reach_the_sink() {
+    let db = unique_name("st_writeopts");
+    prepare(&db, &[T], None).await;
+    let state = tempfile::tempdir().unwrap();
+    let text = config_text(&db, "").replace(
+        "connection = \"dst\"\n",
+        "connection = \"dst\"\nfull_sync_binlog = false\ndefer_secondary_indexes = false\nload_data = false\n",
+    );
+    let cfg = TaskConfig::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        .await
+        .unwrap();
+    let o = built.sink.options();
+    assert!(!o.full_sync_binlog && !o.defer_secondary_indexes && !o.load_data);
+    let built = dts_mysql::from_config::build_mysql_task(&config(&db, ""), state.path(), None)
+        .await
+        .unwrap();
+    let o = built.sink.options();
+    assert!(o.full_sync_binlog && o.defer_secondary_indexes && o.load_data);
+}

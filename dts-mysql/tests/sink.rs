@@ -1182,3 +1182,124 @@ async fn insert_path_and_unlogged_full_sync_are_exact() {
     exec_all(&mut c, &[&format!("DROP DATABASE `{db}`")]).await;
     drop_dest(&db).await;
 }
+
+/// Names of a destination table's indexes, in index order.
+async fn index_names(db: &str, table: &str) -> Vec<String> {
+    conn(&dest())
+        .await
+        .exec(
+            "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME",
+            (db, table),
+        )
+        .await
+        .unwrap()
+}
+
+/// Rows of the owed-index table for one destination table.
+async fn owed(db: &str, table: &str) -> Vec<String> {
+    conn(&dest())
+        .await
+        .exec(
+            format!(
+                "SELECT index_name FROM `{}`.`dts_deferred_index` \
+                 WHERE db_name = ? AND table_name = ? ORDER BY 1",
+                meta(db)
+            ),
+            (db, table),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn secondary_indexes_are_deferred_to_the_end_of_the_copy_across_restarts() {
+    let db = unique_name("dts_sink_defer");
+    let src_ep = source();
+    let mut c = conn(&src_ep).await;
+    exec_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            "CREATE TABLE t (id INT PRIMARY KEY, k INT, u INT, body TEXT, \
+             UNIQUE KEY uq (u), KEY `k 1` (k), KEY kb (k, body(10)), FULLTEXT KEY ft (body)) \
+             ENGINE=InnoDB",
+            "INSERT INTO t SELECT seq, seq MOD 7, seq, CONCAT('word', seq) FROM seq_1_to_500",
+            "CREATE TABLE pre (id INT PRIMARY KEY, k INT, KEY k (k))",
+            "CREATE TABLE plain (id INT PRIMARY KEY, k INT, KEY k (k))",
+        ],
+    )
+    .await;
+    let src = schemas(src_ep.clone(), &db).await;
+    let t = &src["t"];
+    // `pre` already exists at the destination without its index: it must stay that way.
+    let mut d = conn(&dest()).await;
+    exec_all(
+        &mut d,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("CREATE TABLE `{db}`.pre (id INT PRIMARY KEY, k INT)"),
+        ],
+    )
+    .await;
+
+    let sink = sink_for(&db, 2).await;
+    sink.apply_schema_for_copy(t).await.unwrap();
+    assert_eq!(index_names(&db, "t").await, ["PRIMARY", "uq"]);
+    assert_eq!(owed(&db, "t").await, ["ft", "k 1", "kb"]);
+    // Again (a resumed schema sync): the table exists, nothing changes.
+    sink.apply_schema_for_copy(t).await.unwrap();
+    assert_eq!(index_names(&db, "t").await, ["PRIMARY", "uq"]);
+    sink.write_rows(t, read_all(src_ep.clone(), t).await, ExistingRows::Replace)
+        .await
+        .unwrap();
+    sink.apply_schema_for_copy(&src["pre"]).await.unwrap();
+    drop(sink);
+
+    // A new sink, as after a crash: the owed indexes come from the destination's record.
+    let sink = sink_for(&db, 2).await;
+    sink.finish_copy(t).await.unwrap();
+    assert_eq!(
+        show_create(&dest(), t).await,
+        show_create(&src_ep, t).await,
+        "every index is back, in the source's order"
+    );
+    assert!(owed(&db, "t").await.is_empty());
+    // Killed after the ALTER but before the record was removed: settled without an error.
+    exec_all(
+        &mut d,
+        &[&format!(
+            "INSERT INTO `{}`.dts_deferred_index VALUES ('task-{db}', '{db}', 't', 'k 1', 'KEY `k 1` (`k`)')",
+            meta(&db)
+        )],
+    )
+    .await;
+    sink.finish_copy(t).await.unwrap();
+    sink.finish_copy(t).await.unwrap();
+    assert!(owed(&db, "t").await.is_empty());
+    assert_eq!(read_all(dest(), t).await, read_all(src_ep.clone(), t).await);
+    // The existing table is left without the index its user did not create.
+    sink.finish_copy(&src["pre"]).await.unwrap();
+    assert_eq!(index_names(&db, "pre").await, ["PRIMARY"]);
+    drop(sink);
+
+    // Switched off, the table is created whole.
+    let sink = MysqlSink::connect(
+        dest(),
+        SinkOptions {
+            task_id: format!("task-{db}"),
+            checkpoint_database: meta(&db),
+            defer_secondary_indexes: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    sink.apply_schema_for_copy(&src["plain"]).await.unwrap();
+    assert_eq!(index_names(&db, "plain").await, ["k", "PRIMARY"]);
+    assert!(owed(&db, "plain").await.is_empty());
+
+    exec_all(&mut c, &[&format!("DROP DATABASE `{db}`")]).await;
+    drop_dest(&db).await;
+}

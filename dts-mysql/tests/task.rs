@@ -77,8 +77,8 @@ impl Rng {
 }
 
 const TABLES: [&str; 5] = [
-    "CREATE TABLE single_pk (id INT PRIMARY KEY, v INT, s VARCHAR(40))",
-    "CREATE TABLE composite_pk (a INT, b VARCHAR(10), v INT, PRIMARY KEY (a, b))",
+    "CREATE TABLE single_pk (id INT PRIMARY KEY, v INT, s VARCHAR(40), KEY kv (v), KEY ks (s(8), v))",
+    "CREATE TABLE composite_pk (a INT, b VARCHAR(10), v INT, PRIMARY KEY (a, b), KEY kvb (v, b))",
     "CREATE TABLE unique_only (u INT NOT NULL, v INT, s VARCHAR(20), UNIQUE KEY uq (u))",
     "CREATE TABLE no_key (x INT, y VARCHAR(20))",
     "CREATE TABLE wide (id BIGINT UNSIGNED PRIMARY KEY, i TINYINT, d DECIMAL(30,10), f DOUBLE, \
@@ -189,7 +189,29 @@ async fn dump(ep: &MysqlEndpoint, db: &str) -> Vec<(String, u64, Vec<mysql_async
     out
 }
 
+/// Every index of a database's tables: table, index, uniqueness, position, column, prefix.
+async fn indexes(
+    ep: &MysqlEndpoint,
+    db: &str,
+) -> Vec<(String, String, u64, u64, String, Option<u64>)> {
+    conn(ep)
+        .await
+        .exec(
+            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, SUB_PART \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY 1, 2, 4",
+            (db,),
+        )
+        .await
+        .unwrap()
+}
+
 async fn assert_identical(db: &str) {
+    // Secondary indexes are built after each table's copy; they must all be there.
+    assert_eq!(
+        indexes(&source(), db).await,
+        indexes(&dest(), db).await,
+        "same indexes"
+    );
     let a = dump(&source(), db).await;
     let b = dump(&dest(), db).await;
     let names = |d: &[(String, u64, Vec<mysql_async::Row>)]| {

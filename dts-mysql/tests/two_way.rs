@@ -305,9 +305,9 @@ async fn disjoint_writers_converge_without_echo() {
     let (hb, pb) = url_parts("DTS_TEST_PEER_URL");
     let mut forward = TaskConfig::new(
         Endpoint::inline(ConnectionSettings::new(ha, pa, "root")),
-        DestinationConfig::Mysql(MysqlDestination {
-            endpoint: Endpoint::inline(ConnectionSettings::new(hb, pb, "root")),
-        }),
+        DestinationConfig::Mysql(MysqlDestination::new(Endpoint::inline(
+            ConnectionSettings::new(hb, pb, "root"),
+        ))),
         ObjectSelection {
             databases: vec![DatabaseSelection::whole(db.clone())],
             ..Default::default()

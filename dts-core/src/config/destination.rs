@@ -96,12 +96,42 @@ impl DestinationConfig {
     }
 }
 
-/// A MySQL-family destination: just where it is (profile or inline settings).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// A MySQL-family destination: where it is (profile or inline settings) and how the full
+/// copy is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MysqlDestination {
     /// How to connect (`connection = "NAME"` or inline `host`, `port`, `user`, …).
     #[serde(flatten)]
     pub endpoint: Endpoint,
+    /// Whether full-sync rows are written to the destination's binlog (default `true`).
+    /// `false` keeps the initial copy out of it (`sql_log_bin = 0`): faster, but replicas of
+    /// the destination do not receive the copied rows. Needs the privilege to set
+    /// `sql_log_bin`; the task fails to start without it. Incremental writes are always logged.
+    pub full_sync_binlog: bool,
+    /// Whether tables created for the full copy get their non-unique secondary indexes after
+    /// the copy rather than during it (default `true`; faster, and crash-safe).
+    pub defer_secondary_indexes: bool,
+    /// Whether full-sync rows go through `LOAD DATA LOCAL INFILE` when the destination allows
+    /// it (`local_infile = ON`), else multi-row INSERTs (default `true`).
+    pub load_data: bool,
+}
+
+impl MysqlDestination {
+    /// A destination at `endpoint` with the default write options.
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            full_sync_binlog: true,
+            defer_secondary_indexes: true,
+            load_data: true,
+        }
+    }
+}
+
+impl Default for MysqlDestination {
+    fn default() -> Self {
+        Self::new(Endpoint::default())
+    }
 }
 
 /// An AnalyticDB for MySQL 3.0 destination.
@@ -507,6 +537,10 @@ struct RawDestination {
     flush_interval_ms: Option<u64>,
     mariadb_compat: Option<bool>,
     tables: Option<BTreeMap<String, AdbTableOptions>>,
+    // MySQL.
+    full_sync_binlog: Option<bool>,
+    defer_secondary_indexes: Option<bool>,
+    load_data: Option<bool>,
 }
 
 impl RawDestination {
@@ -572,6 +606,13 @@ impl RawDestination {
             ("flush_interval_ms", self.flush_interval_ms.is_some(), "adb"),
             ("mariadb_compat", self.mariadb_compat.is_some(), "adb"),
             ("tables", self.tables.is_some(), "adb"),
+            ("full_sync_binlog", self.full_sync_binlog.is_some(), "mysql"),
+            (
+                "defer_secondary_indexes",
+                self.defer_secondary_indexes.is_some(),
+                "mysql",
+            ),
+            ("load_data", self.load_data.is_some(), "mysql"),
         ]
         .into_iter()
         .filter_map(|(key, set, owner)| set.then_some((key, owner)))
@@ -586,6 +627,9 @@ impl TryFrom<RawDestination> for DestinationConfig {
         let config = match raw.kind {
             RawKind::Mysql => DestinationConfig::Mysql(MysqlDestination {
                 endpoint: raw.endpoint(),
+                full_sync_binlog: raw.full_sync_binlog.take().unwrap_or(true),
+                defer_secondary_indexes: raw.defer_secondary_indexes.take().unwrap_or(true),
+                load_data: raw.load_data.take().unwrap_or(true),
             }),
             RawKind::Adb => DestinationConfig::Adb(AdbDestination {
                 endpoint: raw.endpoint(),
@@ -681,6 +725,31 @@ mod tests {
     }
 
     #[test]
+    fn mysql_write_options_default_on_and_belong_to_mysql_only() {
+        let d = parse("[destination]\ntype = \"mysql\"\nhost = \"h\"\nuser = \"u\"").unwrap();
+        let DestinationConfig::Mysql(m) = &d else {
+            panic!("{d:?}")
+        };
+        assert!(m.full_sync_binlog && m.defer_secondary_indexes && m.load_data);
+        let d = parse(
+            "[destination]\ntype = \"mysql\"\nhost = \"h\"\nuser = \"u\"\nfull_sync_binlog = false",
+        )
+        .unwrap();
+        let DestinationConfig::Mysql(m) = &d else {
+            panic!("{d:?}")
+        };
+        assert!(!m.full_sync_binlog && m.defer_secondary_indexes);
+        let e =
+            parse("[destination]\ntype = \"adb\"\nhost = \"a\"\nuser = \"u\"\nload_data = true")
+                .unwrap_err();
+        assert!(
+            e.message().contains("unknown field `load_data`") && e.message().contains("mysql"),
+            "{}",
+            e.message()
+        );
+    }
+
+    #[test]
     fn adb_defaults_follow_the_guide() {
         let d = parse("[destination]\ntype = \"adb\"\nhost = \"a\"\nuser = \"u\"").unwrap();
         let DestinationConfig::Adb(a) = &d else {
@@ -696,6 +765,7 @@ mod tests {
     fn every_variant_round_trips() {
         for src in [
             "[destination]\ntype = \"mysql\"\nconnection = \"dst\"",
+            "[destination]\ntype = \"mysql\"\nconnection = \"dst\"\nfull_sync_binlog = false\ndefer_secondary_indexes = false\nload_data = false",
             "[destination]\ntype = \"adb\"\nhost = \"a\"\nport = 3306\nuser = \"u\"\nmerge_tables = true\ndml = [\"insert\"]\nddl = []",
             "[destination]\ntype = \"adb\"\nhost = \"a\"\nuser = \"u\"\nskip_unsupported_ddl = true\nbatch_rows = 500\nbatch_bytes = 65536\nflush_interval_ms = 250\nmariadb_compat = true\n[destination.tables.\"dw.orders\"]\npartition_column = \"day\"\npartition_format = \"%Y%m%d\"\nlifecycle = 30\nclustered_key = [\"customer\"]",
             "[destination]\ntype = \"kafka\"\nbrokers = [\"k:9092\"]\ntopic = \"t\"\nddl_topic = \"d\"\ndata_format = \"canal_json\"\ncompression = \"zstd\"\npartition_policy = \"by_primary_key_hash\"\npartition_key_columns = [\"id\"]\nacks = \"leader\"\nnum_partitions = 12\nsync_all_fields = false\ntopic_template = \"cdc.{database}.{table}\"\nmax_message_bytes = 2000000\n[destination.topic_routes]\n\"shop.orders\" = \"orders\"\ncrm = \"crm-all\"",

@@ -105,13 +105,11 @@ mod tests {
                 user: Some("dts".into()),
                 ..Endpoint::default()
             },
-            DestinationConfig::Mysql(MysqlDestination {
-                endpoint: Endpoint {
-                    host: Some("127.0.0.2".into()),
-                    user: Some("dts".into()),
-                    ..Endpoint::default()
-                },
-            }),
+            DestinationConfig::Mysql(MysqlDestination::new(Endpoint {
+                host: Some("127.0.0.2".into()),
+                user: Some("dts".into()),
+                ..Endpoint::default()
+            })),
             ObjectSelection {
                 databases: vec![DatabaseSelection {
                     name: "shop".into(),

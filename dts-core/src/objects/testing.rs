@@ -171,13 +171,11 @@ pub fn config(objects: ObjectSelection) -> TaskConfig {
             user: Some("dts".into()),
             ..Endpoint::default()
         },
-        DestinationConfig::Mysql(MysqlDestination {
-            endpoint: Endpoint {
-                host: Some("127.0.0.2".into()),
-                user: Some("dts".into()),
-                ..Endpoint::default()
-            },
-        }),
+        DestinationConfig::Mysql(MysqlDestination::new(Endpoint {
+            host: Some("127.0.0.2".into()),
+            user: Some("dts".into()),
+            ..Endpoint::default()
+        })),
         objects,
     )
 }

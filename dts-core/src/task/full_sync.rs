@@ -79,6 +79,12 @@ impl Task {
                         } else {
                             self.copy_keyless(&source, &routed, progress, &copy).await
                         };
+                        // Also for a table found finished: a crash may have come between its
+                        // last rows and the end of `finish_copy`.
+                        let result = match result {
+                            Ok(()) => self.sink.finish_copy(&routed.destination).await,
+                            Err(e) => Err(e),
+                        };
                         match result {
                             Ok(()) => {
                                 self.retry_succeeded(&operation, &retry);

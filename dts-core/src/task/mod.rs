@@ -549,13 +549,23 @@ impl Task {
         if self.options.schema_sync {
             self.stages.start(Stage::SchemaSync)?;
             if !state.schema_done {
+                // A table the full copy is about to fill may be created without what only
+                // slows the copy down; the copy's end puts it back (`Sink::finish_copy`).
+                let copy_follows = self.options.full_sync && !state.full_done;
                 for (_, routed) in &tables {
                     self.check_control(Stage::SchemaSync).await?;
                     // Creating a table is idempotent (IF NOT EXISTS), so a lost connection
                     // simply runs it again.
                     let operation = format!("schema sync of {}", routed.destination.id);
-                    self.with_retry(&operation, || self.sink.apply_schema(&routed.destination))
+                    if copy_follows {
+                        self.with_retry(&operation, || {
+                            self.sink.apply_schema_for_copy(&routed.destination)
+                        })
                         .await?;
+                    } else {
+                        self.with_retry(&operation, || self.sink.apply_schema(&routed.destination))
+                            .await?;
+                    }
                 }
                 state.schema_done = true;
                 self.store.save(&state).await?;

@@ -470,6 +470,14 @@ impl Sink for VerifyingSink {
         self.inner.apply_schema(schema).await
     }
 
+    async fn apply_schema_for_copy(&self, schema: &TableSchema) -> Result<()> {
+        self.inner.apply_schema_for_copy(schema).await
+    }
+
+    async fn finish_copy(&self, schema: &TableSchema) -> Result<()> {
+        self.inner.finish_copy(schema).await
+    }
+
     async fn missing_tables(
         &self,
         tables: &[TableSchema],

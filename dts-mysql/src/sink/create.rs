@@ -59,6 +59,30 @@ pub fn create_database_sql(database: &str) -> String {
 
 /// The `CREATE TABLE IF NOT EXISTS` statement for `schema`, qualified with its database.
 pub fn create_table_sql(schema: &TableSchema) -> Result<String, Error> {
+    build_create_table(schema, true)
+}
+
+/// The `CREATE TABLE IF NOT EXISTS` statement for `schema` without its non-unique secondary
+/// indexes, for a table about to be filled by a full copy: building those indexes once, after
+/// the rows are in, is cheaper than maintaining them row by row. The primary key and unique
+/// keys stay, since the copy's idempotence relies on them. [`secondary_index_definitions`]
+/// gives what is left out.
+pub fn create_table_sql_without_secondary_indexes(schema: &TableSchema) -> Result<String, Error> {
+    build_create_table(schema, false)
+}
+
+/// The non-unique secondary indexes of `schema` as `(name, definition)` pairs, each definition
+/// usable after `ADD` in an `ALTER TABLE` (`KEY `k` (`c`)`, `FULLTEXT KEY …`), in the
+/// source's order where known.
+pub fn secondary_index_definitions(schema: &TableSchema) -> Result<Vec<(String, String)>, Error> {
+    let source = schema.create_sql.as_deref().map(SourceDdl::parse);
+    secondary_indexes(schema, source.as_ref()).map_err(|message| Error::Schema {
+        table: schema.id.clone(),
+        message,
+    })
+}
+
+fn build_create_table(schema: &TableSchema, with_secondary: bool) -> Result<String, Error> {
     let bad = |message: String| Error::Schema {
         table: schema.id.clone(),
         message,
@@ -85,17 +109,8 @@ pub fn create_table_sql(schema: &TableSchema) -> Result<String, Error> {
             index_columns(schema, &index, source.as_ref(), IndexKind::Plain).map_err(bad)?
         ));
     }
-    // Indexes in the source's order where known (discovery lists them by name).
-    let order = |ix: &Index| {
-        source
-            .as_ref()
-            .and_then(|s| s.indexes.iter().position(|(n, _)| *n == ix.name))
-            .unwrap_or(usize::MAX)
-    };
     let mut unique_keys: Vec<&Index> = schema.unique_keys.iter().collect();
-    unique_keys.sort_by_key(|ix| order(ix));
-    let mut indexes: Vec<&Index> = schema.indexes.iter().collect();
-    indexes.sort_by_key(|ix| order(ix));
+    unique_keys.sort_by_key(|ix| source_order(source.as_ref(), ix));
     for uk in unique_keys {
         defs.push(format!(
             "UNIQUE KEY {} ({})",
@@ -103,18 +118,13 @@ pub fn create_table_sql(schema: &TableSchema) -> Result<String, Error> {
             index_columns(schema, uk, source.as_ref(), IndexKind::Plain).map_err(bad)?
         ));
     }
-    for ix in indexes {
-        let kind = index_kind(schema, ix, source.as_ref());
-        let prefix = match kind {
-            IndexKind::Plain => "KEY",
-            IndexKind::Fulltext => "FULLTEXT KEY",
-            IndexKind::Spatial => "SPATIAL KEY",
-        };
-        defs.push(format!(
-            "{prefix} {} ({})",
-            quote_ident(&ix.name),
-            index_columns(schema, ix, source.as_ref(), kind).map_err(bad)?
-        ));
+    if with_secondary {
+        defs.extend(
+            secondary_indexes(schema, source.as_ref())
+                .map_err(bad)?
+                .into_iter()
+                .map(|(_, def)| def),
+        );
     }
     let mut sql = format!(
         "CREATE TABLE IF NOT EXISTS {}.{} (\n  {}\n)",
@@ -126,6 +136,37 @@ pub fn create_table_sql(schema: &TableSchema) -> Result<String, Error> {
         sql.push_str(&src.options.to_sql());
     }
     Ok(sql)
+}
+
+/// Where an index stands in the source's text (discovery lists indexes by name).
+fn source_order(source: Option<&SourceDdl>, ix: &Index) -> usize {
+    source
+        .and_then(|s| s.indexes.iter().position(|(n, _)| *n == ix.name))
+        .unwrap_or(usize::MAX)
+}
+
+fn secondary_indexes(
+    schema: &TableSchema,
+    source: Option<&SourceDdl>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut indexes: Vec<&Index> = schema.indexes.iter().collect();
+    indexes.sort_by_key(|ix| source_order(source, ix));
+    indexes
+        .into_iter()
+        .map(|ix| {
+            let kind = index_kind(schema, ix, source);
+            let prefix = match kind {
+                IndexKind::Plain => "KEY",
+                IndexKind::Fulltext => "FULLTEXT KEY",
+                IndexKind::Spatial => "SPATIAL KEY",
+            };
+            let columns = index_columns(schema, ix, source, kind)?;
+            Ok((
+                ix.name.clone(),
+                format!("{prefix} {} ({columns})", quote_ident(&ix.name)),
+            ))
+        })
+        .collect()
 }
 
 /// The default character set and collation named by a source's `SHOW CREATE TABLE` text.

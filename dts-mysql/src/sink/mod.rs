@@ -30,6 +30,8 @@
 //!
 //! [`Sink::apply_schema`] runs `CREATE DATABASE IF NOT EXISTS` and a `CREATE TABLE IF NOT
 //! EXISTS` generated from the schema ([`create`] lists what is and is not reproduced).
+//! [`Sink::apply_schema_for_copy`] creates a table a full copy will fill without its non-unique
+//! secondary indexes, and [`Sink::finish_copy`] adds them once the copy is done ([`deferred`]).
 //! [`Sink::write_rows`] writes multi-row statements of at most [`SinkOptions::batch_rows`] rows,
 //! about [`SinkOptions::batch_bytes`] bytes and 65,535 placeholders, spread over the pool:
 //! [`ExistingRows::Keep`] uses `INSERT IGNORE`; [`ExistingRows::Replace`] uses
@@ -49,6 +51,7 @@ pub mod checkpoint;
 mod compact;
 pub mod conflict;
 pub mod create;
+pub mod deferred;
 pub mod load;
 pub mod precheck;
 pub mod sql;
@@ -109,6 +112,9 @@ pub struct SinkOptions {
     /// replicates from. Needs the privilege to set `sql_log_bin` (SUPER, or BINLOG ADMIN on
     /// MariaDB 10.5+); checked when the sink connects. Incremental writes are always logged.
     pub full_sync_binlog: bool,
+    /// Whether a table created for a full copy gets its non-unique secondary indexes only
+    /// after the copy (see [`deferred`]), which makes the copy faster. On by default.
+    pub defer_secondary_indexes: bool,
 }
 
 impl Default for SinkOptions {
@@ -123,6 +129,7 @@ impl Default for SinkOptions {
             overwrite_delayed_after: None,
             load_data: true,
             full_sync_binlog: true,
+            defer_secondary_indexes: true,
         }
     }
 }
@@ -142,6 +149,7 @@ impl fmt::Debug for SinkOptions {
             .field("overwrite_delayed_after", &self.overwrite_delayed_after)
             .field("load_data", &self.load_data)
             .field("full_sync_binlog", &self.full_sync_binlog)
+            .field("defer_secondary_indexes", &self.defer_secondary_indexes)
             .finish()
     }
 }
@@ -272,6 +280,15 @@ impl MysqlSink {
             .await
             .map_err(|e| {
                 endpoint.map_err(&format!("create checkpoint table {checkpoint_table}"), e)
+            })?;
+        let deferred_table = TableId::new(
+            options.checkpoint_database.clone(),
+            deferred::DEFERRED_TABLE,
+        );
+        conn.query_drop(deferred::create_table_sql(&deferred_table))
+            .await
+            .map_err(|e| {
+                endpoint.map_err(&format!("create deferred-index table {deferred_table}"), e)
             })?;
         // Sinks of several tasks connecting at once can deadlock on the shared checkpoint
         // table (InnoDB gap locks); the transaction is rolled back, so retry it a few times.
@@ -468,14 +485,16 @@ impl Sink for MysqlSink {
     }
 
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {
-        let create = create::create_table_sql(schema)?;
-        let mut conn = self.conn("schema").await?;
-        conn.query_drop(create::create_database_sql(&schema.id.database))
+        self.create_table(schema, create::create_table_sql(schema)?)
             .await
-            .map_err(|e| self.err(&format!("create database {}", schema.id.database), e))?;
-        conn.query_drop(create)
-            .await
-            .map_err(|e| self.err(&format!("create table {}", schema.id), e))
+    }
+
+    async fn apply_schema_for_copy(&self, schema: &TableSchema) -> Result<()> {
+        self.create_for_copy(schema).await
+    }
+
+    async fn finish_copy(&self, schema: &TableSchema) -> Result<()> {
+        self.add_deferred_indexes(schema).await
     }
 
     async fn missing_tables(
