@@ -1,11 +1,13 @@
 //! Connecting to a MySQL-family server, and telling MySQL from MariaDB.
 
+use dts_core::config::TlsConfig;
 use dts_core::{Error, GtidFlavor};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 use std::fmt;
 
-/// Where and how to connect. The password is kept out of `Debug` output and error messages.
+/// Where and how to connect. The password is kept out of `Debug` output and error messages;
+/// TLS settings are file paths only (key material is read by the driver, never held here).
 #[derive(Clone)]
 pub struct MysqlEndpoint {
     /// A label for messages: `source`, `destination`, …
@@ -17,6 +19,7 @@ pub struct MysqlEndpoint {
     /// Account.
     pub user: String,
     password: Option<String>,
+    tls: TlsConfig,
 }
 
 impl fmt::Debug for MysqlEndpoint {
@@ -27,6 +30,7 @@ impl fmt::Debug for MysqlEndpoint {
             .field("port", &self.port)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -46,6 +50,7 @@ impl MysqlEndpoint {
             port,
             user: user.into(),
             password,
+            tls: TlsConfig::default(),
         }
     }
 
@@ -62,7 +67,21 @@ impl MysqlEndpoint {
             port: opts.tcp_port(),
             user: opts.user().unwrap_or("root").to_string(),
             password: opts.pass().map(str::to_string),
+            tls: TlsConfig::default(),
         })
+    }
+
+    /// The same endpoint with TLS settings (`[source.tls]`, `[destination.tls]`, …): every
+    /// connection made through it — pools, the binlog connection, the precheck — is then
+    /// encrypted and verified as `tls.mode` says (see [`crate::tls`]).
+    pub fn with_tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The TLS settings connections use.
+    pub fn tls(&self) -> &TlsConfig {
+        &self.tls
     }
 
     /// The same server under another label, or another account.
@@ -88,25 +107,40 @@ impl MysqlEndpoint {
             .prefer_socket(false)
             .stmt_cache_size(256)
             .pool_opts(PoolOpts::default().with_constraints(constraints))
+            .ssl_opts(crate::tls::ssl_opts(
+                &self.tls,
+                crate::tls::learned_name(self),
+            ))
             .into()
     }
 
-    /// A connection pool.
+    /// A connection pool. Under `tls.mode = verify_ca` to a host the certificate does not
+    /// name, build it after a first [`MysqlEndpoint::connect`] to that server (as the source and
+    /// sink do), which learns the name to verify (see [`crate::tls`]).
     pub fn pool(&self, pool_max: usize) -> Pool {
         Pool::new(self.opts(pool_max))
     }
 
-    /// One new connection.
+    /// One new connection (encrypted as the TLS settings say).
     pub async fn connect(&self) -> Result<Conn, Error> {
-        Conn::new(self.opts(1))
+        crate::tls::open(self)
             .await
             .map_err(|e| self.map_err("connect", e))
     }
 
     /// Maps a driver error to a dts error naming this endpoint, classified by what a retry can
-    /// fix.
+    /// fix. TLS failures (no TLS on the server, a certificate the CA did not sign or that does
+    /// not name the host, an account that requires TLS) are definite and say which setting to
+    /// change.
     pub fn map_err(&self, what: &str, e: mysql_async::Error) -> Error {
-        classify(&format!("{} ({})", self.label, self.address()), what, e)
+        let endpoint = format!("{} ({})", self.label, self.address());
+        if let Some(why) = crate::tls::describe_failure(self, &e) {
+            return Error::Other {
+                object: endpoint,
+                message: format!("{what}: {why}"),
+            };
+        }
+        classify(&endpoint, what, e)
     }
 }
 

@@ -8,7 +8,7 @@ use crate::sink::conflict::DEFAULT_DELAY_PERIOD;
 use crate::sink::{MysqlSink, SinkOptions};
 use crate::source::{MysqlSource, SourceOptions};
 use dts_core::config::{
-    ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode, TopologyMode,
+    ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TopologyMode,
 };
 use dts_core::objects::ConfigFilter;
 use dts_core::topology::TwoWaySettings;
@@ -46,13 +46,7 @@ impl BuiltTask {
     }
 }
 
-fn endpoint(label: &str, key: &str, settings: &ConnectionSettings) -> Result<MysqlEndpoint, Error> {
-    if settings.tls.mode != TlsMode::Disabled {
-        return Err(unsupported(
-            &format!("{key}.tls.mode"),
-            "TLS connections are not available in this build",
-        ));
-    }
+fn endpoint(label: &str, settings: &ConnectionSettings) -> Result<MysqlEndpoint, Error> {
     let password = settings.resolve_password()?;
     let password = (!password.expose().is_empty()).then(|| password.expose().to_string());
     Ok(MysqlEndpoint::new(
@@ -61,7 +55,8 @@ fn endpoint(label: &str, key: &str, settings: &ConnectionSettings) -> Result<Mys
         settings.port,
         settings.user.clone(),
         password,
-    ))
+    )
+    .with_tls(settings.tls.clone()))
 }
 
 fn clamp_u32(v: u64) -> u32 {
@@ -171,7 +166,7 @@ pub async fn build_parts(
         crate::two_way::check_config(config, tw)?;
     }
     let task_id = config.task_id();
-    let source_ep = endpoint("source", "source", &config.source_settings()?)?;
+    let source_ep = endpoint("source", &config.source_settings()?)?;
     // Only the named databases are read, plus those of patterns with a literal database part;
     // a pattern that can match any database widens the scope to every database.
     let pattern_databases: Option<Vec<String>> = config
@@ -290,7 +285,7 @@ pub async fn scan_config(
     sample_rows: usize,
 ) -> Result<dts_core::scan::ScanReport, Error> {
     config.validate()?;
-    let source_ep = endpoint("source", "source", &config.source_settings()?)?;
+    let source_ep = endpoint("source", &config.source_settings()?)?;
     let databases = config
         .objects
         .databases
@@ -365,7 +360,7 @@ pub async fn build_mysql_task(
             config,
             parts.source.clone(),
             parts.filter.clone(),
-            endpoint("source", "source", &config.source_settings()?)?,
+            endpoint("source", &config.source_settings()?)?,
             verify_dest_ep,
             alert_hook.clone(),
         )))

@@ -38,6 +38,7 @@ pub mod sink;
 pub mod snapshot;
 pub mod source;
 pub mod sync_types;
+pub mod tls;
 pub mod two_way;
 pub mod verify;
 

@@ -8,6 +8,7 @@
 //! | name | passes when | otherwise |
 //! |---|---|---|
 //! | [`CONNECTIVITY`] | the account can log in | error (the other checks are skipped) |
+//! | [`TLS`] | the session is encrypted as `tls.mode` asks (reports `Ssl_cipher`; unencrypted is a pass with `tls.mode = disabled`) | error naming the endpoint and the TLS setting to change (also when the connection failed for a TLS reason: no TLS on the server, a certificate the CA did not sign or that does not name the host, an account that requires TLS) |
 //! | [`VERSION`] | MySQL 5.7 / 8.x / 9.x, MariaDB 10.x+ | MySQL 5.6: warning; older: error |
 //! | [`LOG_BIN`] | `log_bin` is `ON` | error |
 //! | [`BINLOG_FORMAT`] | `binlog_format` is `ROW` | error |
@@ -44,6 +45,8 @@ use std::time::Duration;
 
 /// `source.connectivity`: the account can connect and log in.
 pub const CONNECTIVITY: &str = "source.connectivity";
+/// `source.tls`: the session is encrypted and verified as the endpoint's `tls.mode` asks.
+pub const TLS: &str = "source.tls";
 /// `source.version`: the server flavour and version are supported.
 pub const VERSION: &str = "source.version";
 /// `source.log_bin`: the binary log is enabled.
@@ -73,8 +76,9 @@ pub const PT_ONLINE_SCHEMA_CHANGE: &str = "source.pt_online_schema_change";
 
 /// Every check [`check_source`] runs, in run order (all but [`CONNECTIVITY`] are skipped when
 /// the connection fails).
-pub const SOURCE_CHECKS: [&str; 13] = [
+pub const SOURCE_CHECKS: [&str; 14] = [
     CONNECTIVITY,
+    TLS,
     VERSION,
     LOG_BIN,
     BINLOG_FORMAT,
@@ -124,14 +128,16 @@ const VARIABLES: [&str; 15] = [
 /// needs `SELECT` on `*.*`.
 ///
 /// Never fails: a connection failure is reported as an error-level [`CONNECTIVITY`] result (and
-/// the other checks are skipped), and a query that fails turns its own check into an error.
-/// Messages and fixes never contain the password.
+/// the other checks are skipped; a failure TLS explains adds an error-level [`TLS`] result),
+/// and a query that fails turns its own check into an error. Messages and fixes never
+/// contain the password.
 pub async fn check_source(endpoint: &MysqlEndpoint, databases: &[String]) -> PrecheckReport {
     let mut report = PrecheckReport::default();
     let mut conn = match connect(endpoint).await {
         Ok(conn) => conn,
         Err(failed) => {
-            report.checks.push(failed);
+            report.checks.extend(failed);
+            scrub_report(&mut report, endpoint);
             return report;
         }
     };
@@ -144,6 +150,9 @@ pub async fn check_source(endpoint: &MysqlEndpoint, databases: &[String]) -> Pre
             endpoint.user
         ),
     ));
+    report
+        .checks
+        .push(crate::tls::check_session(TLS, endpoint, &mut conn).await);
     run_checks(&mut conn, databases, &mut report).await;
     let _ = conn.disconnect().await;
     scrub_report(&mut report, endpoint);
@@ -291,19 +300,21 @@ async fn check_pt_online_schema_change(conn: &mut Conn, databases: &[String]) ->
 
 // ------------------------------------------------------------------------------ connecting
 
-async fn connect(endpoint: &MysqlEndpoint) -> Result<Conn, CheckResult> {
+/// The connection, or the failed [`CONNECTIVITY`] result (and a [`TLS`] one when TLS explains
+/// the failure).
+async fn connect(endpoint: &MysqlEndpoint) -> Result<Conn, Vec<CheckResult>> {
     let who = format!(
         "{} ({}) as user '{}'",
         endpoint.label,
         endpoint.address(),
         endpoint.user
     );
-    let attempt = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(endpoint.opts(1))).await;
+    let attempt = tokio::time::timeout(CONNECT_TIMEOUT, crate::tls::open(endpoint)).await;
     let e = match attempt {
         Ok(Ok(conn)) => return Ok(conn),
         Ok(Err(e)) => e,
         Err(_) => {
-            return Err(CheckResult::error(
+            return Err(vec![CheckResult::error(
                 CONNECTIVITY,
                 format!(
                     "cannot connect to {who}: no answer within {}s",
@@ -314,9 +325,10 @@ async fn connect(endpoint: &MysqlEndpoint) -> Result<Conn, CheckResult> {
                      (firewall, security group, bind-address).",
                     endpoint.address()
                 ),
-            ))
+            )])
         }
     };
+    let tls_failure = crate::tls::failed_check(TLS, endpoint, &e);
     let fix = match &e {
         mysql_async::Error::Server(s) if s.code == 1045 => format!(
             "Check the user name and password of '{user}'; if the account does not exist for \
@@ -350,7 +362,14 @@ async fn connect(endpoint: &MysqlEndpoint) -> Result<Conn, CheckResult> {
         &format!("cannot connect to {who}: {e}"),
         endpoint.opts(1).pass(),
     );
-    Err(CheckResult::error(CONNECTIVITY, message, fix))
+    let fix = match (&tls_failure, crate::tls::access_hint(endpoint, &e)) {
+        (Some(_), _) => format!("The connection failed for a TLS reason: see {TLS}."),
+        (None, Some(hint)) => format!("{fix} Also: {hint}."),
+        (None, None) => fix,
+    };
+    let mut failed = vec![CheckResult::error(CONNECTIVITY, message, fix)];
+    failed.extend(tls_failure);
+    Err(failed)
 }
 
 /// Removes the password from a text, should a driver or server message ever echo it.

@@ -3,6 +3,7 @@
 //! | name | passes when | otherwise |
 //! |---|---|---|
 //! | [`CONNECTIVITY`] | the account can log in | error (the other checks are skipped) |
+//! | [`TLS`] | the session is encrypted as `tls.mode` asks (reports `Ssl_cipher`) | error naming the endpoint and the TLS setting to change, also when the connection failed for a TLS reason |
 //! | [`PRIVILEGES`] | CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT, INDEX on every target database and the checkpoint database | error listing what is missing, with the `GRANT` |
 //! | [`EXISTING_TABLES`] | no destination table exists yet | [`ConflictingTables::PrecheckAndReportErrors`]: error naming them; [`ConflictingTables::IgnoreErrorsAndProceed`]: warning naming them |
 //! | [`CHARSET`] | every character set and collation the tables use exists on the destination | warning naming the columns |
@@ -21,6 +22,8 @@ use std::time::Duration;
 
 /// `destination.connectivity`: the account can connect and log in.
 pub const CONNECTIVITY: &str = "destination.connectivity";
+/// `destination.tls`: the session is encrypted and verified as the endpoint's `tls.mode` asks.
+pub const TLS: &str = "destination.tls";
 /// `destination.privileges`: the account may create and write the tables and the checkpoint.
 pub const PRIVILEGES: &str = "destination.privileges";
 /// `destination.existing_tables`: destination tables that already exist.
@@ -29,7 +32,7 @@ pub const EXISTING_TABLES: &str = "destination.existing_tables";
 pub const CHARSET: &str = "destination.charset";
 
 /// Every check [`check_destination`] runs, in run order.
-pub const DESTINATION_CHECKS: [&str; 4] = [CONNECTIVITY, PRIVILEGES, EXISTING_TABLES, CHARSET];
+pub const DESTINATION_CHECKS: [&str; 5] = [CONNECTIVITY, TLS, PRIVILEGES, EXISTING_TABLES, CHARSET];
 
 /// Privileges the sink needs on each database it writes.
 pub const REQUIRED_PRIVILEGES: [&str; 8] = [
@@ -50,18 +53,26 @@ pub async fn check_destination(
     mode: ConflictingTables,
 ) -> PrecheckReport {
     let mut report = PrecheckReport::default();
-    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, endpoint.connect()).await {
+    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, crate::tls::open(endpoint)).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
+            let tls_failure = crate::tls::failed_check(TLS, endpoint, &e);
             report.checks.push(CheckResult::error(
                 CONNECTIVITY,
                 format!(
                     "cannot connect to the destination at {}: {e}",
                     endpoint.address()
                 ),
-                "check host, port, account and password, and that the server accepts \
-                 connections from this host",
+                match (&tls_failure, crate::tls::access_hint(endpoint, &e)) {
+                    (Some(_), _) => format!("the connection failed for a TLS reason: see {TLS}"),
+                    (None, hint) => format!(
+                        "check host, port, account and password, and that the server accepts \
+                         connections from this host{}",
+                        hint.map(|h| format!("; {h}")).unwrap_or_default()
+                    ),
+                },
             ));
+            report.checks.extend(tls_failure);
             return report;
         }
         Err(_) => {
@@ -91,6 +102,9 @@ pub async fn check_destination(
             endpoint.user
         ),
     ));
+    report
+        .checks
+        .push(crate::tls::check_session(TLS, endpoint, &mut conn).await);
     let mut databases: BTreeSet<String> = tables.iter().map(|t| t.id.database.clone()).collect();
     databases.insert(checkpoint_database.to_string());
     report
