@@ -14,6 +14,10 @@
 //! user = "dts"
 //! password_env = "DTS_PROD_PASSWORD"    # or password = "…" / password_file = "…"
 //!
+//! [connections.prod.tls]                # "Encryption" (also [source.tls], [destination.tls])
+//! mode = "verify_ca"                    # disabled | required | verify_ca | verify_identity
+//! ca_cert = "/etc/dts/ca.pem"           # + client_cert / client_key for REQUIRE X509
+//!
 //! [source]
 //! connection = "prod"                   # or host/port/user/password… inline
 //!
