@@ -200,6 +200,16 @@ async fn build_task(
         }
         DestinationConfig::Adb(_) => {
             let built = dts_adb::from_config::build_adb_task(config, state_dir, hook).await?;
+            // `[validation]` with an ADB destination: read back through dts_adb::verify.
+            if let Some(verification) = built.spawn_verification() {
+                tokio::spawn(async move {
+                    match verification.await {
+                        Ok(Ok(report)) => print!("{}", report.to_text()),
+                        Ok(Err(e)) => eprintln!("verification did not run: {e}"),
+                        Err(e) => eprintln!("verification stopped: {e}"),
+                    }
+                });
+            }
             adb_sink = Some(built.sink);
             built.task
         }

@@ -19,13 +19,21 @@
 //!
 //! TLS to the destination is refused (not available in this build), as are two-way topologies
 //! (ADB is a one-way destination).
+//!
+//! `[validation]` builds a [`VerificationJob`] reading the source with the portable encoding and
+//! the destination with [`AdbVerifyReader`] (see [`crate::verify`]); with incremental
+//! verification the task's sink is wrapped so applied batches are re-read. Verification of
+//! merged tables is refused (key `validation`).
 
+use crate::verify::{source_reader, AdbVerifyReader};
 use crate::{AdbOptions, AdbSink, TableClauses};
 use dts_core::config::{
     AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode,
     TopologyMode,
 };
 use dts_core::{AlertHook, Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema, Task};
+use dts_mysql::conn::MysqlEndpoint;
+use dts_mysql::verify::{SplitMethod, VerificationJob};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +47,24 @@ pub struct BuiltAdbTask {
     pub sink: Arc<AdbSink>,
     /// The task id (checkpoint row key, first part of `__dts_data_source`).
     pub task_id: String,
+    /// The configured data verification (`[validation]`), if any: start it with
+    /// [`BuiltAdbTask::spawn_verification`] next to `task.run()`.
+    pub verification: Option<Arc<VerificationJob>>,
 }
+
+impl BuiltAdbTask {
+    /// Starts the configured verification under the guide's start rules (see
+    /// [`VerificationJob::spawn`]); `None` when none is configured.
+    pub fn spawn_verification(
+        &self,
+    ) -> Option<tokio::task::JoinHandle<Result<dts_core::verify::VerificationReport, Error>>> {
+        let job = self.verification.clone()?;
+        Some(job.spawn(self.task.handle()))
+    }
+}
+
+/// Connections per side used by verification.
+const VERIFY_POOL: usize = 4;
 
 fn unsupported(key: &str, why: &str) -> Error {
     Error::Config(ConfigError::invalid(
@@ -142,7 +167,41 @@ pub async fn build_adb_task(
     }
     let task_id = parts.task_id.clone();
     let source_ep = parts.source.endpoint().clone();
-    let mut task = parts.into_task(config, sink.clone(), alert_hook)?;
+    let verification = if config.validation.is_enabled() {
+        if adb.merge_tables {
+            return Err(unsupported(
+                "validation",
+                "data verification of merged tables (merge_tables = true)",
+            ));
+        }
+        let dest_ep = MysqlEndpoint::from_url("destination", &sink.options().url)?;
+        Some(Arc::new(VerificationJob::with_readers(
+            config,
+            parts.source.clone(),
+            parts.filter.clone(),
+            Arc::new(source_reader(
+                source_ep.clone(),
+                VERIFY_POOL,
+                SplitMethod::Auto,
+            )),
+            Arc::new(AdbVerifyReader::new(
+                dest_ep,
+                VERIFY_POOL,
+                sink.options().mariadb_compat,
+            )),
+            alert_hook.clone(),
+        )))
+    } else {
+        None
+    };
+    // Incremental verification sees every batch the sink is handed (buffered batches are
+    // confirmed once flushed, within the verifier's lag window).
+    let task_sink: Arc<dyn dts_core::Sink> =
+        match verification.as_ref().and_then(|v| v.incremental()) {
+            Some(inc) => Arc::new(dts_core::verify::VerifyingSink::new(sink.clone(), inc)),
+            None => sink.clone(),
+        };
+    let mut task = parts.into_task(config, task_sink, alert_hook)?;
     if config.migration.migration_assessment {
         let ddl = crate::ddl::DdlOptions {
             merged: adb.merge_tables,
@@ -156,6 +215,7 @@ pub async fn build_adb_task(
         task,
         sink,
         task_id,
+        verification,
     })
 }
 

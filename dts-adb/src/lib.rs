@@ -14,7 +14,8 @@
 //! - **Checkpoint** ([`checkpoint`]): stored in `dts_meta.dts_adb_checkpoint` after each
 //!   flushed batch, never before its changes are written: at-least-once delivery made
 //!   convergent by idempotent upserts and deletes by key.
-//! - **Task from a configuration** ([`from_config`]): `[destination] type = "adb"`.
+//! - **Task from a configuration** ([`from_config`]): `[destination] type = "adb"`, with data
+//!   verification (`[validation]`) read on the ADB side by [`verify`].
 //! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
 //!   `__dts_data_source` column (`<task id>:<database>:<schema>:<table>` of the source table)
 //!   that is part of the primary and distribution key.
@@ -67,6 +68,7 @@ pub mod checkpoint;
 pub mod ddl;
 pub mod from_config;
 pub mod ident;
+pub mod verify;
 pub mod write;
 
 pub use ddl::{

@@ -82,14 +82,17 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
              with dts_core::Task::with_etl (see examples/etl.rs)",
         );
     }
-    // Verification reads both sides over the MySQL protocol (dts_mysql::verify); other
-    // destination kinds have no reading side yet.
+    // Verification reads both sides over the MySQL protocol: dts_mysql::verify for MySQL
+    // destinations, dts_adb::verify for AnalyticDB ones; Kafka has no reading side.
     if config.validation != Default::default()
-        && !matches!(config.destination, DestinationConfig::Mysql(_))
+        && !matches!(
+            config.destination,
+            DestinationConfig::Mysql(_) | DestinationConfig::Adb(_)
+        )
     {
         no(
             "validation",
-            "data verification for this destination type (MySQL destinations only)",
+            "data verification for this destination type (MySQL and AnalyticDB destinations only)",
         );
     }
     // Capitalization is applied by the object filter and the assessment runs with the

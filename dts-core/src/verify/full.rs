@@ -202,14 +202,26 @@ impl Verifier {
 
     /// Schema verification: each target's expected destination schema (the source under the
     /// route) against the destination's actual one.
-    pub async fn verify_schema(&self, targets: &[VerifyTarget]) -> Result<Vec<SchemaDifference>> {
+    /// The destination reader decides how the two are compared
+    /// ([`VerifyReader::schema_view`]); what it leaves out is returned as notes (each once).
+    pub async fn verify_schema(
+        &self,
+        targets: &[VerifyTarget],
+    ) -> Result<(Vec<SchemaDifference>, Vec<String>)> {
         let mut out = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
         for t in targets {
             let expected = t.route.destination_schema(&t.schema);
             let actual = self.destination.describe(&expected.id).await?;
-            out.extend(compare_schema(&expected, actual.as_ref()));
+            let view = self.destination.schema_view(expected, actual);
+            for n in view.not_compared {
+                if !notes.contains(&n) {
+                    notes.push(n);
+                }
+            }
+            out.extend(compare_schema(&view.expected, view.actual.as_ref()));
         }
-        Ok(out)
+        Ok((out, notes))
     }
 
     /// Plans and verifies `targets` (and their schemas when `schema` is set), then fires
@@ -229,7 +241,10 @@ impl Verifier {
         report.errors.extend(plan_errors);
         if schema {
             match self.verify_schema(targets).await {
-                Ok(s) => report.schema = s,
+                Ok((s, notes)) => {
+                    report.schema = s;
+                    report.schema_notes = notes;
+                }
                 Err(e) => report.errors.push(format!("schema verification: {e}")),
             }
         }

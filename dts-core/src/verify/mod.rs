@@ -51,4 +51,4 @@ pub use incremental::{
 };
 pub use plan::TablePlan;
 pub use report::{DiffKind, Difference, SchemaDifference, TableReport, VerificationReport};
-pub use side::{ChunkSum, KeyRange, RepairDialect, RowDigest, SideTable, VerifyReader};
+pub use side::{ChunkSum, KeyRange, RepairDialect, RowDigest, SchemaView, SideTable, VerifyReader};

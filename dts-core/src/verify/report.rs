@@ -117,6 +117,9 @@ pub struct VerificationReport {
     pub tables: Vec<TableReport>,
     /// Schema differences (schema verification).
     pub schema: Vec<SchemaDifference>,
+    /// What schema verification did not compare under the destination's dialect, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema_notes: Vec<String>,
     /// True when the run ended before every table was verified (timeout or error).
     pub partial: bool,
     /// True when the timeout ended the run.
@@ -216,6 +219,9 @@ impl VerificationReport {
                 "  schema {}: {} expected {}, found {}",
                 s.table, s.object, s.expected, s.actual
             );
+        }
+        for n in &self.schema_notes {
+            let _ = writeln!(out, "  schema note: {n}");
         }
         for e in &self.errors {
             let _ = writeln!(out, "  error: {e}");

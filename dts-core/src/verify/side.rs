@@ -150,6 +150,31 @@ pub trait VerifyReader: Send + Sync {
 
     /// Bytes sent and received for verification so far (queries and results).
     fn bytes_transferred(&self) -> u64;
+
+    /// How this side's schema is compared with the schema the source and the route imply
+    /// (`expected`, in the source's dialect) when this side is the destination. The default
+    /// compares as is: right for a destination of the source's own family. A destination with
+    /// its own dialect maps `expected` into it, normalizes `actual` the same way, and names
+    /// what it leaves out of the compare (for example what it never carries over).
+    fn schema_view(&self, expected: TableSchema, actual: Option<TableSchema>) -> SchemaView {
+        SchemaView {
+            expected,
+            actual,
+            not_compared: Vec::new(),
+        }
+    }
+}
+
+/// The two schemas schema verification compares for one table, both in the destination's
+/// dialect, and what the compare leaves out (see [`VerifyReader::schema_view`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaView {
+    /// What the destination should hold.
+    pub expected: TableSchema,
+    /// What it holds (`None`: the table is missing).
+    pub actual: Option<TableSchema>,
+    /// Aspects not compared, with the reason, for the report.
+    pub not_compared: Vec<String>,
 }
 
 /// Renders the statements that make a destination row match the source, in the destination's

@@ -20,7 +20,7 @@ use dts_core::verify::incremental::dml_ops;
 use dts_core::verify::start::wait_for_start;
 use dts_core::verify::{
     FullOptions, IncrementalOptions, IncrementalVerifier, VerificationReport, Verifier,
-    VerifyTarget,
+    VerifyReader, VerifyTarget,
 };
 use dts_core::{AlertHook, Error, Filter, LogAlertHook, Source, Stage, StageStatus, TaskHandle};
 use std::sync::{Arc, Mutex};
@@ -53,11 +53,25 @@ impl VerificationJob {
         destination_ep: MysqlEndpoint,
         hook: Option<Arc<dyn AlertHook>>,
     ) -> Self {
+        let source_reader = Arc::new(MysqlVerifyReader::new(source_ep, POOL));
+        let dest_reader = Arc::new(MysqlVerifyReader::new(destination_ep, POOL));
+        Self::with_readers(config, source, filter, source_reader, dest_reader, hook)
+    }
+
+    /// The verification `config.validation` describes, reading through the given readers: how
+    /// a destination of another kind plugs in its own reading side (both readers must compute
+    /// the same canonical encoding).
+    pub fn with_readers(
+        config: &TaskConfig,
+        source: Arc<MysqlSource>,
+        filter: Arc<dyn Filter>,
+        source_reader: Arc<dyn VerifyReader>,
+        dest_reader: Arc<dyn VerifyReader>,
+        hook: Option<Arc<dyn AlertHook>>,
+    ) -> Self {
         let v = &config.validation;
         let task_id = config.task_id();
         let hook = hook.unwrap_or_else(|| Arc::new(LogAlertHook));
-        let source_reader = Arc::new(MysqlVerifyReader::new(source_ep, POOL));
-        let dest_reader = Arc::new(MysqlVerifyReader::new(destination_ep, POOL));
         let mut verifier = Verifier::new(
             source_reader.clone(),
             dest_reader.clone(),

@@ -27,7 +27,32 @@
 //! the scan fast; a differing chunk escapes with probability about 2⁻³² per chunk, the same
 //! trade-off as Percona Toolkit's default). Inside a differing chunk, rows are compared by the
 //! first 64 bits of the MD5 of the same text. Differing chunks are cut down with
-//! `ROW_NUMBER()` (MySQL 8.0+, MariaDB 10.2+).
+//! `ROW_NUMBER()` where the server has it (MySQL 8.0+, MariaDB 10.2+, detected from
+//! `@@version`), else by keyset pagination: one `ORDER BY key LIMIT 1 OFFSET n-1` query per
+//! piece, bounded by the chunk ([`SplitMethod`]; both forms give the same cut points).
+//!
+//! ## Portable encoding (pairs with an AnalyticDB destination)
+//!
+//! AnalyticDB for MySQL 3.0 documents `CRC32`, `MD5` (on VARBINARY), `HEX`, `CONCAT_WS`,
+//! `IFNULL`, `LEFT`, `LOWER`, `SUBSTRING_INDEX`, `CONCAT`, `CAST(… AS VARCHAR | VARBINARY)`,
+//! `BIT_XOR` and `ROW_NUMBER()`, but not `COALESCE`, `CONV`, `CONVERT(… USING …)` or
+//! `CAST(… AS CHAR)`. [`Encoding::Portable`] is the encoding both servers compute with those
+//! functions only, rendered per server by [`Spelling`]:
+//!
+//! | source type → ADB type | value text |
+//! | --- | --- |
+//! | text types, ENUM, SET, JSON → VARCHAR/JSON | the characters as UTF-8 (`CONVERT(… USING utf8mb4)` on MySQL, the value itself on ADB, which stores UTF-8) |
+//! | binary types, GEOMETRY → VARBINARY | the stored bytes |
+//! | integers, BIT, YEAR → integer or DECIMAL(20,0) | the number in decimal (`BIT` and `YEAR` as `+ 0`, so YEAR 0 is `0` as in ADB's INT) |
+//! | DECIMAL(p,s) → DECIMAL(p,s) | the server's text, scale kept (same scale on both sides) |
+//! | FLOAT, DOUBLE, DATE | the server's text |
+//! | DATETIME, TIMESTAMP, TIME with 4–6 fractional digits | the server's text cut to milliseconds, which is all ADB keeps |
+//!
+//! NULL is `N`, values are hex-encoded and joined with `#` as in the native encoding; a chunk
+//! is its row count and `IFNULL(BIT_XOR(CRC32(text)), 0)` (`CRC32(CAST(text AS VARBINARY))` on
+//! ADB), a row digest is `LOWER(LEFT(MD5(text), 16))`. Unconfirmed on a real ADB: that ADB
+//! renders FLOAT/DOUBLE, temporal values and JSON as MySQL does; where it does not, the rows
+//! holding such values are reported as different (never hidden).
 //!
 //! Key ranges compare key values with the server's collation, which is the order the chunk
 //! boundaries come from on both sides; tables keyed by text under different collations on the
@@ -61,12 +86,77 @@ pub const VERIFY_SESSION: [&str; 2] = ["SET NAMES utf8mb4", "SET time_zone = '+0
 /// Keys per `IN` list of a lookup by key.
 const KEYS_PER_QUERY: usize = 500;
 
+/// The canonical row encoding a reader computes. Both sides of a compare must use the same
+/// one (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Encoding {
+    /// MySQL-family pairs: `CONVERT(… USING utf8mb4)`, decimals without trailing zeros, full
+    /// fractional seconds, digests as decimal numbers.
+    #[default]
+    Native,
+    /// Pairs with an AnalyticDB destination: only functions ADB 3.0 documents, temporal values
+    /// cut to milliseconds.
+    Portable,
+}
+
+/// The server family verification SQL is written for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spelling {
+    /// MySQL and MariaDB (also MariaDB standing in for ADB in compatibility mode).
+    #[default]
+    Mysql,
+    /// AnalyticDB for MySQL 3.0: `CAST(… AS VARCHAR)`, `CAST(… AS VARBINARY)` before the hash
+    /// functions, `GROUP BY` by position.
+    Adb,
+}
+
+/// How a differing chunk is cut into pieces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SplitMethod {
+    /// `ROW_NUMBER()` when the server has it (MySQL 8.0+, MariaDB 10.2+, ADB), else keyset
+    /// pagination; decided once per reader from `@@version`.
+    #[default]
+    Auto,
+    /// One query numbering the chunk's rows with `ROW_NUMBER()`.
+    RowNumber,
+    /// One `ORDER BY key LIMIT 1 OFFSET n-1` query per piece (MySQL 5.7, MariaDB < 10.2).
+    Keyset,
+}
+
+/// The split method a server supports: `ROW_NUMBER()` from MySQL 8.0 and MariaDB 10.2 on.
+pub fn split_method_for(server: &ServerInfo) -> SplitMethod {
+    let v = server.version_number;
+    let window_functions = if server.is_mariadb() {
+        v >= (10, 2, 0)
+    } else {
+        v >= (8, 0, 0)
+    };
+    if window_functions {
+        SplitMethod::RowNumber
+    } else {
+        SplitMethod::Keyset
+    }
+}
+
+/// How a [`MysqlVerifyReader`] reads its server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReaderOptions {
+    /// The canonical encoding (the same on both sides of a compare).
+    pub encoding: Encoding,
+    /// The server family the SQL is written for.
+    pub spelling: Spelling,
+    /// How differing chunks are cut.
+    pub split: SplitMethod,
+}
+
 /// Reads one MySQL-family server for verification.
 pub struct MysqlVerifyReader {
     ep: MysqlEndpoint,
     pool: Pool,
     bytes: AtomicU64,
     avg_row: Mutex<HashMap<TableId, u64>>,
+    options: ReaderOptions,
+    split: Mutex<Option<SplitMethod>>,
 }
 
 impl std::fmt::Debug for MysqlVerifyReader {
@@ -80,6 +170,31 @@ impl std::fmt::Debug for MysqlVerifyReader {
 /// The canonical text expression of one column (see the module documentation), wrapped so
 /// NULL is `N` and anything else is hex.
 pub fn canonical_expr(column: &Column) -> String {
+    canonical_expr_with(column, Encoding::Native, Spelling::Mysql)
+}
+
+/// `CAST(… AS CHAR)` / `CAST(… AS VARCHAR)`.
+fn cast_text(expr: &str, spelling: Spelling) -> String {
+    match spelling {
+        Spelling::Mysql => format!("CAST({expr} AS CHAR)"),
+        Spelling::Adb => format!("CAST({expr} AS VARCHAR)"),
+    }
+}
+
+/// Temporal text cut to milliseconds when it has more fractional digits.
+fn millis(text: String, fsp: u8) -> String {
+    if fsp > 3 {
+        format!("CONCAT(SUBSTRING_INDEX({text}, '.', 1), '.', LEFT(SUBSTRING_INDEX({text}, '.', -1), 3))")
+    } else {
+        text
+    }
+}
+
+/// The canonical text expression of one column under `encoding`, in `spelling`'s SQL.
+pub fn canonical_expr_with(column: &Column, encoding: Encoding, spelling: Spelling) -> String {
+    if encoding == Encoding::Portable {
+        return portable_expr(column, spelling);
+    }
     let q = quote_ident(&column.name);
     let binary = column.charset.as_deref() == Some("binary");
     let text = match &column.column_type {
@@ -120,6 +235,47 @@ pub fn canonical_expr(column: &Column) -> String {
     format!("COALESCE(HEX({text}), 'N')")
 }
 
+/// The portable encoding of one column (module documentation, "Portable encoding").
+fn portable_expr(column: &Column, spelling: Spelling) -> String {
+    let q = quote_ident(&column.name);
+    let binary = column.charset.as_deref() == Some("binary");
+    let text = match &column.column_type {
+        ColumnType::Char { .. }
+        | ColumnType::VarChar { .. }
+        | ColumnType::Text { .. }
+        | ColumnType::Enum { .. }
+        | ColumnType::Set { .. }
+        | ColumnType::Json
+            if !binary =>
+        {
+            match spelling {
+                Spelling::Mysql => format!("CONVERT({q} USING utf8mb4)"),
+                Spelling::Adb => q,
+            }
+        }
+        ColumnType::Char { .. }
+        | ColumnType::VarChar { .. }
+        | ColumnType::Text { .. }
+        | ColumnType::Enum { .. }
+        | ColumnType::Set { .. }
+        | ColumnType::Json
+        | ColumnType::Binary { .. }
+        | ColumnType::VarBinary { .. }
+        | ColumnType::Blob { .. }
+        | ColumnType::Geometry { .. } => q,
+        ColumnType::Bit { .. } | ColumnType::Year => cast_text(&format!("{q} + 0"), spelling),
+        ColumnType::DateTime { fsp } | ColumnType::Timestamp { fsp } | ColumnType::Time { fsp } => {
+            millis(cast_text(&q, spelling), *fsp)
+        }
+        ColumnType::Integer { .. }
+        | ColumnType::Float
+        | ColumnType::Double
+        | ColumnType::Decimal { .. }
+        | ColumnType::Date => cast_text(&q, spelling),
+    };
+    format!("IFNULL(HEX({text}), 'N')")
+}
+
 fn column<'a>(t: &'a SideTable, name: &str) -> Result<&'a Column, Error> {
     t.schema.column(name).ok_or_else(|| Error::Schema {
         table: t.schema.id.clone(),
@@ -128,25 +284,75 @@ fn column<'a>(t: &'a SideTable, name: &str) -> Result<&'a Column, Error> {
 }
 
 /// The canonical text of a side's row: key columns, then compared columns.
-fn row_text(t: &SideTable) -> Result<String, Error> {
+fn row_text(t: &SideTable, o: &ReaderOptions) -> Result<String, Error> {
     let mut parts = Vec::with_capacity(t.key.len() + t.columns.len());
     for name in t.key.iter().chain(&t.columns) {
-        parts.push(canonical_expr(column(t, name)?));
+        parts.push(canonical_expr_with(
+            column(t, name)?,
+            o.encoding,
+            o.spelling,
+        ));
     }
-    Ok(format!("CONCAT_WS('#', {})", parts.join(", ")))
+    let text = format!("CONCAT_WS('#', {})", parts.join(", "));
+    Ok(match o.spelling {
+        // ADB's CRC32 and MD5 take VARBINARY.
+        Spelling::Adb => format!("CAST({text} AS VARBINARY)"),
+        Spelling::Mysql => text,
+    })
 }
 
-/// The 64-bit row digest expression (as decimal text) of a side: key columns, then compared
-/// columns.
-fn row_hash(t: &SideTable) -> Result<String, Error> {
-    let mut parts = Vec::with_capacity(t.key.len() + t.columns.len());
-    for name in t.key.iter().chain(&t.columns) {
-        parts.push(canonical_expr(column(t, name)?));
-    }
-    Ok(format!(
-        "CONV(LEFT(MD5(CONCAT_WS('#', {})), 16), 16, 10)",
-        parts.join(", ")
-    ))
+/// The chunk checksum aggregate of a side: `BIT_XOR` of the rows' `CRC32`, 0 for no rows.
+pub fn checksum_expr(t: &SideTable, o: &ReaderOptions) -> Result<String, Error> {
+    let text = row_text(t, o)?;
+    Ok(match o.encoding {
+        Encoding::Native => format!("COALESCE(BIT_XOR(CRC32({text})), 0)"),
+        Encoding::Portable => format!("IFNULL(BIT_XOR(CRC32({text})), 0)"),
+    })
+}
+
+/// The 64-bit row digest expression of a side: key columns, then compared columns (decimal
+/// text in the native encoding, 16 lower-case hex digits in the portable one).
+pub fn row_hash_expr(t: &SideTable, o: &ReaderOptions) -> Result<String, Error> {
+    let text = row_text(t, o)?;
+    Ok(match o.encoding {
+        Encoding::Native => format!("CONV(LEFT(MD5({text}), 16), 16, 10)"),
+        Encoding::Portable => format!("LOWER(LEFT(MD5({text}), 16))"),
+    })
+}
+
+/// The `ROW_NUMBER()` query listing every `every`-th key of `range`.
+pub fn row_number_split_sql(t: &SideTable, range: &KeyRange, every: u64) -> (String, Vec<Raw>) {
+    let (w, params) = range_where(t, range);
+    let keys = key_list(t);
+    let sql = format!(
+        "SELECT {keys} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {keys}) AS dts_rn \
+         FROM {}{w}) dts_x WHERE MOD(dts_rn, {}) = 0 ORDER BY dts_rn",
+        quote_table(&t.schema.id),
+        every.max(1)
+    );
+    (sql, params)
+}
+
+/// The keyset query finding the key `every` rows after `after` inside `range` (no
+/// `ROW_NUMBER()` needed): asked once per piece.
+pub fn keyset_split_sql(
+    t: &SideTable,
+    range: &KeyRange,
+    after: Option<&[Value]>,
+    every: u64,
+) -> (String, Vec<Raw>) {
+    let bounded = KeyRange {
+        after: after.map(<[Value]>::to_vec).or_else(|| range.after.clone()),
+        upto: range.upto.clone(),
+    };
+    let (w, params) = range_where(t, &bounded);
+    let keys = key_list(t);
+    let sql = format!(
+        "SELECT {keys} FROM {}{w} ORDER BY {keys} LIMIT 1 OFFSET {}",
+        quote_table(&t.schema.id),
+        every.max(1) - 1
+    );
+    (sql, params)
 }
 
 /// `(k1 < ?) OR (k1 = ? AND k2 < ?) OR … OR (k1 = ? AND … AND kn = ?)`: key at most `upto`.
@@ -250,8 +456,14 @@ fn raw_text(v: &Raw) -> String {
 }
 
 impl MysqlVerifyReader {
-    /// A reader of the server at `ep`, with up to `pool_max` connections.
+    /// A reader of the server at `ep`, with up to `pool_max` connections, computing the native
+    /// encoding (MySQL-family pairs).
     pub fn new(ep: MysqlEndpoint, pool_max: usize) -> Self {
+        Self::with_options(ep, pool_max, ReaderOptions::default())
+    }
+
+    /// A reader with explicit `options` (encoding, SQL spelling, split method).
+    pub fn with_options(ep: MysqlEndpoint, pool_max: usize, options: ReaderOptions) -> Self {
         let opts = OptsBuilder::from_opts(ep.opts(pool_max)).setup(
             VERIFY_SESSION
                 .iter()
@@ -263,7 +475,44 @@ impl MysqlVerifyReader {
             ep,
             bytes: AtomicU64::new(0),
             avg_row: Mutex::new(HashMap::new()),
+            options,
+            split: Mutex::new(None),
         }
+    }
+
+    /// The options the reader was built with.
+    pub fn options(&self) -> ReaderOptions {
+        self.options
+    }
+
+    /// The endpoint the reader reads.
+    pub fn endpoint(&self) -> &MysqlEndpoint {
+        &self.ep
+    }
+
+    /// The split method in use: the configured one, or the one the server supports.
+    pub async fn split_method(&self) -> Result<SplitMethod, Error> {
+        match (self.options.split, self.options.spelling) {
+            (SplitMethod::Auto, Spelling::Adb) => return Ok(SplitMethod::RowNumber),
+            (SplitMethod::Auto, Spelling::Mysql) => {}
+            (m, _) => return Ok(m),
+        }
+        if let Some(m) = self.split.lock().ok().and_then(|s| *s) {
+            return Ok(m);
+        }
+        let mut conn = self
+            .pool
+            .get_conn()
+            .await
+            .map_err(|e| self.ep.map_err("verification connection", e))?;
+        let server = ServerInfo::detect(&mut conn)
+            .await
+            .map_err(|e| self.ep.map_err("detect server", e))?;
+        let m = split_method_for(&server);
+        if let Ok(mut slot) = self.split.lock() {
+            *slot = Some(m);
+        }
+        Ok(m)
     }
 
     async fn rows(
@@ -411,22 +660,29 @@ impl VerifyReader for MysqlVerifyReader {
         range: &KeyRange,
         every: u64,
     ) -> Result<Vec<Vec<Value>>, Error> {
-        let (w, params) = range_where(t, range);
-        let keys = key_list(t);
-        let sql = format!(
-            "SELECT {keys} FROM (SELECT {keys}, ROW_NUMBER() OVER (ORDER BY {keys}) AS dts_rn \
-             FROM {}{w}) dts_x WHERE dts_rn % {} = 0 ORDER BY dts_rn",
-            quote_table(&t.schema.id),
-            every.max(1)
-        );
-        let rows = self
-            .rows(&format!("split a chunk of {}", t.schema.id), sql, params)
-            .await?;
         let upto = range
             .upto
             .as_ref()
             .map(|k| dts_core::verify::keys::key_text(k));
-        let mut out = Vec::with_capacity(rows.len());
+        let what = format!("split a chunk of {}", t.schema.id);
+        let mut out = Vec::new();
+        if self.split_method().await? == SplitMethod::Keyset {
+            let mut after: Option<Vec<Value>> = None;
+            loop {
+                let (sql, params) = keyset_split_sql(t, range, after.as_deref(), every);
+                let Some(r) = self.rows(&what, sql, params).await?.into_iter().next() else {
+                    return Ok(out);
+                };
+                let key = self.decode_key(t, &mut r.into_iter())?;
+                if upto.as_deref() == Some(dts_core::verify::keys::key_text(&key).as_str()) {
+                    return Ok(out);
+                }
+                out.push(key.clone());
+                after = Some(key);
+            }
+        }
+        let (sql, params) = row_number_split_sql(t, range, every);
+        let rows = self.rows(&what, sql, params).await?;
         for r in rows {
             let key = self.decode_key(t, &mut r.into_iter())?;
             if upto.as_deref() != Some(dts_core::verify::keys::key_text(&key).as_str()) {
@@ -452,10 +708,13 @@ impl VerifyReader for MysqlVerifyReader {
         let _ = write!(case, " ELSE {} END", points.len());
         let (w, ps) = range_where(t, range);
         params.extend(ps);
+        let group = match self.options.spelling {
+            Spelling::Mysql => "dts_piece",
+            Spelling::Adb => "1",
+        };
         let sql = format!(
-            "SELECT {case} AS dts_piece, COUNT(*), COALESCE(BIT_XOR(CRC32({})), 0) FROM {}{w} \
-             GROUP BY dts_piece",
-            row_text(t)?,
+            "SELECT {case} AS dts_piece, COUNT(*), {} FROM {}{w} GROUP BY {group}",
+            checksum_expr(t, &self.options)?,
             quote_table(&t.schema.id)
         );
         let rows = self
@@ -491,8 +750,8 @@ impl VerifyReader for MysqlVerifyReader {
     async fn checksum(&self, t: &SideTable, range: &KeyRange) -> Result<ChunkSum, Error> {
         let (w, params) = range_where(t, range);
         let sql = format!(
-            "SELECT COUNT(*), COALESCE(BIT_XOR(CRC32({})), 0) FROM {}{w}",
-            row_text(t)?,
+            "SELECT COUNT(*), {} FROM {}{w}",
+            checksum_expr(t, &self.options)?,
             quote_table(&t.schema.id)
         );
         let rows = self
@@ -514,7 +773,7 @@ impl VerifyReader for MysqlVerifyReader {
         let keys = key_list(t);
         let sql = format!(
             "SELECT {keys}, {} FROM {}{w} ORDER BY {keys}",
-            row_hash(t)?,
+            row_hash_expr(t, &self.options)?,
             quote_table(&t.schema.id)
         );
         let rows = self
@@ -539,7 +798,7 @@ impl VerifyReader for MysqlVerifyReader {
             let sql = format!(
                 "SELECT {}, {} FROM {} WHERE {kin}{cond}",
                 key_list(t),
-                row_hash(t)?,
+                row_hash_expr(t, &self.options)?,
                 quote_table(&t.schema.id)
             );
             let rows = self
@@ -708,6 +967,84 @@ mod tests {
         let d =
             MysqlRepairDialect.delete(&TableId::new("d", "t"), &["id".into()], &[Value::Int(3)]);
         assert_eq!(d, "DELETE FROM `d`.`t` WHERE `id` = 3");
+    }
+
+    fn side() -> SideTable {
+        let mut a = Column::new(
+            "a`1",
+            ColumnType::Integer {
+                bytes: 4,
+                unsigned: false,
+            },
+            "int",
+        );
+        a.nullable = false;
+        let mut b = a.clone();
+        b.name = "b".into();
+        SideTable {
+            schema: TableSchema {
+                id: TableId::new("d", "t"),
+                columns: vec![a, b],
+                primary_key: vec!["a`1".into(), "b".into()],
+                unique_keys: vec![],
+                indexes: vec![],
+                create_sql: None,
+            },
+            key: vec!["a`1".into(), "b".into()],
+            columns: vec![],
+            condition: Some("(`b` > 0)".into()),
+        }
+    }
+
+    #[test]
+    fn split_sql_for_each_server_generation() {
+        let range = KeyRange {
+            after: Some(vec![Value::Int(1), Value::Int(2)]),
+            upto: Some(vec![Value::Int(9), Value::Int(9)]),
+        };
+        let (rn, p) = row_number_split_sql(&side(), &range, 50);
+        assert_eq!(
+            rn,
+            "SELECT `a``1`, `b` FROM (SELECT `a``1`, `b`, ROW_NUMBER() OVER (ORDER BY `a``1`, `b`) \
+             AS dts_rn FROM `d`.`t` WHERE ((`a``1` > ?) OR (`a``1` = ? AND `b` > ?)) AND \
+             ((`a``1` < ?) OR (`a``1` = ? AND `b` < ?) OR (`a``1` = ? AND `b` = ?)) AND \
+             ((`b` > 0))) dts_x WHERE MOD(dts_rn, 50) = 0 ORDER BY dts_rn"
+        );
+        assert_eq!(p.len(), 8);
+        // Keyset: the first piece starts at the range, later ones at the previous cut point;
+        // both stay bounded by the range's end.
+        let (ks, p) = keyset_split_sql(&side(), &range, None, 50);
+        assert_eq!(
+            ks,
+            "SELECT `a``1`, `b` FROM `d`.`t` WHERE ((`a``1` > ?) OR (`a``1` = ? AND `b` > ?)) \
+             AND ((`a``1` < ?) OR (`a``1` = ? AND `b` < ?) OR (`a``1` = ? AND `b` = ?)) AND \
+             ((`b` > 0)) ORDER BY `a``1`, `b` LIMIT 1 OFFSET 49"
+        );
+        assert_eq!(p[0], to_param(&Value::Int(1)));
+        let (_, p) = keyset_split_sql(&side(), &range, Some(&[Value::Int(5), Value::Int(7)]), 50);
+        assert_eq!(
+            (p[0].clone(), p[2].clone()),
+            (to_param(&Value::Int(5)), to_param(&Value::Int(7)))
+        );
+        let open = KeyRange::default();
+        let (ks, p) = keyset_split_sql(&side(), &open, None, 1);
+        assert!(
+            ks.ends_with("WHERE ((`b` > 0)) ORDER BY `a``1`, `b` LIMIT 1 OFFSET 0"),
+            "{ks}"
+        );
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn split_method_follows_the_server_version() {
+        let of = |v: &str| split_method_for(&ServerInfo::from_version(v));
+        assert_eq!(of("5.7.44-log"), SplitMethod::Keyset);
+        assert_eq!(of("5.6.51"), SplitMethod::Keyset);
+        assert_eq!(of("8.0.36"), SplitMethod::RowNumber);
+        assert_eq!(of("8.4.0"), SplitMethod::RowNumber);
+        assert_eq!(of("10.1.48-MariaDB"), SplitMethod::Keyset);
+        assert_eq!(of("10.2.44-MariaDB-log"), SplitMethod::RowNumber);
+        assert_eq!(of("10.11.6-MariaDB-0+deb12u1-log"), SplitMethod::RowNumber);
     }
 
     #[test]
