@@ -61,6 +61,16 @@ impl MysqlEndpoint {
             object: label.clone(),
             message: format!("bad connection URL: {e}"),
         })?;
+        // Only host, port and account are taken from the URL: refuse TLS parameters rather
+        // than connect without the encryption they ask for.
+        if opts.ssl_opts().is_some() {
+            return Err(Error::Other {
+                object: label,
+                message: "TLS parameters in the connection URL (require_ssl, verify_ca, …) are \
+                          not read; pass the TLS settings with MysqlEndpoint::with_tls"
+                    .into(),
+            });
+        }
         Ok(Self {
             label,
             host: opts.ip_or_hostname().to_string(),
@@ -264,5 +274,10 @@ mod tests {
         let e = MysqlEndpoint::from_url("s", "mysql://u:pw-secret@127.0.0.1:3307").unwrap();
         assert!(!format!("{e:?}").contains("pw-secret"));
         assert_eq!(e.port, 3307);
+        let tls =
+            MysqlEndpoint::from_url("s", "mysql://u:pw-secret@127.0.0.1:3307?require_ssl=true");
+        let err = tls.unwrap_err().to_string();
+        assert!(err.contains("with_tls"), "{err}");
+        assert!(!err.contains("pw-secret"), "{err}");
     }
 }
