@@ -53,7 +53,8 @@ impl MariadbGtid {
 /// u64 for each entry.
 pub fn parse_gtid_list(body: &[u8]) -> Option<Vec<(u32, u32, u64)>> {
     let count = (u32::from_le_bytes(body.get(0..4)?.try_into().ok()?) & 0x0fff_ffff) as usize;
-    let mut out = Vec::with_capacity(count);
+    // The count is only trusted as far as the body can hold its entries.
+    let mut out = Vec::with_capacity(count.min(body.len() / 16));
     for i in 0..count {
         let e = body.get(4 + i * 16..4 + (i + 1) * 16)?;
         out.push((

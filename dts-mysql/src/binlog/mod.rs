@@ -2,6 +2,7 @@
 //! [`dts_core::Transaction`]s.
 
 pub mod gtid;
+pub mod guard;
 pub mod loop_guard;
 pub mod mariadb_events;
 pub mod reader;

@@ -7,6 +7,7 @@
 //! connection is re-established from the end of the last delivered transaction.
 
 use super::gtid::{format_uuid, parse_uuid, GtidTracker};
+use super::guard::{self, At};
 use super::loop_guard::LoopGuard;
 use super::mariadb_events::{
     parse_gtid_list, MariadbGtid, MARIADB_GTID_EVENT, MARIADB_GTID_LIST_EVENT,
@@ -216,12 +217,30 @@ impl BinlogReader {
             .map_err(|e| map_stream_err(ep, &from, e))?;
 
         let mut file = from.file.clone();
+        // End of the last event read: where an event that cannot even be framed starts.
+        let mut last_end = from.offset;
         let mut seen_format_description = false;
         let mut txn: Option<TxnBuilder> = None;
         loop {
-            let event: Event = match stream.next().await {
+            // The stream frames each packet into an event (and reads table maps and
+            // transaction payloads) inside mysql_common, whose parsers panic on some malformed
+            // input: contained, so a hostile or corrupt stream ends in an error.
+            let next = std::future::poll_fn(|cx| {
+                let at = At {
+                    file: &file,
+                    offset: last_end,
+                };
+                match guard::contain(&ep.label, at, "framing the next event", || {
+                    stream.poll_next_unpin(cx)
+                }) {
+                    Ok(poll) => poll.map(|o| o.map(|r| r.map_err(Err))),
+                    Err(e) => std::task::Poll::Ready(Some(Err(Ok(e)))),
+                }
+            });
+            let event: Event = match next.await {
                 Some(Ok(e)) => e,
-                Some(Err(e)) => return Err(map_stream_err(ep, &state.resume, e)),
+                Some(Err(Ok(e))) => return Err(e),
+                Some(Err(Err(e))) => return Err(map_stream_err(ep, &state.resume, e)),
                 None => {
                     return Err(Error::Connection {
                         endpoint: format!("{} ({})", ep.label, ep.address()),
@@ -237,6 +256,15 @@ impl BinlogReader {
             let log_pos = u64::from(header.log_pos());
             let start = log_pos.saturating_sub(u64::from(header.event_size()));
             let timestamp_ms = u64::from(header.timestamp()) * 1000;
+            if log_pos != 0 {
+                last_end = log_pos;
+            }
+            let at = At {
+                file: &file,
+                offset: start,
+            };
+            // Header and claimed counts checked, then only the event types used here parsed.
+            let data = guard::event_data(&event, &ep.label, at)?;
 
             if type_raw == MARIADB_GTID_EVENT {
                 let g = MariadbGtid::parse(event.data(), header.server_id())
@@ -260,13 +288,14 @@ impl BinlogReader {
                 }
                 continue;
             }
-            let Ok(Some(data)) = event.read_data() else {
+            let Some(data) = data else {
                 continue;
             };
             match data {
                 EventData::FormatDescriptionEvent(_) => seen_format_description = true,
                 EventData::RotateEvent(r) => {
                     file = rotate_name(r.name_raw(), server_checksums && !seen_format_description);
+                    last_end = r.position();
                     if txn.is_none() && !r.is_fake() {
                         state.resume = self.position(&file, r.position(), &state.tracker);
                     }
@@ -369,7 +398,13 @@ impl BinlogReader {
                     let t = txn.get_or_insert_with(|| {
                         TxnBuilder::new(self.position(&file, start, &state.tracker), None, false)
                     });
-                    decode_rows(&rows, tme, &schema, &mut t.changes)?;
+                    let at = At {
+                        file: &file,
+                        offset: start,
+                    };
+                    guard::contain(&ep.label, at, "decoding a rows event", || {
+                        decode_rows(&rows, tme, &schema, &mut t.changes)
+                    })??;
                     if t.changes.len() >= self.options.max_transaction_changes {
                         let piece = t.take_fragment(&file, log_pos, timestamp_ms);
                         if tx.send(Ok(StreamEvent::Transaction(piece))).await.is_err() {
