@@ -9,6 +9,11 @@
 //! (server-wide, so other clients of the test servers add noise). Results go to
 //! `target/bench/results.json` under `"verification"`.
 //!
+//! The same dts runs are repeated with the reading side of an AnalyticDB destination
+//! (`dts_adb::verify`: the portable encoding, built only from functions ADB documents) on the
+//! same pair — MariaDB standing in for ADB, as in `dts-adb`'s tests — to show what the portable
+//! encoding costs next to the native one.
+//!
 //! ```text
 //! cargo run --release -p dts-benches --bin verify -- [--rows N] [--chunk-rows N] [--keep]
 //! ```
@@ -156,15 +161,25 @@ async fn seed_differences(rows: u64) -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn run_dts(chunk_rows: u64) -> Result<Run, BoxError> {
-    let source = Arc::new(MysqlVerifyReader::new(
-        MysqlEndpoint::from_url("source", &source_url())?,
-        4,
-    ));
-    let destination = Arc::new(MysqlVerifyReader::new(
-        MysqlEndpoint::from_url("destination", &dest_url())?,
-        4,
-    ));
+/// dts verification of the pair; `adb` reads it as an ADB destination (portable encoding).
+async fn run_dts(chunk_rows: u64, adb: bool) -> Result<Run, BoxError> {
+    let source_ep = MysqlEndpoint::from_url("source", &source_url())?;
+    let dest_ep = MysqlEndpoint::from_url("destination", &dest_url())?;
+    let (source, destination): (Arc<dyn VerifyReader>, Arc<dyn VerifyReader>) = if adb {
+        (
+            Arc::new(dts_adb::verify::source_reader(
+                source_ep,
+                4,
+                dts_mysql::verify::SplitMethod::Auto,
+            )),
+            Arc::new(dts_adb::verify::AdbVerifyReader::new(dest_ep, 4, true)),
+        )
+    } else {
+        (
+            Arc::new(MysqlVerifyReader::new(source_ep, 4)),
+            Arc::new(MysqlVerifyReader::new(dest_ep, 4)),
+        )
+    };
     let id = TableId::new(SRC, TABLE);
     let schema = source.describe(&id).await?.ok_or("source table missing")?;
     let target = VerifyTarget {
@@ -253,10 +268,12 @@ fn show(r: &Result<Run, BoxError>) -> String {
 
 async fn run(args: Args) -> Result<(), BoxError> {
     prepare(args.rows).await?;
-    let clean_dts = run_dts(args.chunk_rows).await?;
+    let clean_dts = run_dts(args.chunk_rows, false).await?;
+    let clean_adb = run_dts(args.chunk_rows, true).await;
     let clean_pt = run_pt_table_sync().await;
     seed_differences(args.rows).await?;
-    let diff_dts = run_dts(args.chunk_rows).await?;
+    let diff_dts = run_dts(args.chunk_rows, false).await?;
+    let diff_adb = run_dts(args.chunk_rows, true).await;
     let diff_pt = run_pt_table_sync().await;
     if !args.keep {
         let mut c = connect(&dest_url()).await?;
@@ -271,6 +288,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
     t.row("pt-table-sync --print, no differences", show(&clean_pt));
     t.row("dts, 100 differences", show(&Ok(diff_dts.clone())));
     t.row("pt-table-sync --print, 100 differences", show(&diff_pt));
+    t.row(
+        "dts, ADB reading side (compat), no differences",
+        show(&clean_adb),
+    );
+    t.row(
+        "dts, ADB reading side (compat), 100 differences",
+        show(&diff_adb),
+    );
     let secs = |r: &Result<Run, BoxError>| r.as_ref().ok().map(|r| r.seconds);
     let speedup = |pt: &Result<Run, BoxError>, dts: &Run| ratio(secs(pt), Some(dts.seconds));
     t.row(
@@ -293,6 +318,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "dts_100_differences": diff_dts.json(),
         "pt_table_sync_clean": j(&clean_pt),
         "pt_table_sync_100_differences": j(&diff_pt),
+        "dts_adb_reader_clean": j(&clean_adb),
+        "dts_adb_reader_100_differences": j(&diff_adb),
         "unix_time": unix_time(),
     });
     let path = write_result(KEY, value)?;
