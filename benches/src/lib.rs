@@ -8,6 +8,11 @@
 
 pub mod task;
 
+/// Every benchmark binary links this library, so they all allocate through mimalloc (see
+/// `Cargo.toml` for why).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use serde_json::{Map, Value};
 use std::fs;
 use std::io;

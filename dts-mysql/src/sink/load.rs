@@ -96,6 +96,14 @@ pub fn load_sql(
 
 /// Appends `bytes` escaped for a `\`-escaped, TAB/LF-delimited field.
 fn put_escaped(out: &mut BytesMut, bytes: &[u8]) {
+    // Most values hold nothing to escape: one branch-free pass (vectorized by the compiler)
+    // finds that out before the byte-by-byte loop.
+    let special = bytes.iter().fold(false, |found, &b| {
+        found | (b == b'\\') | (b == b'\t') | (b == b'\n') | (b == 0)
+    });
+    if !special {
+        return out.put_slice(bytes);
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
