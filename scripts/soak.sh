@@ -5,8 +5,12 @@
 #
 #   scripts/soak.sh [N]        default 50 trials
 #
-# Then each fuzz target of fuzz/ runs for DTS_SOAK_FUZZ_SECONDS (default 10; 0 skips them),
-# crashes going to target/fuzz-artifacts/.
+# Two of every three trials also restart the source or the destination server (the test
+# environment's spare `peer` server stands in for it) at a random moment. Then
+# DTS_KAFKA_CRASH_TRIALS (default N/5, at least 1) trials kill the runner syncing into Kafka
+# and check every change arrives at least once, in order per key. Then each fuzz target of
+# fuzz/ runs for DTS_SOAK_FUZZ_SECONDS (default 10; 0 skips them), crashes going to
+# target/fuzz-artifacts/.
 #
 # Environment: DTS_CRASH_SEED replays a run (its seed is printed first), DTS_CRASH_ROWS sets
 # the rows seeded per table (default 5000). Databases are named rs_crash_<pid>_<trial>; those of
@@ -32,6 +36,7 @@ eval "$(bash scripts/test-env.sh env)"
 cargo build --release -q -p dts-examples --example dts
 export DTS_RUNNER="$ROOT/target/release/examples/dts"
 export DTS_CRASH_TRIALS="$TRIALS"
+export DTS_KAFKA_CRASH_TRIALS="${DTS_KAFKA_CRASH_TRIALS:-$(( TRIALS / 5 > 0 ? TRIALS / 5 : 1 ))}"
 
 LOG="$ROOT/target/soak-$(date -u +%Y%m%dT%H%M%SZ).log"
 set +e
@@ -40,23 +45,31 @@ status=${PIPESTATUS[0]}
 set -e
 echo "log: $LOG"
 
-# Fuzz targets (fuzz/, its own workspace), each for a bounded time: with cargo-fuzz and a
-# nightly toolchain when both are installed (coverage-guided); otherwise the same libFuzzer
-# binaries built on stable, without coverage instrumentation (random inputs only).
+# Fuzz targets (fuzz/, its own workspace), each for a bounded time, coverage-guided with
+# cargo-fuzz (`cargo install cargo-fuzz`): on a nightly toolchain when one is installed, else on
+# stable with RUSTC_BOOTSTRAP=1 (cargo-fuzz's sanitizer flags are nightly-only; this works
+# with 1.95). Without cargo-fuzz: the same libFuzzer binaries built on stable, without
+# coverage instrumentation (random inputs only).
 FUZZ_SECONDS="${DTS_SOAK_FUZZ_SECONDS:-10}"
 fuzz_failed=0
 if [[ "$FUZZ_SECONDS" -gt 0 ]]; then
     mkdir -p "$ROOT/target/fuzz-artifacts"
     guided=0
-    if cargo fuzz --version >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q nightly; then
+    fuzz_cmd=()
+    if cargo fuzz --version >/dev/null 2>&1; then
         guided=1
+        if rustup toolchain list 2>/dev/null | grep -q nightly; then
+            fuzz_cmd=(cargo +nightly fuzz)
+        else
+            fuzz_cmd=(env RUSTC_BOOTSTRAP=1 cargo fuzz)
+        fi
     fi
     results=()
     for t in binlog_rows ddl where_condition config; do
         corpus="$ROOT/target/fuzz-corpus/$t"
         mkdir -p "$corpus"
         if [[ "$guided" == 1 ]]; then
-            run=(cargo +nightly fuzz run "$t" "$corpus" -- -max_total_time="$FUZZ_SECONDS" \
+            run=("${fuzz_cmd[@]}" run -O "$t" "$corpus" -- -max_total_time="$FUZZ_SECONDS" \
                 -artifact_prefix="$ROOT/target/fuzz-artifacts/")
         else
             run=(cargo run -q --release --bin "$t" -- -max_total_time="$FUZZ_SECONDS" \
@@ -73,6 +86,8 @@ if [[ "$FUZZ_SECONDS" -gt 0 ]]; then
     echo "fuzz (${FUZZ_SECONDS}s each, $mode): $(IFS=,; echo "${results[*]}" | sed 's/,/, /g')"
 fi
 
+kafka_summary="$(grep -E '^kafka trials: ' "$LOG" | tail -1 || true)"
+[[ -n "$kafka_summary" ]] && echo "$kafka_summary"
 summary="$(grep -E '^trials: [0-9]+, lost rows' "$LOG" | tail -1 || true)"
 if [[ -z "$summary" ]]; then
     echo "soak: no summary line (the trial run stopped early; see the log)" >&2

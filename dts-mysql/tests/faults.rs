@@ -18,6 +18,25 @@ const COLS: &str = "id, v";
 /// Serializes the tests that stop and start the spare `peer` server.
 static PEER_RESTARTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The lock on peer restarts shared with other test processes (the crash trials of
+/// `examples/tests/crash_trials.rs` take it too), held until dropped.
+async fn peer_file_lock() -> std::fs::File {
+    let dir = std::env::var("DTS_TEST_ENV_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/test-env").to_string());
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(std::path::Path::new(&dir).join("peer-restart.lock"))
+            .unwrap();
+        f.lock().unwrap();
+        f
+    })
+    .await
+    .unwrap()
+}
+
 /// Shuts the `peer` server down (as an operator would).
 fn stop_peer() {
     let port = std::env::var("DTS_TEST_PEER_URL")
@@ -579,6 +598,7 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn source_server_restart_during_incremental_loses_nothing() {
     let _peer = PEER_RESTARTS.lock().await;
+    let _peer_file = peer_file_lock().await;
     let db = unique_name("op_restart");
     let setup = [
         format!("DROP DATABASE IF EXISTS `{db}`"),
@@ -655,6 +675,7 @@ async fn source_server_restart_during_incremental_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn destination_server_restart_during_full_sync_loses_nothing() {
     let _peer = PEER_RESTARTS.lock().await;
+    let _peer_file = peer_file_lock().await;
     let db = unique_name("op_dstrestart");
     prepare(
         &db,
