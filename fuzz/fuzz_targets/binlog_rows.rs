@@ -4,9 +4,10 @@
 //!
 //! Event framing and parsing are mysql_common's (0.37.3), which panics on some malformed events
 //! (an event size larger than the bytes that follow; a malformed transaction payload event)
-//! or aborts (a PREVIOUS_GTIDS event claiming a huge count).
-//! Those panics are contained here with `catch_unwind` so that fuzzing reaches the dts code
-//! behind them; a panic in dts code still aborts the run and is reported.
+//! or aborts (a PREVIOUS_GTIDS event claiming a huge count). The framing is contained here
+//! with `catch_unwind` as the reader contains it; event bodies go through the reader's own
+//! guard (`dts_mysql::binlog::guard::event_data`). A panic in dts code aborts the run and is
+//! reported.
 #![no_main]
 
 use dts_mysql::binlog::table_map::schema_from_table_map;
@@ -55,16 +56,14 @@ fuzz_target!(|data: &[u8]| {
         let Some(event) = read_event(&mut reader, &mut input) else {
             break;
         };
-        // Only table maps and rows events: other event bodies are mysql_common's alone (its
-        // PREVIOUS_GTIDS parser, for one, allocates whatever count the event claims and aborts
-        // the process when that allocation fails, which no catch_unwind contains).
-        const TABLE_MAP: u8 = 19;
-        const ROWS: [u8; 7] = [23, 24, 25, 30, 31, 32, 39];
-        let kind = event.header().event_type_raw();
-        if kind != TABLE_MAP && !ROWS.contains(&kind) {
-            continue;
-        }
-        let Some(Ok(Some(data))) = contained(|| event.read_data()) else {
+        // dts's guard (header and claimed counts checked, only used event types parsed,
+        // mysql_common's parsing contained) decides what is parsed: an abort here is a guard
+        // that let a hostile count through.
+        let at = dts_mysql::binlog::guard::At {
+            file: "fuzz",
+            offset: 0,
+        };
+        let Ok(Some(data)) = dts_mysql::binlog::guard::event_data(&event, "fuzz", at) else {
             continue;
         };
         match data {
