@@ -9,6 +9,7 @@
 //! | key | [`AdbOptions`] field |
 //! |---|---|
 //! | `host`, `port`, `user`, password keys, `connection` | `url` |
+//! | `[destination.tls]` (or the saved connection's `tls`) | `tls` |
 //! | `merge_tables` | `merge_tables` (+ [`MergeFilter`]) |
 //! | `dml`, `ddl` | instance-level operation selection, applied by the task's filter |
 //! | `skip_unsupported_ddl` | `skip_unsupported_ddl` |
@@ -17,8 +18,11 @@
 //! | `mariadb_compat` | `mariadb_compat` (testing against MariaDB only) |
 //! | `[destination.tables."db.table"]` | `tables` ([`TableClauses`]) |
 //!
-//! TLS to the destination is refused (not available in this build), as are two-way topologies
-//! (ADB is a one-way destination).
+//! `[destination.tls]` encrypts every connection to the cluster — the sink's pool, the
+//! precheck (which reports `destination.tls`) and the verification reader — exactly as for a
+//! MySQL destination (`mode` disabled / required / verify_ca / verify_identity, `ca_cert`,
+//! `client_cert`, `client_key`; see [`dts_mysql::tls`]). Two-way topologies are refused (ADB
+//! is a one-way destination).
 //!
 //! `[validation]` builds a [`VerificationJob`] reading the source with the portable encoding and
 //! the destination with [`AdbVerifyReader`] (see [`crate::verify`]); with incremental
@@ -28,11 +32,9 @@
 use crate::verify::{source_reader, AdbVerifyReader};
 use crate::{AdbOptions, AdbSink, TableClauses};
 use dts_core::config::{
-    AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, TaskConfig, TlsMode,
-    TopologyMode,
+    AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, TaskConfig, TopologyMode,
 };
 use dts_core::{AlertHook, Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema, Task};
-use dts_mysql::conn::MysqlEndpoint;
 use dts_mysql::verify::{SplitMethod, VerificationJob};
 use std::path::Path;
 use std::sync::Arc;
@@ -91,12 +93,6 @@ pub fn options_from_config(
     settings: &ConnectionSettings,
     task_id: &str,
 ) -> Result<AdbOptions, Error> {
-    if settings.tls.mode != TlsMode::Disabled {
-        return Err(unsupported(
-            "destination.tls.mode",
-            "TLS connections are not available in this build",
-        ));
-    }
     let password = settings.resolve_password()?;
     let user = encode_userinfo(&settings.user);
     let auth = if password.expose().is_empty() {
@@ -110,6 +106,7 @@ pub fn options_from_config(
         settings.host.clone()
     };
     let mut options = AdbOptions::new(format!("mysql://{auth}@{host}:{}", settings.port), task_id);
+    options.tls = settings.tls.clone();
     options.merge_tables = adb.merge_tables;
     options.mariadb_compat = adb.mariadb_compat;
     options.skip_unsupported_ddl = adb.skip_unsupported_ddl;
@@ -174,7 +171,7 @@ pub async fn build_adb_task(
                 "data verification of merged tables (merge_tables = true)",
             ));
         }
-        let dest_ep = MysqlEndpoint::from_url("destination", &sink.options().url)?;
+        let dest_ep = sink.endpoint().clone();
         Some(Arc::new(VerificationJob::with_readers(
             config,
             parts.source.clone(),
@@ -334,15 +331,28 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_refusals() {
+    fn defaults_and_tls() {
         let o = options_of(&adb_config("host = \"h\"\nuser = \"u\"")).unwrap();
         assert_eq!(o.url, "mysql://u@h:3306");
         assert_eq!(o.flush_interval, Duration::from_secs(1));
         assert_eq!((o.batch_rows, o.batch_bytes), (2_000, 4 << 20));
         assert!(!o.merge_tables && !o.mariadb_compat && o.tables.is_empty());
-        let tls = adb_config("host = \"h\"\nuser = \"u\"\ntls = { mode = \"required\" }");
-        let e = options_of(&tls).unwrap_err().to_string();
-        assert!(e.contains("destination.tls.mode"), "{e}");
+        assert_eq!(o.tls.mode, dts_core::config::TlsMode::Disabled);
+        let tls = adb_config(
+            "host = \"h\"\nuser = \"u\"\n\
+             tls = { mode = \"verify_identity\", ca_cert = \"/etc/dts/ca.pem\" }",
+        );
+        let o = options_of(&tls).unwrap();
+        assert_eq!(o.tls.mode, dts_core::config::TlsMode::VerifyIdentity);
+        assert_eq!(o.tls.ca_cert.as_deref(), Some(Path::new("/etc/dts/ca.pem")));
+        // The sink's endpoint carries the settings to every connection it makes.
+        let sink = AdbSink::new(o).unwrap();
+        assert_eq!(sink.endpoint().tls(), &tls_settings(&tls));
+        assert_eq!(sink.endpoint().address(), "h:3306");
+    }
+
+    fn tls_settings(config: &TaskConfig) -> dts_core::config::TlsConfig {
+        config.destination_settings().unwrap().unwrap().tls
     }
 
     #[test]

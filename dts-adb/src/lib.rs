@@ -16,6 +16,10 @@
 //!   convergent by idempotent upserts and deletes by key.
 //! - **Task from a configuration** ([`from_config`]): `[destination] type = "adb"`, with data
 //!   verification (`[validation]`) read on the ADB side by [`verify`].
+//! - **TLS** ([`AdbOptions::tls`], `[destination.tls]`): every connection (pool, checkpoint,
+//!   precheck, verification) is made through a [`dts_mysql::MysqlEndpoint`], encrypted and
+//!   verified exactly as for a MySQL destination (see [`dts_mysql::tls`]); the precheck
+//!   reports `destination.tls`.
 //! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
 //!   `__dts_data_source` column (`<task id>:<database>:<schema>:<table>` of the source table)
 //!   that is part of the primary and distribution key.
@@ -78,13 +82,15 @@ pub use ddl::{
 pub use write::{Limits, UpsertStyle, WriteStats};
 
 use async_trait::async_trait;
+use dts_core::config::{TlsConfig, TlsMode};
 use dts_core::{
     Change, CheckResult, Checkpoint, ConflictingTables, Ddl, DdlKind, Error, ExistingRows,
     PrecheckReport, Result, Row, SchemaRef, Sink, TableId, TableSchema, Transaction,
 };
+use dts_mysql::MysqlEndpoint;
 use ident::{quote_ident, quote_table};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Value as Raw};
+use mysql_async::{Conn, OptsBuilder, Params, Pool, Value as Raw};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
@@ -95,7 +101,13 @@ use write::{exec_chunked, Cause, Stats, TableBuffer, Writer};
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdbOptions {
     /// `mysql://user:password@host:port` of the ADB cluster (or of MariaDB in compat mode).
+    /// Only host, port and account are read; TLS parameters in the URL are refused (use
+    /// [`AdbOptions::tls`]).
     pub url: String,
+    /// TLS of every connection to the cluster (default `disabled`): the same settings and
+    /// checks as a MySQL destination's `[destination.tls]`, applied by
+    /// [`dts_mysql::MysqlEndpoint`] (see [`dts_mysql::tls`]).
+    pub tls: TlsConfig,
     /// Task id: checkpoint row key and first part of `__dts_data_source`.
     pub task_id: String,
     /// Omit ADB-only clauses so MariaDB can run the statements (testing only).
@@ -129,6 +141,7 @@ impl AdbOptions {
     pub fn new(url: impl Into<String>, task_id: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            tls: TlsConfig::default(),
             task_id: task_id.into(),
             mariadb_compat: false,
             merge_tables: false,
@@ -162,6 +175,7 @@ impl std::fmt::Debug for AdbOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdbOptions")
             .field("url", &redact_url(&self.url))
+            .field("tls", &self.tls)
             .field("task_id", &self.task_id)
             .field("mariadb_compat", &self.mariadb_compat)
             .field("merge_tables", &self.merge_tables)
@@ -191,9 +205,6 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// Server error codes a retry may fix.
-const TRANSIENT_CODES: [u16; 6] = [1205, 1213, 1040, 1053, 1927, 3024];
-
 /// Server error codes that mean a replayed DDL already ran (table/database exists or is gone,
 /// column exists or is gone).
 const ALREADY_APPLIED_CODES: [u16; 6] = [1050, 1051, 1060, 1091, 1007, 1008];
@@ -213,8 +224,12 @@ struct Pending {
 /// What the sink and its background flusher share.
 struct Core {
     options: AdbOptions,
+    /// Where and how to connect (account, TLS).
+    ep: MysqlEndpoint,
+    /// `destination (host:port)`, for messages.
     endpoint: String,
-    pool: Pool,
+    /// Built at the first connection (see [`Core::pool`]).
+    pool: tokio::sync::OnceCell<Pool>,
     stats: Stats,
     checkpoint_ready: AtomicBool,
     /// Also serializes `apply` calls and flushes.
@@ -258,14 +273,33 @@ impl Drop for AdbSink {
 impl Core {
     fn err(&self, what: &str) -> impl Fn(mysql_async::Error) -> Error + '_ {
         let what = what.to_string();
-        move |e| map_err(&self.endpoint, &what, e)
+        move |e| self.ep.map_err(&what, e)
+    }
+
+    /// The connection pool, built at the first call. Under `tls.mode = verify_ca` one
+    /// connection is opened first, so a certificate that does not name the host is verified
+    /// against a name it holds (see [`dts_mysql::tls`]).
+    async fn pool(&self) -> Result<&Pool> {
+        self.pool
+            .get_or_try_init(|| async {
+                if self.ep.tls().mode == TlsMode::VerifyCa {
+                    let conn = self.ep.connect().await?;
+                    let _ = conn.disconnect().await;
+                }
+                let opts = OptsBuilder::from_opts(self.ep.opts(self.options.pool_max))
+                    .stmt_cache_size(64)
+                    .setup(vec!["SET time_zone = '+00:00'", "SET NAMES utf8mb4"]);
+                Ok(Pool::new(opts))
+            })
+            .await
     }
 
     async fn conn(&self) -> Result<Conn> {
-        self.pool
+        self.pool()
+            .await?
             .get_conn()
             .await
-            .map_err(|e| map_err(&self.endpoint, "connect", e))
+            .map_err(|e| self.ep.map_err("connect", e))
     }
 
     async fn ensure_checkpoint_table(&self, conn: &mut Conn) -> Result<()> {
@@ -368,25 +402,16 @@ async fn flush_by_time(core: Weak<Core>, interval: Duration) {
 }
 
 impl AdbSink {
-    /// A sink for `options` (connects lazily).
+    /// A sink for `options` (connects lazily). Every connection is made through the
+    /// [`MysqlEndpoint`] of [`AdbSink::endpoint`], encrypted as [`AdbOptions::tls`] says.
     pub fn new(options: AdbOptions) -> Result<Self> {
-        let opts = Opts::from_url(&options.url)
-            .map_err(|e| Error::other("destination", format!("bad connection URL: {e}")))?;
-        let endpoint = format!(
-            "destination ({}:{})",
-            opts.ip_or_hostname(),
-            opts.tcp_port()
-        );
-        let constraints = PoolConstraints::new(1, options.pool_max.max(1))
-            .ok_or_else(|| Error::other(&endpoint, "invalid pool size"))?;
-        let opts = OptsBuilder::from_opts(opts)
-            .prefer_socket(false)
-            .stmt_cache_size(64)
-            .setup(vec!["SET time_zone = '+00:00'", "SET NAMES utf8mb4"])
-            .pool_opts(PoolOpts::default().with_constraints(constraints));
+        let ep =
+            MysqlEndpoint::from_url("destination", &options.url)?.with_tls(options.tls.clone());
+        let endpoint = format!("{} ({})", ep.label, ep.address());
         Ok(Self {
             core: Arc::new(Core {
-                pool: Pool::new(opts),
+                pool: tokio::sync::OnceCell::new(),
+                ep,
                 endpoint,
                 options,
                 stats: Stats::default(),
@@ -403,6 +428,12 @@ impl AdbSink {
     /// The options the sink was built with.
     pub fn options(&self) -> &AdbOptions {
         &self.core.options
+    }
+
+    /// The endpoint every connection of the sink is made through (host, port, account and
+    /// TLS from [`AdbOptions`]); the ADB verification reader connects through it too.
+    pub fn endpoint(&self) -> &MysqlEndpoint {
+        &self.core.ep
     }
 
     /// Registers a shard: rows and schemas of table `source` go to `destination` (requires
@@ -451,13 +482,16 @@ impl AdbSink {
     /// Flushes what is buffered and closes the connection pool.
     pub async fn disconnect(self) -> Result<()> {
         let flushed = self.flush().await;
-        let endpoint = self.core.endpoint.clone();
-        let pool = self.core.pool.clone();
+        let ep = self.core.ep.clone();
+        let pool = self.core.pool.get().cloned();
         drop(self);
-        let closed = pool
-            .disconnect()
-            .await
-            .map_err(|e| map_err(&endpoint, "disconnect", e));
+        let closed = match pool {
+            Some(pool) => pool
+                .disconnect()
+                .await
+                .map_err(|e| ep.map_err("disconnect", e)),
+            None => Ok(()),
+        };
         flushed.and(closed)
     }
 
@@ -578,11 +612,7 @@ impl AdbSink {
                 tracing::warn!(statement = %ddl.statement, "DDL already applied (replay): {}", s.message);
                 Ok(())
             }
-            Err(e) => Err(map_err(
-                &self.core.endpoint,
-                &format!("DDL `{}`", ddl.statement),
-                e,
-            )),
+            Err(e) => Err(self.core.ep.map_err(&format!("DDL `{}`", ddl.statement), e)),
         }
     }
 
@@ -654,41 +684,16 @@ impl AdbSink {
     }
 }
 
-/// Maps a driver error to a dts error naming the endpoint, classified by what a retry can fix.
-fn map_err(endpoint: &str, what: &str, e: mysql_async::Error) -> Error {
-    use mysql_async::Error as E;
-    match &e {
-        E::Io(_) | E::Driver(_) => Error::Connection {
-            endpoint: endpoint.to_string(),
-            message: format!("{what}: {e}"),
-        },
-        E::Server(s) if TRANSIENT_CODES.contains(&s.code) => Error::Transient {
-            object: endpoint.to_string(),
-            message: format!("{what}: {e}"),
-        },
-        _ => Error::other(endpoint, format!("{what}: {e}")),
-    }
-}
-
 #[async_trait]
 impl Sink for AdbSink {
     async fn precheck(&self, tables: &[TableSchema], mode: ConflictingTables) -> PrecheckReport {
         let mut report = PrecheckReport::default();
-        let mut conn = match self.conn().await {
-            Ok(c) => c,
-            Err(e) => {
-                report.checks.push(CheckResult::error(
-                    "destination.connectivity",
-                    e.to_string(),
-                    "check the ADB endpoint, network whitelist and account",
-                ));
-                return report;
-            }
+        // `destination.connectivity` and `destination.tls`, as for a MySQL destination.
+        let Some(mut conn) =
+            dts_mysql::sink::precheck::connect_checked(&self.core.ep, &mut report).await
+        else {
+            return report;
         };
-        report.checks.push(CheckResult::pass(
-            "destination.connectivity",
-            format!("connected to {}", self.core.endpoint),
-        ));
         let mut existing = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut bad_clauses = Vec::new();
@@ -770,6 +775,7 @@ impl Sink for AdbSink {
                 "acknowledge to proceed",
             ),
         });
+        let _ = conn.disconnect().await;
         report
     }
 

@@ -53,6 +53,31 @@ pub async fn check_destination(
     mode: ConflictingTables,
 ) -> PrecheckReport {
     let mut report = PrecheckReport::default();
+    let Some(mut conn) = connect_checked(endpoint, &mut report).await else {
+        return report;
+    };
+    let mut databases: BTreeSet<String> = tables.iter().map(|t| t.id.database.clone()).collect();
+    databases.insert(checkpoint_database.to_string());
+    report
+        .checks
+        .push(check_privileges(&mut conn, &databases).await);
+    report
+        .checks
+        .push(check_existing(&mut conn, tables, mode).await);
+    report.checks.push(check_charsets(&mut conn, tables).await);
+    let _ = conn.disconnect().await;
+    report
+}
+
+/// Opens the precheck's connection to a destination and records [`CONNECTIVITY`] and [`TLS`]
+/// in `report`: on success a pass naming the server and account, and the session's encryption
+/// as `tls.mode` asks; on failure an error (the endpoint, and for a TLS reason an error under
+/// [`TLS`] saying which setting to change) and `None`. Shared by every destination that speaks
+/// the MySQL protocol (the MySQL sink, the AnalyticDB sink of `dts-adb`).
+pub async fn connect_checked(
+    endpoint: &MysqlEndpoint,
+    report: &mut PrecheckReport,
+) -> Option<Conn> {
     let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, crate::tls::open(endpoint)).await {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
@@ -73,7 +98,7 @@ pub async fn check_destination(
                 },
             ));
             report.checks.extend(tls_failure);
-            return report;
+            return None;
         }
         Err(_) => {
             report.checks.push(CheckResult::error(
@@ -85,7 +110,7 @@ pub async fn check_destination(
                 ),
                 "check that the server is running and reachable (firewall, port)",
             ));
-            return report;
+            return None;
         }
     };
     let version: String = conn
@@ -105,17 +130,7 @@ pub async fn check_destination(
     report
         .checks
         .push(crate::tls::check_session(TLS, endpoint, &mut conn).await);
-    let mut databases: BTreeSet<String> = tables.iter().map(|t| t.id.database.clone()).collect();
-    databases.insert(checkpoint_database.to_string());
-    report
-        .checks
-        .push(check_privileges(&mut conn, &databases).await);
-    report
-        .checks
-        .push(check_existing(&mut conn, tables, mode).await);
-    report.checks.push(check_charsets(&mut conn, tables).await);
-    let _ = conn.disconnect().await;
-    report
+    Some(conn)
 }
 
 fn query_failed(name: &str, what: &str, e: &mysql_async::Error) -> CheckResult {
