@@ -1041,20 +1041,18 @@ fn consume_all(brokers: &str, topic: &str) -> Vec<(i32, serde_json::Value)> {
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    let mut ends = Vec::new();
     for p in 0..3 {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .unwrap();
-        ends.push(high);
         tpl.add_partition_offset(topic, p, Offset::Beginning)
             .unwrap();
     }
     consumer.assign(&tpl).unwrap();
+    // Read until the partitions stay quiet. Not up to the high watermarks: tansu 0.6.0
+    // reports them per produced batch rather than per record (a topic holding 51 records
+    // answered 1, then 4), so reading to them stops early and looks like a lost tail.
     let mut out = Vec::new();
-    let mut next = [0i64; 3];
     let deadline = Instant::now() + Duration::from_secs(60);
-    while (0..3).any(|p| next[p] < ends[p]) {
+    let mut quiet_since = Instant::now();
+    while quiet_since.elapsed() < Duration::from_secs(2) {
         assert!(
             Instant::now() < deadline,
             "could not read {topic} to its end"
@@ -1062,8 +1060,8 @@ fn consume_all(brokers: &str, topic: &str) -> Vec<(i32, serde_json::Value)> {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
                 let payload = m.payload().unwrap_or_default();
-                next[m.partition() as usize] = m.offset() + 1;
                 out.push((m.partition(), serde_json::from_slice(payload).unwrap()));
+                quiet_since = Instant::now();
             }
             Some(Err(e)) => panic!("consume {topic}: {e}"),
             None => {}
@@ -1220,7 +1218,6 @@ async fn kafka_trial(
             &format!("CREATE DATABASE `{db}`"),
             &format!("USE `{db}`"),
             "CREATE TABLE t (id INT PRIMARY KEY, v INT)",
-            "CREATE TABLE tick (n INT AUTO_INCREMENT PRIMARY KEY)",
             &format!("INSERT INTO t SELECT seq, 0 FROM seq_1_to_{KAFKA_ROWS}"),
         ],
     )
@@ -1309,10 +1306,6 @@ async fn kafka_trial(
     // Caught up when every change is there (or the deadline passed).
     let records = loop {
         run.assert_alive(&format!("{what} final run"));
-        // A later transaction on another table: with an idle source the last changes were
-        // seen to stay undelivered; this test checks that nothing is lost or reordered, not
-        // that the tail is flushed while the source is idle.
-        exec_all(&mut c, &[&format!("INSERT INTO `{db}`.tick VALUES ()")]).await;
         let records = consume_all(brokers, &topic);
         if check_kafka(&records, &db, &changes).0.is_empty()
             || Instant::now() > deadline + Duration::from_secs(60)
