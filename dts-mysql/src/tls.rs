@@ -17,7 +17,7 @@
 //!
 //! `verify_ca` on the rustls driver: mysql_async 0.37's "skip the name check" switch no longer
 //! recognises the name-mismatch error of current rustls versions, so a `verify_ca` connection to
-//! a host its certificate does not name would be refused. [`open`] works around it without
+//! a host its certificate does not name would be refused. `open` (below) works around it without
 //! weakening the check: when the handshake fails *only* on the name (rustls checks the chain
 //! against the CA first, so the chain was valid), it reconnects verifying the chain and one of
 //! the names the certificate holds, learned from that error. The name is remembered for that
