@@ -18,25 +18,6 @@ const COLS: &str = "id, v";
 /// Serializes the tests that stop and start the spare `peer` server.
 static PEER_RESTARTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The lock on peer restarts shared with other test processes (the crash trials of
-/// `examples/tests/crash_trials.rs` take it too), held until dropped.
-async fn peer_file_lock() -> std::fs::File {
-    let dir = std::env::var("DTS_TEST_ENV_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/test-env").to_string());
-    tokio::task::spawn_blocking(move || {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(std::path::Path::new(&dir).join("peer-restart.lock"))
-            .unwrap();
-        f.lock().unwrap();
-        f
-    })
-    .await
-    .unwrap()
-}
-
 /// Shuts the `peer` server down (as an operator would).
 fn stop_peer() {
     let port = std::env::var("DTS_TEST_PEER_URL")

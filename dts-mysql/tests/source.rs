@@ -9,6 +9,7 @@ use common::*;
 use dts_core::{Change, ChunkRequest, Error, Position, RowOp, Source, Time, Timestamp, Value};
 use dts_mysql::{MysqlSource, SourceOptions};
 use futures::StreamExt;
+use mysql_async::prelude::Queryable;
 use std::collections::BTreeSet;
 
 async fn source_for(db: &str) -> MysqlSource {
@@ -424,13 +425,33 @@ async fn missing_binlog_file_is_a_definite_error_naming_it() {
 
 #[tokio::test]
 async fn purged_binlog_is_reported_not_hung() {
-    // Uses the spare server: purging the source's logs would disturb concurrent tests.
+    // Uses the spare server: purging the source's logs would disturb concurrent tests. A
+    // binlog a client is still reading is not purged, so wait until no other process streams
+    // from the peer (those that restart it hold the same lock).
+    let _peer = peer_file_lock().await;
     let ep = peer();
+    let mut c = conn(&ep).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let readers: Vec<u64> = c
+            .query(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+            )
+            .await
+            .unwrap();
+        if readers.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "binlog readers {readers:?} stay connected to the peer"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let src = MysqlSource::connect(ep.clone(), SourceOptions::default())
         .await
         .unwrap();
     let old = src.current_position().await.unwrap();
-    let mut c = conn(&ep).await;
     exec_all(&mut c, &["FLUSH BINARY LOGS"]).await;
     let now = src.current_position().await.unwrap();
     assert_ne!(old.file, now.file);

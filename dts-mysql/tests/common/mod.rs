@@ -143,3 +143,23 @@ pub const EXTREME_ROW: &str = "INSERT INTO t VALUES (1,
     '0000-00-00', '-838:59:59', '838:59:59.999999', '0000-00-00 00:00:00',
     '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', 0,
     'c', 'x,z', '{\"k\": \"ünï\", \"n\": [1, 2.5, null]}', ST_GeomFromText('POINT(1 2)', 4326))";
+
+/// The lock on disruptive use of the spare `peer` server (restarts, purging its binlogs),
+/// shared with other test processes (the crash trials of `examples/tests/crash_trials.rs`
+/// take it too), held until dropped.
+pub async fn peer_file_lock() -> std::fs::File {
+    let dir = std::env::var("DTS_TEST_ENV_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/test-env").to_string());
+    tokio::task::spawn_blocking(move || {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(std::path::Path::new(&dir).join("peer-restart.lock"))
+            .unwrap();
+        f.lock().unwrap();
+        f
+    })
+    .await
+    .unwrap()
+}
