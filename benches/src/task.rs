@@ -101,6 +101,9 @@ pub async fn build_task(
                 workers: knobs.workers,
                 batch_rows: knobs.batch_rows,
                 full_sync_binlog: knobs.full_sync_binlog,
+                // For comparisons only: DTS_BENCH_NO_DEFER=1 keeps secondary indexes during
+                // the copy, as before they were deferred.
+                defer_secondary_indexes: std::env::var_os("DTS_BENCH_NO_DEFER").is_none(),
                 ..Default::default()
             },
         )
