@@ -85,10 +85,7 @@ impl MysqlSink {
             .await
             .map_err(|e| self.err(&what, e))?;
         tx.exec_drop(
-            format!(
-                "DELETE FROM {} WHERE `task_id` = ? AND `db_name` = ? AND `table_name` = ?",
-                quote_table(&record)
-            ),
+            forget_sql(&record),
             (&self.options.task_id, &schema.id.database, &schema.id.table),
         )
         .await
@@ -166,10 +163,7 @@ impl MysqlSink {
                 .map_err(|e| self.err(&format!("add {what}"), e))?;
         }
         conn.exec_drop(
-            format!(
-                "DELETE FROM {} WHERE `task_id` = ? AND `db_name` = ? AND `table_name` = ?",
-                quote_table(&record)
-            ),
+            forget_sql(&record),
             (&self.options.task_id, &schema.id.database, &schema.id.table),
         )
         .await
@@ -186,6 +180,14 @@ impl MysqlSink {
             .await
             .map_err(|e| self.err(&format!("create table {}", schema.id), e))
     }
+}
+
+/// Removes the records of one table (parameters: task id, database, table).
+fn forget_sql(record: &TableId) -> String {
+    format!(
+        "DELETE FROM {} WHERE `task_id` = ? AND `db_name` = ? AND `table_name` = ?",
+        quote_table(record)
+    )
 }
 
 async fn table_exists(conn: &mut Conn, table: &TableId) -> mysql_async::Result<bool> {
