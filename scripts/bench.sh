@@ -24,7 +24,8 @@ export PATH="$PATH:$HOME/.cargo/bin"
 # To add one: add a [[bin]] to benches/Cargo.toml and a line here.
 SCENARIOS=(
     "binlog_decode|binlog_decode|--rows 1_000_000|MySQL source binlog decode: row events/s, peak RSS"
-    "full_sync|full_sync|--rows 1_000_000|Full sync of a sysbench table: dts vs mariadb-dump pipe, mydumper/myloader, LOAD DATA"
+    "full_sync|full_sync|--rows 1_000_000|Full sync of a sysbench table: dts vs mariadb-dump pipe, mydumper/myloader, LOAD DATA, the destination's own ceiling"
+    "full_sync_interleaved|full_sync|--rows 1_000_000 --destination interleaved|The same into the destination with innodb_autoinc_lock_mode=2 (MySQL 8.0's default)"
     "incremental_catchup|incremental_catchup|--changes 500_000|Draining a row-change backlog: dts vs a native MariaDB replica (1 and 4 threads)"
     "latency|latency|--rate 5000 --seconds 20|Source-commit-to-destination-visible latency at a fixed insert rate: p50/p99/max"
     "verification|verify|--rows 1_000_000|Verify a 1M-row sysbench table with 0 and 100 differences: dts vs pt-table-sync --print, seconds and bytes"

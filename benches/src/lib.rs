@@ -60,9 +60,39 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
 /// Default URL of the test destination server (see `scripts/test-env.sh`).
 pub const DEFAULT_DEST_URL: &str = "mysql://root@127.0.0.1:33062";
 
-/// The destination server URL: `DTS_TEST_DEST_URL`, or the test environment's default.
+/// A destination chosen for the whole run instead of the default one: the test environment's
+/// server name (for its pid file) and URL.
+static DESTINATION: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
+/// Makes every later [`dest_url`] and [`destination_name`] answer the test environment's
+/// server `name` (e.g. `interleaved`), whose URL is in `DTS_TEST_<NAME>_URL`. Call once,
+/// before any connection; fails when the variable is unset or a destination was already set.
+pub fn use_destination(name: &str) -> Result<(), String> {
+    let var = format!("DTS_TEST_{}_URL", name.to_ascii_uppercase());
+    let url = std::env::var(&var).map_err(|_| {
+        format!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` first")
+    })?;
+    DESTINATION
+        .set((name.to_string(), url))
+        .map_err(|_| "the destination was already chosen".to_string())
+}
+
+/// The test environment's name of the destination server (`destination` unless
+/// [`use_destination`] chose another), for [`server_cpu_seconds`].
+pub fn destination_name() -> String {
+    DESTINATION
+        .get()
+        .map(|(name, _)| name.clone())
+        .unwrap_or_else(|| "destination".into())
+}
+
+/// The destination server URL: the one [`use_destination`] chose, else `DTS_TEST_DEST_URL`,
+/// else the test environment's default.
 pub fn dest_url() -> String {
-    env_or("DTS_TEST_DEST_URL", DEFAULT_DEST_URL)
+    match DESTINATION.get() {
+        Some((_, url)) => url.clone(),
+        None => env_or("DTS_TEST_DEST_URL", DEFAULT_DEST_URL),
+    }
 }
 
 /// `(host, port)` of a `mysql://user@host:port` URL, for the command-line clients.
@@ -136,6 +166,12 @@ pub fn sysbench_table_ddl(name: &str) -> String {
          c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', PRIMARY KEY (id), \
          KEY k_{name} (k)) ENGINE=InnoDB"
     )
+}
+
+/// [`sysbench_table_ddl`] without the secondary index `k_<name>`: the shape dts creates a
+/// table in for its full copy (the index is added after the rows).
+pub fn sysbench_table_ddl_primary_only(name: &str) -> String {
+    sysbench_table_ddl(name).replace(&format!(", KEY k_{name} (k)"), "")
 }
 
 /// A server-side `INSERT … SELECT` filling sysbench table `name` with ids `from..=to` from

@@ -104,6 +104,9 @@ pub async fn build_task(
                 // For comparisons only: DTS_BENCH_NO_DEFER=1 keeps secondary indexes during
                 // the copy, as before they were deferred.
                 defer_secondary_indexes: std::env::var_os("DTS_BENCH_NO_DEFER").is_none(),
+                // For comparisons only: DTS_BENCH_NO_LOAD_DATA=1 writes the copy with
+                // multi-row INSERTs.
+                load_data: std::env::var_os("DTS_BENCH_NO_LOAD_DATA").is_none(),
                 ..Default::default()
             },
         )

@@ -10,7 +10,9 @@ use dts_core::{
     ExistingRows, Fragment, IgnorePolicy, OverwritePolicy, Position, Row, RowChange, RowOp,
     SchemaRef, Sink, Source, TableSchema, TaskFailedPolicy, Transaction, Value,
 };
-use dts_mysql::sink::precheck::{CHARSET, CONNECTIVITY, EXISTING_TABLES, PRIVILEGES};
+use dts_mysql::sink::precheck::{
+    CHARSET, CONNECTIVITY, EXISTING_TABLES, PRIVILEGES, WRITE_PARALLELISM,
+};
 use dts_mysql::sink::{MysqlSink, SinkOptions};
 use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
@@ -838,6 +840,61 @@ async fn conflict_policies_on_the_per_row_path() {
     assert_eq!(
         read_all(dest(), &k).await,
         vec![row(1, "moved"), row(2, "two")]
+    );
+    drop_dest(&db).await;
+}
+
+/// The write-parallelism note names the AUTO_INCREMENT tables whose copy the destination's
+/// AUTO-INC lock mode serializes, and never blocks.
+#[tokio::test]
+async fn precheck_says_when_auto_increment_tables_are_written_one_statement_at_a_time() {
+    let db = unique_name("dts_sink_par");
+    let mut c = conn(&dest()).await;
+    exec_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            "CREATE TABLE `counted` (id INT AUTO_INCREMENT PRIMARY KEY, v INT)",
+            "CREATE TABLE `keyed` (id INT PRIMARY KEY, v INT)",
+        ],
+    )
+    .await;
+    let s = schemas(dest(), &db).await;
+    let (counted, keyed) = ((*s["counted"]).clone(), (*s["keyed"]).clone());
+    // The copies are checked under other names: the tables need not exist there.
+    let check = |ep: MysqlEndpoint, tables: Vec<dts_core::TableSchema>| async move {
+        let report = dts_mysql::sink::precheck::check_destination(
+            &ep,
+            "dts_meta",
+            &tables,
+            ConflictingTables::IgnoreErrorsAndProceed,
+        )
+        .await;
+        report.get(WRITE_PARALLELISM).cloned().expect("reported")
+    };
+
+    let serial = check(dest(), vec![counted.clone(), keyed.clone()]).await;
+    assert_eq!(serial.level, CheckLevel::Pass, "{serial}");
+    assert!(
+        serial.message.contains("innodb_autoinc_lock_mode = 1")
+            && serial.message.contains(&format!("`{db}`.`counted`"))
+            && !serial.message.contains("`keyed`")
+            && serial.message.contains("one session"),
+        "{serial}"
+    );
+    let none = check(dest(), vec![keyed.clone()]).await;
+    assert!(
+        none.message.contains("no table has an AUTO_INCREMENT"),
+        "{none}"
+    );
+    let interleaved = endpoint("interleaved", "DTS_TEST_INTERLEAVED_URL");
+    let parallel = check(interleaved, vec![counted]).await;
+    assert_eq!(parallel.level, CheckLevel::Pass, "{parallel}");
+    assert!(
+        parallel.message.contains("innodb_autoinc_lock_mode = 2")
+            && parallel.message.contains("run in parallel"),
+        "{parallel}"
     );
     drop_dest(&db).await;
 }

@@ -2,8 +2,8 @@
 //! the rest of the test suite assumes: separate MariaDB servers with row-based
 //! binary logging, and one deliberately misconfigured server.
 //!
-//! Needs `DTS_TEST_SOURCE_URL`, `DTS_TEST_DEST_URL`, `DTS_TEST_PEER_URL` and
-//! `DTS_TEST_MISCONFIGURED_URL`; `scripts/test.sh` sets them.
+//! Needs `DTS_TEST_SOURCE_URL`, `DTS_TEST_DEST_URL`, `DTS_TEST_PEER_URL`,
+//! `DTS_TEST_INTERLEAVED_URL` and `DTS_TEST_MISCONFIGURED_URL`; `scripts/test.sh` sets them.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -136,6 +136,7 @@ async fn servers_are_distinct_and_row_binlogged() {
         "DTS_TEST_SOURCE_URL",
         "DTS_TEST_DEST_URL",
         "DTS_TEST_PEER_URL",
+        "DTS_TEST_INTERLEAVED_URL",
     ] {
         let mut conn = connect(var).await;
         let s = binlog_settings(&mut conn).await;
@@ -159,6 +160,17 @@ async fn servers_are_distinct_and_row_binlogged() {
             "{var}: gtid_domain_id {} is shared",
             s.gtid_domain_id
         );
+        conn.disconnect().await.unwrap();
+    }
+}
+
+/// The benchmark's second destination differs from the others in its AUTO-INC lock mode only.
+#[tokio::test(flavor = "multi_thread")]
+async fn interleaved_server_has_no_table_level_auto_inc_lock() {
+    for (var, mode) in [("DTS_TEST_DEST_URL", 1u32), ("DTS_TEST_INTERLEAVED_URL", 2)] {
+        let mut conn = connect(var).await;
+        let found: u32 = q_first(&mut conn, "SELECT @@innodb_autoinc_lock_mode").await;
+        assert_eq!(found, mode, "{var}: innodb_autoinc_lock_mode");
         conn.disconnect().await.unwrap();
     }
 }

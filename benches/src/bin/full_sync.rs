@@ -16,13 +16,15 @@
 
 use dts_benches::task::{build_task, connect, exec, scratch_dir, wait_stage, BoxError, Knobs};
 use dts_benches::{
-    cpu_seconds, dest_url, fmt_bytes, fmt_count, fmt_rate, fmt_ratio, host_port, parse_count,
-    peak_rss_bytes, ratio, reset_peak_rss, run_shell, server_cpu_seconds, source_url,
-    sysbench_table_ddl, unix_time, write_result, Table,
+    cpu_seconds, dest_url, destination_name, fmt_bytes, fmt_count, fmt_rate, fmt_ratio, host_port,
+    parse_count, peak_rss_bytes, ratio, reset_peak_rss, run_shell, server_cpu_seconds, source_url,
+    sysbench_table_ddl, sysbench_table_ddl_primary_only, unix_time, use_destination, write_result,
+    Table,
 };
 use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -39,10 +41,13 @@ struct Args {
     /// Explicit dts settings instead of the built-in list.
     settings: Vec<Knobs>,
     keep: bool,
+    /// The test environment's destination server (`destination`, or `interleaved`).
+    destination: String,
 }
 
 const USAGE: &str = "usage: full_sync [--rows N (default 1_000_000)] [--quick] [--keep] \
-     [--dts-only] [--settings chunk_rows,write_concurrency,workers,batch_rows[;…]]";
+     [--dts-only] [--settings chunk_rows,write_concurrency,workers,batch_rows[;…]] \
+     [--destination destination|interleaved]";
 
 /// `"c,w,k,b;c,w,k,b"` → knob settings.
 fn parse_settings(text: &str) -> Result<Vec<Knobs>, String> {
@@ -73,6 +78,7 @@ fn parse_args() -> Result<Args, String> {
         dts_only: false,
         settings: Vec::new(),
         keep: false,
+        destination: "destination".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -82,6 +88,7 @@ fn parse_args() -> Result<Args, String> {
             "--dts-only" => args.dts_only = true,
             "--settings" => args.settings = parse_settings(&it.next().ok_or(USAGE)?)?,
             "--keep" => args.keep = true,
+            "--destination" => args.destination = it.next().ok_or(USAGE)?,
             "--bench" => {}
             _ => return Err(USAGE.into()),
         }
@@ -134,7 +141,7 @@ async fn run_dts(knobs: Knobs, n: usize) -> Result<Run, BoxError> {
     let cpu0 = cpu_seconds();
     let servers0 = (
         server_cpu_seconds("source"),
-        server_cpu_seconds("destination"),
+        server_cpu_seconds(&destination_name()),
     );
     let start = Instant::now();
     let task = built.task;
@@ -152,7 +159,7 @@ async fn run_dts(knobs: Knobs, n: usize) -> Result<Run, BoxError> {
     let source_cpu = server_cpu_seconds("source")
         .zip(servers0.0)
         .map(|(b, a)| b - a);
-    let dest_cpu = server_cpu_seconds("destination")
+    let dest_cpu = server_cpu_seconds(&destination_name())
         .zip(servers0.1)
         .map(|(b, a)| b - a);
     let peak = peak_rss_bytes().filter(|_| scoped);
@@ -198,14 +205,10 @@ async fn run_dump_pipe(rows: u64) -> Result<Run, BoxError> {
         cli(&source_url()),
         cli(&dest_url())
     ))?;
-    Ok(Run {
-        rows: dest_count().await.unwrap_or(rows),
-        seconds: took.as_secs_f64(),
-        peak_rss: None,
-        cpu_seconds: None,
-        source_cpu_seconds: None,
-        destination_cpu_seconds: None,
-    })
+    Ok(run_without_process_figures(
+        dest_count().await.unwrap_or(rows),
+        took.as_secs_f64(),
+    ))
 }
 
 /// mydumper + myloader; myloader skips the destination binlog unless `binlog` (dts always
@@ -224,21 +227,18 @@ async fn run_mydumper(rows: u64, binlog: bool) -> Result<Run, BoxError> {
         out = out.display()
     ))?;
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(Run {
-        rows: dest_count().await.unwrap_or(rows),
-        seconds: took.as_secs_f64(),
-        peak_rss: None,
-        cpu_seconds: None,
-        source_cpu_seconds: None,
-        destination_cpu_seconds: None,
-    })
+    Ok(run_without_process_figures(
+        dest_count().await.unwrap_or(rows),
+        took.as_secs_f64(),
+    ))
 }
 
-/// `SELECT … INTO OUTFILE` on the source, then (timed) `LOAD DATA INFILE` on the destination;
-/// falls back to `LOAD DATA LOCAL INFILE` through the `mariadb` client when the server may
-/// not read the file. Returns the run and which variant ran.
-async fn run_load_data() -> Result<(Run, &'static str), BoxError> {
-    let dir = scratch_dir("loaddata")?;
+/// Rows per statement of the destination ceiling: dts's default chunk.
+const CEILING_CHUNK: usize = 5_000;
+
+/// `SELECT … INTO OUTFILE` of the source table into `dir` (through the `mariadb` client when
+/// the server may not write there); the file the later runs load.
+async fn export_rows(dir: &Path) -> Result<PathBuf, BoxError> {
     // The servers run as this user on this machine; let them write there in any case.
     let _ = run_shell(&format!("chmod 777 {}", dir.display()));
     let file = dir.join("sbtest1.tsv");
@@ -257,6 +257,13 @@ async fn run_load_data() -> Result<(Run, &'static str), BoxError> {
             file.display()
         ))?;
     }
+    Ok(file)
+}
+
+/// (Timed) `LOAD DATA INFILE` of the exported rows into the destination table with its
+/// indexes; falls back to `LOAD DATA LOCAL INFILE` through the `mariadb` client when the
+/// server may not read the file. Returns the run and which variant ran.
+async fn run_load_data(file: &Path) -> Result<(Run, &'static str), BoxError> {
     drop_dest().await?;
     let mut d = connect(&dest_url()).await?;
     exec(
@@ -288,18 +295,125 @@ async fn run_load_data() -> Result<(Run, &'static str), BoxError> {
             (took.as_secs_f64(), "LOAD DATA LOCAL INFILE")
         }
     };
-    let _ = std::fs::remove_dir_all(&dir);
     Ok((
-        Run {
-            rows: dest_count().await?,
-            seconds,
-            peak_rss: None,
-            cpu_seconds: None,
-            source_cpu_seconds: None,
-            destination_cpu_seconds: None,
-        },
+        run_without_process_figures(dest_count().await?, seconds),
         variant,
     ))
+}
+
+fn run_without_process_figures(rows: u64, seconds: f64) -> Run {
+    Run {
+        rows,
+        seconds,
+        peak_rss: None,
+        cpu_seconds: None,
+        source_cpu_seconds: None,
+        destination_cpu_seconds: None,
+    }
+}
+
+/// Splits the exported rows into files of [`CEILING_CHUNK`] rows (one row per line:
+/// `INTO OUTFILE` escapes line breaks inside values).
+fn split_rows(file: &Path) -> Result<Vec<PathBuf>, BoxError> {
+    let data = std::fs::read(file)?;
+    let mut pieces = Vec::new();
+    let mut rest = &data[..];
+    while !rest.is_empty() {
+        let mut end = 0;
+        let mut lines = 0;
+        while end < rest.len() && lines < CEILING_CHUNK {
+            end += rest[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len() - end, |i| i + 1);
+            lines += 1;
+        }
+        let path = file.with_extension(format!("{:05}", pieces.len()));
+        std::fs::write(&path, &rest[..end])?;
+        pieces.push(path);
+        rest = &rest[end..];
+    }
+    Ok(pieces)
+}
+
+/// The destination's own ceiling for what dts asks of it, from files already on the server
+/// (no source, no network): the table without its secondary index, the rows as
+/// [`CEILING_CHUNK`]-row `LOAD DATA INFILE` statements spread round-robin over `connections`
+/// sessions, then one `ALTER TABLE … ADD KEY`; with or without the destination binlog.
+async fn run_ceiling(
+    pieces: &[PathBuf],
+    binlog: bool,
+    connections: usize,
+) -> Result<Run, BoxError> {
+    drop_dest().await?;
+    let mut d = connect(&dest_url()).await?;
+    exec(
+        &mut d,
+        &[
+            &format!("CREATE DATABASE `{DB}`"),
+            &format!("USE `{DB}`"),
+            &sysbench_table_ddl_primary_only(TABLE),
+        ],
+    )
+    .await?;
+    let mut sessions = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let mut c = connect(&dest_url()).await?;
+        if !binlog {
+            c.query_drop("SET SESSION sql_log_bin = 0").await?;
+        }
+        sessions.push(c);
+    }
+    let cpu0 = server_cpu_seconds(&destination_name());
+    let start = Instant::now();
+    let loads = sessions
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut c)| async move {
+            for piece in pieces.iter().skip(n).step_by(connections) {
+                c.query_drop(format!(
+                    "LOAD DATA INFILE '{}' INTO TABLE `{DB}`.`{TABLE}` CHARACTER SET binary",
+                    piece.display()
+                ))
+                .await?;
+            }
+            Ok::<_, mysql_async::Error>(())
+        });
+    futures::future::try_join_all(loads).await?;
+    exec(
+        &mut d,
+        &[&format!(
+            "ALTER TABLE `{DB}`.`{TABLE}` ADD KEY `k_{TABLE}` (k)"
+        )],
+    )
+    .await?;
+    let seconds = start.elapsed().as_secs_f64();
+    let mut run = run_without_process_figures(dest_count().await?, seconds);
+    run.destination_cpu_seconds = server_cpu_seconds(&destination_name())
+        .zip(cpu0)
+        .map(|(b, a)| b - a);
+    Ok(run)
+}
+
+/// The best of [`run_ceiling`] over 1 and 2 sessions (one session is the best a table with
+/// an AUTO_INCREMENT column can get under `innodb_autoinc_lock_mode = 1`: the table's
+/// AUTO-INC lock makes concurrent `LOAD DATA` statements wait for each other).
+async fn best_ceiling(pieces: &[PathBuf], binlog: bool) -> Result<(Run, usize), BoxError> {
+    let mut best: Option<(Run, usize)> = None;
+    for connections in [1, 2] {
+        let r = run_ceiling(pieces, binlog, connections).await?;
+        println!(
+            "  binlog {}, {connections} session(s): {:.2}s = {}, destination CPU {:.1}s",
+            if binlog { "on" } else { "off" },
+            r.seconds,
+            fmt_rate(r.rate()),
+            r.destination_cpu_seconds.unwrap_or(0.0)
+        );
+        if best.as_ref().is_none_or(|(b, _)| r.rate() > b.rate()) {
+            best = Some((r, connections));
+        }
+    }
+    Ok(best.expect("two runs"))
 }
 
 fn knob_json(k: &Knobs) -> Value {
@@ -372,11 +486,48 @@ async fn run(args: Args) -> Result<(), BoxError> {
     print!("mydumper + myloader --enable-binlog (2 threads) … ");
     let myl_binlog = run_mydumper(args.rows, true).await;
     measure("mydumper+myloader --enable-binlog", &myl_binlog);
-    print!("LOAD DATA ceiling … ");
-    let load = run_load_data().await;
+    let dir = scratch_dir("loaddata")?;
+    let file = export_rows(&dir).await;
+    print!("LOAD DATA of the whole table into it with its indexes … ");
+    let load = match &file {
+        Ok(f) => run_load_data(f).await,
+        Err(e) => Err(format!("export failed: {e}").into()),
+    };
     let load_variant = load.as_ref().map(|l| l.1).unwrap_or("failed");
     let load = load.map(|l| l.0);
     measure(load_variant, &load);
+    println!(
+        "destination ceiling ({CEILING_CHUNK}-row LOAD DATA INFILE statements into the table \
+         without its secondary index, then ADD KEY; no source, no network):"
+    );
+    let pieces = match &file {
+        Ok(f) => split_rows(f),
+        Err(e) => Err(format!("export failed: {e}").into()),
+    };
+    let ceiling = |binlog: bool| {
+        let pieces = &pieces;
+        async move {
+            match pieces {
+                Ok(p) => best_ceiling(p, binlog).await,
+                Err(e) => Err(format!("{e}").into()),
+            }
+        }
+    };
+    let ceiling_binlog = ceiling(true).await;
+    let ceiling_unlogged = ceiling(false).await;
+    for (name, c) in [
+        ("binlog on", &ceiling_binlog),
+        ("binlog off", &ceiling_unlogged),
+    ] {
+        if let Err(e) = c {
+            println!("  {name}: could not run: {e}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let lock_mode: Option<u64> = connect(&dest_url())
+        .await?
+        .query_first("SELECT @@innodb_autoinc_lock_mode")
+        .await?;
     if !args.keep {
         drop_dest().await?;
     }
@@ -423,7 +574,25 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "mydumper + myloader --enable-binlog (2 threads)",
         show(myl_binlog_r),
     );
-    t.row(load_variant, show(load_r));
+    t.row(
+        format!("{load_variant} (whole table, indexes in place)"),
+        show(load_r),
+    );
+    let ceiling_r = |c: &Result<(Run, usize), BoxError>| c.as_ref().ok().map(|(r, _)| r.rate());
+    let (ceil_b, ceil_u) = (ceiling_r(&ceiling_binlog), ceiling_r(&ceiling_unlogged));
+    let sessions = |c: &Result<(Run, usize), BoxError>| {
+        c.as_ref()
+            .map(|(_, n)| format!(", best with {n} session(s)"))
+            .unwrap_or_default()
+    };
+    t.row(
+        "destination ceiling, binlog on",
+        format!("{}{}", show(ceil_b), sessions(&ceiling_binlog)),
+    );
+    t.row(
+        "destination ceiling, binlog off",
+        format!("{}{}", show(ceil_u), sessions(&ceiling_unlogged)),
+    );
     t.row("dts best / dump pipe", fmt_ratio(ratio(best, pipe_r)));
     t.row(
         "dts best / myloader --enable-binlog (both binlogged)",
@@ -434,6 +603,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
         fmt_ratio(ratio(unlogged_r, myl_r)),
     );
     t.row("dts best / LOAD DATA", fmt_ratio(ratio(best, load_r)));
+    t.row(
+        "dts default / destination ceiling (binlog on)",
+        fmt_ratio(ratio(Some(default_run.rate()), ceil_b)),
+    );
+    t.row(
+        "dts binlog off / destination ceiling (binlog off)",
+        fmt_ratio(ratio(unlogged_r, ceil_u)),
+    );
     t.row(
         "dts default / dump pipe, myloader, LOAD DATA",
         format!(
@@ -478,9 +655,21 @@ async fn run(args: Args) -> Result<(), BoxError> {
         "dts_vs_myloader_note": "like for like: dts with full_sync_binlog = false vs myloader's default (no binlog); dts_vs_myloader_binlog compares both binlogged",
         "dts_binlog_off_rows_per_s": unlogged_r,
         "dts_vs_load_data": ratio(best, load_r),
+        "destination": destination_name(),
+        "innodb_autoinc_lock_mode": lock_mode,
+        "ceiling_binlog_rows_per_s": ceil_b,
+        "ceiling_unlogged_rows_per_s": ceil_u,
+        "ceiling_binlog_sessions": ceiling_binlog.as_ref().ok().map(|(_, n)| *n),
+        "ceiling_unlogged_sessions": ceiling_unlogged.as_ref().ok().map(|(_, n)| *n),
+        "dts_default_vs_ceiling_binlog": ratio(Some(default_run.rate()), ceil_b),
+        "dts_binlog_off_vs_ceiling_unlogged": ratio(unlogged_r, ceil_u),
         "unix_time": unix_time(),
     });
-    let path = write_result(KEY, value)?;
+    let key = match destination_name().as_str() {
+        "destination" => KEY.to_string(),
+        other => format!("{KEY}_{other}"),
+    };
+    let path = write_result(&key, value)?;
     println!("results merged into {}", path.display());
     Ok(())
 }
@@ -494,6 +683,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.destination != "destination" {
+        if let Err(e) = use_destination(&args.destination) {
+            eprintln!("full_sync: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

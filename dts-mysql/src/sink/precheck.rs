@@ -7,6 +7,7 @@
 //! | [`PRIVILEGES`] | CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT, INDEX on every target database and the checkpoint database | error listing what is missing, with the `GRANT` |
 //! | [`EXISTING_TABLES`] | no destination table exists yet | [`ConflictingTables::PrecheckAndReportErrors`]: error naming them; [`ConflictingTables::IgnoreErrorsAndProceed`]: warning naming them |
 //! | [`CHARSET`] | every character set and collation the tables use exists on the destination | warning naming the columns |
+//! | [`WRITE_PARALLELISM`] | always (it never blocks); its message says whether full-sync writes into tables with an AUTO_INCREMENT column can run in parallel | — |
 //!
 //! Privileges are read from `information_schema.USER_PRIVILEGES` and `SCHEMA_PRIVILEGES` for
 //! the current account and its active role; table-level grants are not considered (they never
@@ -31,8 +32,24 @@ pub const EXISTING_TABLES: &str = "destination.existing_tables";
 /// `destination.charset`: character sets and collations the tables need exist.
 pub const CHARSET: &str = "destination.charset";
 
+/// `destination.write_parallelism`: whether full-sync writes into one table run in parallel.
+///
+/// Under `innodb_autoinc_lock_mode` 0 or 1 (MariaDB's default, MySQL 5.7's) every `LOAD DATA`
+/// into a table with an AUTO_INCREMENT column holds the table's AUTO-INC lock to its end, so
+/// the sink's parallel writers take turns on such a table and its copy runs at what one
+/// session can load. Mode 2 (MySQL 8.0's default, safe with row-based binlogs) lets them run
+/// together. Reported, never blocking: the copy is correct either way.
+pub const WRITE_PARALLELISM: &str = "destination.write_parallelism";
+
 /// Every check [`check_destination`] runs, in run order.
-pub const DESTINATION_CHECKS: [&str; 5] = [CONNECTIVITY, TLS, PRIVILEGES, EXISTING_TABLES, CHARSET];
+pub const DESTINATION_CHECKS: [&str; 6] = [
+    CONNECTIVITY,
+    TLS,
+    PRIVILEGES,
+    EXISTING_TABLES,
+    CHARSET,
+    WRITE_PARALLELISM,
+];
 
 /// Privileges the sink needs on each database it writes.
 pub const REQUIRED_PRIVILEGES: [&str; 8] = [
@@ -65,6 +82,9 @@ pub async fn check_destination(
         .checks
         .push(check_existing(&mut conn, tables, mode).await);
     report.checks.push(check_charsets(&mut conn, tables).await);
+    report
+        .checks
+        .push(check_write_parallelism(&mut conn, tables).await);
     let _ = conn.disconnect().await;
     report
 }
@@ -342,6 +362,54 @@ async fn check_existing(
                 existing.len()
             ),
             "check that their schemas match the source's, or drop them to have them created",
+        ),
+    }
+}
+
+async fn check_write_parallelism(conn: &mut Conn, tables: &[TableSchema]) -> CheckResult {
+    let counted: Vec<String> = tables
+        .iter()
+        .filter(|t| t.columns.iter().any(|c| c.auto_increment))
+        .map(|t| quote_table(&t.id))
+        .collect();
+    if counted.is_empty() {
+        return CheckResult::pass(
+            WRITE_PARALLELISM,
+            "no table has an AUTO_INCREMENT column: full-sync writes run in parallel",
+        );
+    }
+    let mode: Option<u64> = match conn
+        .query_first("SELECT @@GLOBAL.innodb_autoinc_lock_mode")
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            return CheckResult::pass(
+                WRITE_PARALLELISM,
+                format!("could not read innodb_autoinc_lock_mode ({e}); the copy is not affected"),
+            )
+        }
+    };
+    match mode {
+        Some(2) => CheckResult::pass(
+            WRITE_PARALLELISM,
+            "innodb_autoinc_lock_mode = 2: full-sync writes into tables with an AUTO_INCREMENT \
+             column run in parallel",
+        ),
+        Some(m) => CheckResult::pass(
+            WRITE_PARALLELISM,
+            format!(
+                "innodb_autoinc_lock_mode = {m}: full-sync writes into {} (AUTO_INCREMENT column) \
+                 take turns on each table's AUTO-INC lock, so each of these tables is copied at \
+                 what one session can load; innodb_autoinc_lock_mode = 2 in the server's \
+                 configuration (MySQL 8.0's default, safe with binlog_format = ROW) lets them \
+                 run in parallel",
+                listed(&counted)
+            ),
+        ),
+        None => CheckResult::pass(
+            WRITE_PARALLELISM,
+            "the destination has no innodb_autoinc_lock_mode; the copy is not affected",
         ),
     }
 }
