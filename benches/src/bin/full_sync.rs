@@ -260,10 +260,9 @@ async fn export_rows(dir: &Path) -> Result<PathBuf, BoxError> {
     Ok(file)
 }
 
-/// (Timed) `LOAD DATA INFILE` of the exported rows into the destination table with its
-/// indexes; falls back to `LOAD DATA LOCAL INFILE` through the `mariadb` client when the
-/// server may not read the file. Returns the run and which variant ran.
-async fn run_load_data(file: &Path) -> Result<(Run, &'static str), BoxError> {
+/// The destination database created anew with the table of `ddl` in it; the session is left
+/// in that database.
+async fn fresh_dest_table(ddl: &str) -> Result<mysql_async::Conn, BoxError> {
     drop_dest().await?;
     let mut d = connect(&dest_url()).await?;
     exec(
@@ -271,10 +270,18 @@ async fn run_load_data(file: &Path) -> Result<(Run, &'static str), BoxError> {
         &[
             &format!("CREATE DATABASE `{DB}`"),
             &format!("USE `{DB}`"),
-            &sysbench_table_ddl(TABLE),
+            ddl,
         ],
     )
     .await?;
+    Ok(d)
+}
+
+/// (Timed) `LOAD DATA INFILE` of the exported rows into the destination table with its
+/// indexes; falls back to `LOAD DATA LOCAL INFILE` through the `mariadb` client when the
+/// server may not read the file. Returns the run and which variant ran.
+async fn run_load_data(file: &Path) -> Result<(Run, &'static str), BoxError> {
+    let mut d = fresh_dest_table(&sysbench_table_ddl(TABLE)).await?;
     let start = Instant::now();
     let server = d
         .query_drop(format!(
@@ -345,17 +352,7 @@ async fn run_ceiling(
     binlog: bool,
     connections: usize,
 ) -> Result<Run, BoxError> {
-    drop_dest().await?;
-    let mut d = connect(&dest_url()).await?;
-    exec(
-        &mut d,
-        &[
-            &format!("CREATE DATABASE `{DB}`"),
-            &format!("USE `{DB}`"),
-            &sysbench_table_ddl_primary_only(TABLE),
-        ],
-    )
-    .await?;
+    let mut d = fresh_dest_table(&sysbench_table_ddl_primary_only(TABLE)).await?;
     let mut sessions = Vec::with_capacity(connections);
     for _ in 0..connections {
         let mut c = connect(&dest_url()).await?;
