@@ -386,7 +386,7 @@ async fn check_write_parallelism(conn: &mut Conn, tables: &[TableSchema]) -> Che
         Err(e) => {
             return CheckResult::pass(
                 WRITE_PARALLELISM,
-                format!("could not read innodb_autoinc_lock_mode ({e}); the copy is not affected"),
+                format!("could not read innodb_autoinc_lock_mode ({e}); whether writes into AUTO_INCREMENT tables run in parallel is unknown (the copy is correct either way)"),
             )
         }
     };
