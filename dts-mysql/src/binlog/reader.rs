@@ -14,6 +14,9 @@ use super::mariadb_events::{
 };
 use super::schema_cache::SchemaCache;
 use super::table_map::{column_names, schema_from_table_map};
+use super::xa::{
+    self, parse_prepare, PendingXa, PreparedXa, XaStatement, Xid, FL_PREPARED_XA, XA_PREPARE_EVENT,
+};
 use crate::conn::{MysqlEndpoint, ServerInfo};
 use crate::decode::{decode, Origin};
 use crate::discovery::Scope;
@@ -73,9 +76,9 @@ impl Default for BinlogOptions {
 /// Reads committed transactions from a MySQL-family server's binlog.
 #[derive(Clone, Debug)]
 pub struct BinlogReader {
-    endpoint: MysqlEndpoint,
+    pub(super) endpoint: MysqlEndpoint,
     server: ServerInfo,
-    options: BinlogOptions,
+    pub(super) options: BinlogOptions,
 }
 
 fn now_ms() -> u64 {
@@ -127,6 +130,8 @@ impl BinlogReader {
             let mut state = ReaderState {
                 resume: from,
                 tracker,
+                pending_xa: PendingXa::default(),
+                scan_limit: None,
             };
             let mut retry_since: Option<Instant> = None;
             loop {
@@ -159,29 +164,11 @@ impl BinlogReader {
         let meta = ep.connect().await?;
         let mut schemas = SchemaCache::load(meta, self.server.clone(), &self.options.scope).await?;
 
-        let mut conn = ep.connect().await?;
-        let heartbeat_ns = self
-            .options
-            .heartbeat
-            .as_nanos()
-            .min(u128::from(u64::MAX / 2));
-        // Events before the first format description carry a checksum the decoder cannot know
-        // about yet; whether the server writes one decides how the first ROTATE is read.
-        let checksum: Option<String> = conn
-            .query_first("SELECT @@global.binlog_checksum")
-            .await
-            .map_err(|e| ep.map_err("read binlog_checksum", e))?;
-        let server_checksums = checksum.is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
-        conn.query_drop(format!("SET @master_heartbeat_period = {heartbeat_ns}"))
-            .await
-            .map_err(|e| ep.map_err("set heartbeat", e))?;
+        let (mut conn, server_checksums) = self.replication_conn().await?;
         let from = state.resume.clone();
         let file_bytes = from.file.clone().into_bytes();
         let mut sids: Vec<Sid<'static>> = Vec::new();
         if self.server.is_mariadb() {
-            conn.query_drop("SET @mariadb_slave_capability = 4")
-                .await
-                .map_err(|e| ep.map_err("set capability", e))?;
             if from.file.is_empty() {
                 let gtid = from
                     .gtid_set
@@ -269,11 +256,28 @@ impl BinlogReader {
             if type_raw == MARIADB_GTID_EVENT {
                 let g = MariadbGtid::parse(event.data(), header.server_id())
                     .ok_or_else(|| Error::other(&ep.label, "malformed MariaDB GTID event"))?;
-                txn = Some(TxnBuilder::new(
-                    self.position(&file, start, &state.tracker),
-                    Some(PendingGtid::Mariadb(g)),
-                    g.is_standalone(),
-                ));
+                let begin = self.position(&file, start, &state.tracker);
+                state.scan_limit.get_or_insert_with(|| begin.clone());
+                let mut t =
+                    TxnBuilder::new(begin, Some(PendingGtid::Mariadb(g)), g.is_standalone());
+                t.xa = g.flags & FL_PREPARED_XA != 0;
+                txn = Some(t);
+                continue;
+            }
+            if type_raw == XA_PREPARE_EVENT {
+                let (one_phase, xid) = parse_prepare(event.data()).ok_or_else(|| {
+                    guard::malformed(&ep.label, at, "unreadable XA_PREPARE event")
+                })?;
+                if let Some(t) = txn.take() {
+                    if one_phase {
+                        self.commit(t, &file, log_pos, timestamp_ms, state, tx)
+                            .await?;
+                    } else {
+                        let prepared_at = format!("{file}:{start}");
+                        self.prepare(t, xid, prepared_at, &file, log_pos, timestamp_ms, state, tx)
+                            .await?;
+                    }
+                }
                 continue;
             }
             if type_raw == MARIADB_GTID_LIST_EVENT {
@@ -302,22 +306,85 @@ impl BinlogReader {
                 }
                 EventData::GtidEvent(g) => {
                     let uuid = format_uuid(&g.sid());
+                    let begin = self.position(&file, start, &state.tracker);
+                    state.scan_limit.get_or_insert_with(|| begin.clone());
                     txn = Some(TxnBuilder::new(
-                        self.position(&file, start, &state.tracker),
+                        begin,
                         Some(PendingGtid::Mysql(uuid, g.gno())),
                         true,
                     ));
                 }
                 EventData::AnonymousGtidEvent(_) => {
-                    txn = Some(TxnBuilder::new(
-                        self.position(&file, start, &state.tracker),
-                        None,
-                        true,
-                    ));
+                    let begin = self.position(&file, start, &state.tracker);
+                    state.scan_limit.get_or_insert_with(|| begin.clone());
+                    txn = Some(TxnBuilder::new(begin, None, true));
                 }
                 EventData::QueryEvent(q) => {
                     let sql = q.query();
                     let trimmed = sql.trim();
+                    if state.scan_limit.is_none() {
+                        state.scan_limit = Some(self.position(&file, start, &state.tracker));
+                    }
+                    if let Some(statement) = xa::classify(trimmed) {
+                        let statement =
+                            statement.map_err(|m| guard::malformed(&ep.label, at, m))?;
+                        let begin = self.position(&file, start, &state.tracker);
+                        match statement {
+                            XaStatement::Start => {
+                                let t =
+                                    txn.get_or_insert_with(|| TxnBuilder::new(begin, None, false));
+                                t.standalone = false;
+                                t.xa = true;
+                            }
+                            XaStatement::End => {}
+                            XaStatement::Commit {
+                                one_phase: true, ..
+                            } => {
+                                if let Some(t) = txn.take() {
+                                    self.commit(t, &file, log_pos, timestamp_ms, state, tx)
+                                        .await?;
+                                }
+                            }
+                            XaStatement::Commit { xid, .. } => {
+                                let t = txn
+                                    .take()
+                                    .unwrap_or_else(|| TxnBuilder::new(begin, None, true));
+                                let prepared = match state.pending_xa.take(&xid) {
+                                    Some(p) => p,
+                                    None => {
+                                        let limit = state
+                                            .scan_limit
+                                            .clone()
+                                            .unwrap_or_else(|| state.resume.clone());
+                                        self.find_prepared(&xid, &limit, &mut schemas, at).await?
+                                    }
+                                };
+                                if !self
+                                    .commit_prepared(
+                                        t,
+                                        prepared,
+                                        &file,
+                                        log_pos,
+                                        timestamp_ms,
+                                        state,
+                                        tx,
+                                    )
+                                    .await?
+                                {
+                                    return Ok(());
+                                }
+                            }
+                            XaStatement::Rollback(xid) => {
+                                state.pending_xa.take(&xid);
+                                if let Some(mut t) = txn.take() {
+                                    t.changes.clear();
+                                    self.commit(t, &file, log_pos, timestamp_ms, state, tx)
+                                        .await?;
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     if trimmed.eq_ignore_ascii_case("BEGIN") {
                         match txn.as_mut() {
                             Some(t) => t.standalone = false,
@@ -405,7 +472,8 @@ impl BinlogReader {
                     guard::contain(&ep.label, at, "decoding a rows event", || {
                         decode_rows(&rows, tme, &schema, &mut t.changes)
                     })??;
-                    if t.changes.len() >= self.options.max_transaction_changes {
+                    // A prepared XA group may still be rolled back: it is held whole.
+                    if !t.xa && t.changes.len() >= self.options.max_transaction_changes {
                         let piece = t.take_fragment(&file, log_pos, timestamp_ms);
                         if tx.send(Ok(StreamEvent::Transaction(piece))).await.is_err() {
                             return Ok(());
@@ -432,7 +500,34 @@ impl BinlogReader {
         }
     }
 
-    fn in_scope(&self, database: &str) -> bool {
+    /// A connection prepared to request a binlog stream: heartbeat period set, MariaDB
+    /// capabilities announced. Also says whether the server writes event checksums (events
+    /// before the first format description carry one the decoder cannot know about yet).
+    pub(super) async fn replication_conn(&self) -> Result<(mysql_async::Conn, bool), Error> {
+        let ep = &self.endpoint;
+        let mut conn = ep.connect().await?;
+        let heartbeat_ns = self
+            .options
+            .heartbeat
+            .as_nanos()
+            .min(u128::from(u64::MAX / 2));
+        let checksum: Option<String> = conn
+            .query_first("SELECT @@global.binlog_checksum")
+            .await
+            .map_err(|e| ep.map_err("read binlog_checksum", e))?;
+        let server_checksums = checksum.is_some_and(|c| !c.eq_ignore_ascii_case("NONE"));
+        conn.query_drop(format!("SET @master_heartbeat_period = {heartbeat_ns}"))
+            .await
+            .map_err(|e| ep.map_err("set heartbeat", e))?;
+        if self.server.is_mariadb() {
+            conn.query_drop("SET @mariadb_slave_capability = 4")
+                .await
+                .map_err(|e| ep.map_err("set capability", e))?;
+        }
+        Ok((conn, server_checksums))
+    }
+
+    pub(super) fn in_scope(&self, database: &str) -> bool {
         let s = &self.options.scope;
         if s.databases.is_empty() {
             !dts_core::SYSTEM_DATABASES.contains(&database)
@@ -476,6 +571,67 @@ impl BinlogReader {
             }
         }
         Ok(())
+    }
+
+    /// Ends the prepared part of an XA transaction: its changes are held until the commit or
+    /// rollback; the GTID of the prepare group counts as executed, and the consumer may move its
+    /// checkpoint past it (a restarted reader finds the prepare again, see [`super::xa`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn prepare(
+        &self,
+        mut t: TxnBuilder,
+        xid: Xid,
+        prepared_at: String,
+        file: &str,
+        log_pos: u64,
+        timestamp_ms: u64,
+        state: &mut ReaderState,
+        tx: &mpsc::Sender<Result<StreamEvent, Error>>,
+    ) -> Result<(), Error> {
+        let changes = std::mem::take(&mut t.changes);
+        if !t.echo {
+            state.pending_xa.prepare(
+                xid,
+                PreparedXa {
+                    changes,
+                    prepared_at,
+                },
+            );
+        }
+        // The group itself delivers nothing now: committed empty, it advances the GTID set and
+        // the resume point.
+        t.echo = false;
+        self.commit(t, file, log_pos, timestamp_ms, state, tx).await
+    }
+
+    /// Delivers a committed XA transaction: the prepared changes, at the commit group's
+    /// positions and GTID, in fragments when large. False when the consumer went away.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_prepared(
+        &self,
+        mut t: TxnBuilder,
+        prepared: PreparedXa,
+        file: &str,
+        log_pos: u64,
+        timestamp_ms: u64,
+        state: &mut ReaderState,
+        tx: &mpsc::Sender<Result<StreamEvent, Error>>,
+    ) -> Result<bool, Error> {
+        let max = self.options.max_transaction_changes.max(1);
+        let mut changes = prepared.changes;
+        while changes.len() > max {
+            let rest = changes.split_off(max);
+            t.changes = changes;
+            let piece = t.take_fragment(file, log_pos, timestamp_ms);
+            if tx.send(Ok(StreamEvent::Transaction(piece))).await.is_err() {
+                return Ok(false);
+            }
+            changes = rest;
+        }
+        t.changes = changes;
+        self.commit(t, file, log_pos, timestamp_ms, state, tx)
+            .await?;
+        Ok(true)
     }
 
     async fn commit(
@@ -538,7 +694,7 @@ impl BinlogReader {
 /// The file name of a ROTATE event. The first (fake) rotate arrives before the format
 /// description announces checksums, so when the server writes them its name still ends in the
 /// 4 checksum bytes (which may happen to be digits): they are cut off exactly.
-fn rotate_name(raw: &[u8], has_unread_checksum: bool) -> String {
+pub(super) fn rotate_name(raw: &[u8], has_unread_checksum: bool) -> String {
     let name = if has_unread_checksum && raw.len() > 4 {
         &raw[..raw.len() - 4]
     } else {
@@ -566,6 +722,12 @@ struct ReaderState {
     /// End of the last delivered transaction: where a reconnect resumes.
     resume: Position,
     tracker: GtidTracker,
+    /// XA transactions prepared in the stream and not yet committed or rolled back; kept
+    /// across reconnects.
+    pending_xa: PendingXa,
+    /// Start of the first event group this reader received: the prepare of an XA transaction
+    /// committed later but not held in `pending_xa` lies before it.
+    scan_limit: Option<Position>,
 }
 
 enum PendingGtid {
@@ -581,6 +743,8 @@ struct TxnBuilder {
     first_change: u64,
     /// Applied by the two-way partner task: dropped whole at commit.
     echo: bool,
+    /// The prepared part of an XA transaction: held until its XA_PREPARE, never fragmented.
+    xa: bool,
 }
 
 impl TxnBuilder {
@@ -592,6 +756,7 @@ impl TxnBuilder {
             changes: Vec::new(),
             first_change: 0,
             echo: false,
+            xa: false,
         }
     }
 
@@ -624,7 +789,7 @@ impl TxnBuilder {
 
 /// The schema to decode a table map's rows with: the cached one when it matches the map, else
 /// a re-read one, else one built from the map's own metadata.
-async fn resolve_schema(
+pub(super) async fn resolve_schema(
     schemas: &mut SchemaCache,
     id: &TableId,
     tme: &TableMapEvent<'static>,
@@ -702,7 +867,7 @@ fn decode_image(row: BinlogRow, schema: &SchemaRef) -> Result<dts_core::Row, Err
         .collect()
 }
 
-fn decode_rows(
+pub(super) fn decode_rows(
     rows: &RowsEventData<'_>,
     tme: &TableMapEvent<'static>,
     schema: &SchemaRef,
@@ -754,7 +919,7 @@ async fn check_file_present(
     }
 }
 
-fn map_stream_err(ep: &MysqlEndpoint, from: &Position, e: mysql_async::Error) -> Error {
+pub(super) fn map_stream_err(ep: &MysqlEndpoint, from: &Position, e: mysql_async::Error) -> Error {
     if let mysql_async::Error::Server(s) = &e {
         if s.code == 1236 {
             return Error::BinlogPurged {
