@@ -245,6 +245,32 @@ impl TableSchema {
             .map(|k| k.columns.as_slice())
     }
 
+    /// The table options of the source's definition: the text after the closing parenthesis
+    /// of its `SHOW CREATE TABLE` (empty when the definition is unknown).
+    fn table_options(&self) -> &str {
+        self.create_sql
+            .as_deref()
+            .and_then(|sql| sql.rsplit_once("\n)").map(|(_, options)| options))
+            .unwrap_or("")
+    }
+
+    /// True for a MariaDB sequence (`SEQUENCE=1` in the source's definition): a one-row table
+    /// whose row every `NEXTVAL`, `SETVAL` or cache refill replaces as a whole; the binlog logs
+    /// that as an insert of the new state, and an insert into a sequence sets its state.
+    pub fn is_sequence(&self) -> bool {
+        self.table_options()
+            .split_whitespace()
+            .any(|w| w.eq_ignore_ascii_case("SEQUENCE=1"))
+    }
+
+    /// True for a MariaDB system-versioned table (`WITH SYSTEM VERSIONING`): its rows are the
+    /// current ones; the history it keeps beside them is the source's own.
+    pub fn is_system_versioned(&self) -> bool {
+        self.table_options()
+            .to_ascii_uppercase()
+            .contains("WITH SYSTEM VERSIONING")
+    }
+
     /// Positions of [`TableSchema::identity_columns`] in the row.
     pub fn identity_indexes(&self) -> Option<Vec<usize>> {
         self.identity_columns()

@@ -165,7 +165,9 @@ fn column_type(
     })
 }
 
-/// Reads the schema of every base table in `scope`.
+/// Reads the schema of every base table in `scope`, MariaDB's system-versioned tables and
+/// sequences included (their `create_sql` says which they are, see
+/// [`TableSchema::is_sequence`](dts_core::TableSchema::is_sequence)).
 pub async fn discover_tables(
     conn: &mut Conn,
     server: &ServerInfo,
@@ -210,7 +212,7 @@ pub async fn discover_tables(
         .exec(
             format!(
                 "SELECT t.TABLE_SCHEMA, t.TABLE_NAME FROM information_schema.TABLES t \
-                 WHERE t.TABLE_TYPE = 'BASE TABLE' AND {cond} \
+                 WHERE t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') AND {cond} \
                  ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME"
             ),
             params.clone(),

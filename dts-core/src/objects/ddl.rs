@@ -480,11 +480,38 @@ impl ConfigFilter {
     }
 
     /// Views (kind `Other` with tables): only within databases selected whole, never renamed.
+    /// `CREATE` / `ALTER` / `DROP SEQUENCE` on selected sequences: synchronized as written (a
+    /// sequence is a table to the selection; its rows follow as row changes). A sequence the
+    /// mapping renames is refused with the reason: the statement is not rewritten.
+    fn sequence_statement(
+        &self,
+        ddl: &Ddl,
+        selected: &[Selected<'_>],
+    ) -> Result<Option<Ddl>, String> {
+        let renamed = ddl
+            .tables
+            .iter()
+            .zip(selected)
+            .any(|(t, s)| &self.destination_of(t, s) != t);
+        if renamed {
+            return Err(format!(
+                "sequence {} would be renamed at the destination, but sequence statements are \
+                 not rewritten; it is not synchronized: `{}`",
+                ddl.tables[0],
+                short(&ddl.statement)
+            ));
+        }
+        Ok(Some(ddl.clone()))
+    }
+
     fn object_statement(
         &self,
         ddl: &Ddl,
         selected: &[Selected<'_>],
     ) -> Result<Option<Ddl>, String> {
+        if is_sequence_statement(&ddl.statement) {
+            return self.sequence_statement(ddl, selected);
+        }
         let stmt = parse_statement(&ddl.statement).map_err(|e| {
             format!(
                 "statement on selected object {} cannot be read ({e}); it is not synchronized: \
@@ -520,5 +547,47 @@ impl ConfigFilter {
             ));
         }
         Ok(Some(ddl.clone()))
+    }
+}
+
+/// True for `CREATE [OR REPLACE] [TEMPORARY] SEQUENCE`, `ALTER SEQUENCE` and
+/// `DROP [TEMPORARY] SEQUENCE` (MariaDB), by their leading keywords.
+fn is_sequence_statement(statement: &str) -> bool {
+    let words: Vec<String> = statement
+        .split(|c: char| c.is_whitespace() || c == '`' || c == '(')
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let verb = words.first().map(String::as_str);
+    if !matches!(verb, Some("CREATE" | "ALTER" | "DROP")) {
+        return false;
+    }
+    words
+        .iter()
+        .skip(1)
+        .find(|w| !matches!(w.as_str(), "OR" | "REPLACE" | "TEMPORARY"))
+        .is_some_and(|w| w == "SEQUENCE")
+}
+
+#[cfg(test)]
+mod sequence_tests {
+    #[test]
+    fn sequence_statements_by_keywords() {
+        for s in [
+            "CREATE SEQUENCE s START WITH 5",
+            "create or replace sequence `d`.`s`",
+            "ALTER SEQUENCE loan_no INCREMENT BY 10",
+            "DROP TEMPORARY SEQUENCE IF EXISTS s",
+        ] {
+            assert!(super::is_sequence_statement(s), "{s}");
+        }
+        for s in [
+            "CREATE TABLE sequence (a int)",
+            "DROP VIEW v",
+            "ALTER TABLE t ADD c INT",
+        ] {
+            assert!(!super::is_sequence_statement(s), "{s}");
+        }
     }
 }

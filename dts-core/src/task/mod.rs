@@ -552,7 +552,10 @@ impl Task {
                 // A table the full copy is about to fill may be created without what only
                 // slows the copy down; the copy's end puts it back (`Sink::finish_copy`).
                 let copy_follows = self.options.full_sync && !state.full_done;
-                for (_, routed) in &tables {
+                // Sequences first: a table's column default may call NEXTVAL of one.
+                let mut ordered: Vec<_> = tables.iter().collect();
+                ordered.sort_by_key(|(_, routed)| !routed.destination.is_sequence());
+                for (_, routed) in ordered {
                     self.check_control(Stage::SchemaSync).await?;
                     // Creating a table is idempotent (IF NOT EXISTS), so a lost connection
                     // simply runs it again.

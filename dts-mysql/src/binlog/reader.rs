@@ -14,6 +14,7 @@ use super::mariadb_events::{
 };
 use super::schema_cache::SchemaCache;
 use super::table_map::{column_names, schema_from_table_map};
+use super::versioning;
 use super::xa::{
     self, parse_prepare, PendingXa, PreparedXa, XaStatement, Xid, FL_PREPARED_XA, XA_PREPARE_EVENT,
 };
@@ -461,7 +462,6 @@ impl BinlogReader {
                     if !self.in_scope(&id.database) {
                         continue;
                     }
-                    let schema = resolve_schema(&mut schemas, &id, tme).await?;
                     let t = txn.get_or_insert_with(|| {
                         TxnBuilder::new(self.position(&file, start, &state.tracker), None, false)
                     });
@@ -469,9 +469,8 @@ impl BinlogReader {
                         file: &file,
                         offset: start,
                     };
-                    guard::contain(&ep.label, at, "decoding a rows event", || {
-                        decode_rows(&rows, tme, &schema, &mut t.changes)
-                    })??;
+                    decode_event(&mut schemas, &id, tme, &rows, &ep.label, at, &mut t.changes)
+                        .await?;
                     // A prepared XA group may still be rolled back: it is held whole.
                     if !t.xa && t.changes.len() >= self.options.max_transaction_changes {
                         let piece = t.take_fragment(&file, log_pos, timestamp_ms);
@@ -787,9 +786,38 @@ impl TxnBuilder {
     }
 }
 
+/// Decodes a rows event of table `id` into `out`, with the schema that describes its images
+/// (a system-versioned table's changes of current rows only, see [`versioning`]).
+pub(super) async fn decode_event(
+    schemas: &mut SchemaCache,
+    id: &TableId,
+    tme: &TableMapEvent<'static>,
+    rows: &RowsEventData<'_>,
+    endpoint: &str,
+    at: At<'_>,
+    out: &mut Vec<Change>,
+) -> Result<(), Error> {
+    let versioned = schemas
+        .get(id)
+        .and_then(|v| versioning::with_period_columns(v, tme).map(|f| (v.clone(), f)));
+    if let Some((visible, full)) = versioned {
+        let full = Arc::new(full);
+        let mut decoded = Vec::new();
+        guard::contain(endpoint, at, "decoding a rows event", || {
+            decode_rows(rows, tme, &full, &mut decoded)
+        })??;
+        versioning::current_rows(decoded, &visible, out);
+        return Ok(());
+    }
+    let schema = resolve_schema(schemas, id, tme).await?;
+    guard::contain(endpoint, at, "decoding a rows event", || {
+        decode_rows(rows, tme, &schema, out)
+    })?
+}
+
 /// The schema to decode a table map's rows with: the cached one when it matches the map, else
 /// a re-read one, else one built from the map's own metadata.
-pub(super) async fn resolve_schema(
+async fn resolve_schema(
     schemas: &mut SchemaCache,
     id: &TableId,
     tme: &TableMapEvent<'static>,
@@ -867,7 +895,7 @@ fn decode_image(row: BinlogRow, schema: &SchemaRef) -> Result<dts_core::Row, Err
         .collect()
 }
 
-pub(super) fn decode_rows(
+fn decode_rows(
     rows: &RowsEventData<'_>,
     tme: &TableMapEvent<'static>,
     schema: &SchemaRef,

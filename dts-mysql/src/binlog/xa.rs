@@ -25,7 +25,7 @@
 
 use super::guard::{self, At};
 use super::mariadb_events::{MariadbGtid, MARIADB_GTID_EVENT};
-use super::reader::{decode_rows, map_stream_err, resolve_schema, rotate_name, BinlogReader};
+use super::reader::{decode_event, map_stream_err, rotate_name, BinlogReader};
 use super::schema_cache::SchemaCache;
 use dts_core::{Change, Error, Position, TableId};
 use futures::StreamExt;
@@ -371,10 +371,7 @@ impl BinlogReader {
                     if !self.in_scope(&id.database) {
                         continue;
                     }
-                    let schema = resolve_schema(schemas, &id, tme).await?;
-                    guard::contain(&ep.label, at, "decoding a rows event", || {
-                        decode_rows(&rows, tme, &schema, changes)
-                    })??;
+                    decode_event(schemas, &id, tme, &rows, &ep.label, at, changes).await?;
                 }
                 _ => {}
             }

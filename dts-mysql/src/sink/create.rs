@@ -8,7 +8,8 @@
 //! - whether a generated column is `STORED` (`PERSISTENT`) or `VIRTUAL`;
 //! - a column's `ON UPDATE CURRENT_TIMESTAMP` clause;
 //! - index kinds (`FULLTEXT`, `SPATIAL`) and prefix lengths (`KEY k (t(10))`);
-//! - the table options `ENGINE`, `DEFAULT CHARSET`, `COLLATE` and `COMMENT`.
+//! - the table options `ENGINE`, `DEFAULT CHARSET`, `COLLATE` and `COMMENT`, and MariaDB's
+//!   `SEQUENCE=1` (a sequence, with the sequence table's columns) and `WITH SYSTEM VERSIONING`.
 //!
 //! When a name was mapped (so it is not found in `create_sql`) or `create_sql` is missing, the
 //! fallbacks are: generated columns are `VIRTUAL` unless they are part of the primary key
@@ -524,6 +525,10 @@ struct TableOptions {
     charset: Option<String>,
     collation: Option<String>,
     comment: Option<String>,
+    /// MariaDB `SEQUENCE=1`: the table is a sequence.
+    sequence: bool,
+    /// MariaDB `WITH SYSTEM VERSIONING`.
+    system_versioning: bool,
 }
 
 impl TableOptions {
@@ -540,6 +545,12 @@ impl TableOptions {
         }
         if let Some(c) = &self.comment {
             s.push_str(&format!(" COMMENT={}", sql_string(c)));
+        }
+        if self.sequence {
+            s.push_str(" SEQUENCE=1");
+        }
+        if self.system_versioning {
+            s.push_str(" WITH SYSTEM VERSIONING");
         }
         s
     }
@@ -655,7 +666,10 @@ fn parse_index_columns(s: &str) -> Option<Vec<(String, Option<u32>)>> {
 
 /// `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci COMMENT='x'`.
 fn parse_table_options(s: &str) -> TableOptions {
-    let mut out = TableOptions::default();
+    let mut out = TableOptions {
+        system_versioning: s.to_ascii_uppercase().contains("WITH SYSTEM VERSIONING"),
+        ..TableOptions::default()
+    };
     let mut rest = s.trim_start();
     while !rest.is_empty() {
         let Some(eq) = rest.find('=') else { break };
@@ -690,6 +704,7 @@ fn parse_table_options(s: &str) -> TableOptions {
                 out.charset = word
             }
             "COLLATE" | "DEFAULT COLLATE" => out.collation = word,
+            "SEQUENCE" => out.sequence = word.as_deref() == Some("1"),
             "COMMENT" => {
                 out.comment = if after.starts_with('\'') {
                     parse_quoted_literal(&after[..after.len() - next.len()])
