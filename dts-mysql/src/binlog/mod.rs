@@ -6,6 +6,7 @@ pub mod guard;
 pub mod loop_guard;
 pub mod mariadb_events;
 pub mod reader;
+pub mod savepoint;
 pub mod schema_cache;
 pub mod table_map;
 pub mod versioning;

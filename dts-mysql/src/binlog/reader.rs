@@ -12,6 +12,7 @@ use super::loop_guard::LoopGuard;
 use super::mariadb_events::{
     parse_gtid_list, MariadbGtid, MARIADB_GTID_EVENT, MARIADB_GTID_LIST_EVENT,
 };
+use super::savepoint::{self, Savepoints};
 use super::schema_cache::SchemaCache;
 use super::table_map::{column_names, schema_from_table_map};
 use super::versioning;
@@ -386,6 +387,14 @@ impl BinlogReader {
                         }
                         continue;
                     }
+                    if let Some(statement) = savepoint::classify(trimmed) {
+                        if let Some(t) = txn.as_mut() {
+                            t.savepoints
+                                .apply(statement, t.first_change, &mut t.changes)
+                                .map_err(|m| guard::malformed(&ep.label, at, m))?;
+                        }
+                        continue;
+                    }
                     if trimmed.eq_ignore_ascii_case("BEGIN") {
                         match txn.as_mut() {
                             Some(t) => t.standalone = false,
@@ -744,6 +753,8 @@ struct TxnBuilder {
     echo: bool,
     /// The prepared part of an XA transaction: held until its XA_PREPARE, never fragmented.
     xa: bool,
+    /// Savepoints set in the group, for a logged `ROLLBACK TO SAVEPOINT`.
+    savepoints: Savepoints,
 }
 
 impl TxnBuilder {
@@ -756,6 +767,7 @@ impl TxnBuilder {
             first_change: 0,
             echo: false,
             xa: false,
+            savepoints: Savepoints::default(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! - whether a generated column is `STORED` (`PERSISTENT`) or `VIRTUAL`;
 //! - a column's `ON UPDATE CURRENT_TIMESTAMP` clause;
 //! - index kinds (`FULLTEXT`, `SPATIAL`) and prefix lengths (`KEY k (t(10))`);
+//! - the partitioning clause (`PARTITION BY …`), verbatim;
 //! - the table options `ENGINE`, `DEFAULT CHARSET`, `COLLATE` and `COMMENT`, and MariaDB's
 //!   `SEQUENCE=1` (a sequence, with the sequence table's columns) and `WITH SYSTEM VERSIONING`.
 //!
@@ -135,6 +136,9 @@ fn build_create_table(schema: &TableSchema, with_secondary: bool) -> Result<Stri
     );
     if let Some(src) = &source {
         sql.push_str(&src.options.to_sql());
+        if let Some(p) = &src.partitioning {
+            sql.push_str(p);
+        }
     }
     Ok(sql)
 }
@@ -509,6 +513,9 @@ struct SourceDdl {
     /// (index name, parsed index line).
     indexes: Vec<(String, ParsedIndex)>,
     options: TableOptions,
+    /// The `PARTITION BY …` clause after the table options, verbatim (it names columns only,
+    /// and TRUNCATE / DROP PARTITION statements of the stream need the same partitions).
+    partitioning: Option<String>,
 }
 
 #[derive(Debug)]
@@ -559,14 +566,23 @@ impl TableOptions {
 impl SourceDdl {
     fn parse(sql: &str) -> SourceDdl {
         let mut out = SourceDdl::default();
+        let mut after_options = false;
         for line in sql.lines() {
             let t = line.trim();
+            if after_options {
+                // What follows the table options is the partitioning clause.
+                let p = out.partitioning.get_or_insert_with(String::new);
+                p.push('\n');
+                p.push_str(line);
+                continue;
+            }
             if let Some(rest) = t.strip_prefix('`') {
                 if let Some((name, after)) = read_backquoted(rest) {
                     out.columns.push((name, after.to_string()));
                 }
             } else if let Some(options) = t.strip_prefix(')') {
                 out.options = parse_table_options(options);
+                after_options = true;
             } else if let Some((name, ix)) = parse_index_line(t) {
                 out.indexes.push((name, ix));
             }
@@ -993,8 +1009,16 @@ mod tests {
                 charset: Some("latin1".into()),
                 collation: Some("latin1_bin".into()),
                 comment: Some("a\\b".into()),
+                sequence: false,
+                system_versioning: false,
             }
         );
+        let seq = parse_table_options(" ENGINE=InnoDB SEQUENCE=1");
+        assert!(seq.sequence && seq.to_sql().ends_with(" SEQUENCE=1"));
+        let v =
+            parse_table_options(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 WITH SYSTEM VERSIONING");
+        assert!(v.system_versioning && v.charset.as_deref() == Some("utf8mb4"));
+        assert!(v.to_sql().ends_with(" WITH SYSTEM VERSIONING"));
         let (name, ix) = parse_index_line("UNIQUE KEY `u``x` (`a`,`b`(12) DESC),").unwrap();
         assert_eq!(name, "u`x");
         assert_eq!(ix.columns, vec![("a".into(), None), ("b".into(), Some(12))]);
