@@ -229,8 +229,10 @@ pub async fn read_consistent(
     let ep = ep.clone();
     tokio::spawn(async move {
         let result: Result<(), Error> = async {
+            // The binary protocol, as every other read: the row decoder reads its values
+            // (the text protocol would hand FLOAT, DOUBLE and temporal values over as text).
             let mut result = conn
-                .query_iter(sql)
+                .exec_iter(sql, ())
                 .await
                 .map_err(|e| ep.map_err("consistent read", e))?;
             let mut stream = result
