@@ -694,6 +694,21 @@ impl Sink for AdbSink {
         else {
             return report;
         };
+        let sequences: Vec<String> = tables
+            .iter()
+            .filter(|t| t.is_sequence())
+            .map(|t| t.id.to_string())
+            .collect();
+        if !sequences.is_empty() {
+            report.checks.push(CheckResult::error(
+                "destination.sequences",
+                format!(
+                    "AnalyticDB for MySQL has no sequences; selected MariaDB sequences: {}",
+                    sequences.join(", ")
+                ),
+                "leave the sequences out of the selection (for example with [[objects.exclude]])",
+            ));
+        }
         let mut existing = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut bad_clauses = Vec::new();

@@ -41,14 +41,21 @@ pub const CHARSET: &str = "destination.charset";
 /// together. Reported, never blocking: the copy is correct either way.
 pub const WRITE_PARALLELISM: &str = "destination.write_parallelism";
 
+/// `destination.mariadb_objects`: selected MariaDB sequences and system-versioned tables need
+/// a MariaDB destination (10.3+), which creates them as the source has them (an error names
+/// each one a MySQL destination cannot hold). A versioned table's history at the destination
+/// is the destination's own, kept from the changes the task writes: the passing check says so.
+pub const MARIADB_OBJECTS: &str = "destination.mariadb_objects";
+
 /// Every check [`check_destination`] runs, in run order.
-pub const DESTINATION_CHECKS: [&str; 6] = [
+pub const DESTINATION_CHECKS: [&str; 7] = [
     CONNECTIVITY,
     TLS,
     PRIVILEGES,
     EXISTING_TABLES,
     CHARSET,
     WRITE_PARALLELISM,
+    MARIADB_OBJECTS,
 ];
 
 /// Privileges the sink needs on each database it writes.
@@ -85,6 +92,9 @@ pub async fn check_destination(
     report
         .checks
         .push(check_write_parallelism(&mut conn, tables).await);
+    report
+        .checks
+        .push(check_mariadb_objects(&mut conn, tables).await);
     let _ = conn.disconnect().await;
     report
 }
@@ -412,6 +422,61 @@ async fn check_write_parallelism(conn: &mut Conn, tables: &[TableSchema]) -> Che
             "the destination has no innodb_autoinc_lock_mode; the copy is not affected",
         ),
     }
+}
+
+async fn check_mariadb_objects(conn: &mut Conn, tables: &[TableSchema]) -> CheckResult {
+    let names = |f: fn(&TableSchema) -> bool| -> Vec<String> {
+        tables
+            .iter()
+            .filter(|t| f(t))
+            .map(|t| t.id.to_string())
+            .collect()
+    };
+    let sequences = names(TableSchema::is_sequence);
+    let versioned = names(TableSchema::is_system_versioned);
+    if sequences.is_empty() && versioned.is_empty() {
+        return CheckResult::pass(
+            MARIADB_OBJECTS,
+            "no sequences or system-versioned tables selected",
+        );
+    }
+    let version: String = match conn.query_first("SELECT @@version").await {
+        Ok(v) => v.unwrap_or_default(),
+        Err(e) => return query_failed(MARIADB_OBJECTS, "SELECT @@version", &e),
+    };
+    if !version.to_ascii_lowercase().contains("mariadb") {
+        let mut what = Vec::new();
+        if !sequences.is_empty() {
+            what.push(format!("sequences {}", listed(&sequences)));
+        }
+        if !versioned.is_empty() {
+            what.push(format!("system-versioned tables {}", listed(&versioned)));
+        }
+        return CheckResult::error(
+            MARIADB_OBJECTS,
+            format!(
+                "the destination ({version}) is not MariaDB and cannot hold the selected {}; \
+                 this destination cannot be written",
+                what.join(" and ")
+            ),
+            "leave them out of the selection, or write to a MariaDB 10.3+ destination",
+        );
+    }
+    if versioned.is_empty() {
+        return CheckResult::pass(
+            MARIADB_OBJECTS,
+            format!("sequences {} are created as sequences", listed(&sequences)),
+        );
+    }
+    CheckResult::pass(
+        MARIADB_OBJECTS,
+        format!(
+            "system-versioned tables {} are created WITH SYSTEM VERSIONING and their current rows \
+             are kept exact; their history at the destination starts with this task and carries \
+             the destination's timestamps (the source's history rows are not copied)",
+            listed(&versioned)
+        ),
+    )
 }
 
 async fn check_charsets(conn: &mut Conn, tables: &[TableSchema]) -> CheckResult {
