@@ -520,7 +520,7 @@ async fn every_event_group_kind_reaches_the_destination_exactly() {
         [
             format!("XA START '{name}'"),
             format!("INSERT INTO orders VALUES ({id}, 9, 'xa {name}')"),
-            format!("UPDATE customers SET tier = tier + 10 WHERE id = 2"),
+            "UPDATE customers SET tier = tier + 10 WHERE id = 2".to_string(),
             format!("XA END '{name}'"),
             format!("XA PREPARE '{name}'"),
         ]

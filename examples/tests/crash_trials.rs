@@ -105,7 +105,12 @@ fn runner() -> PathBuf {
 
 /// Tables of every trial: keyed ones (primary key, NOT NULL unique key) and a key-less one
 /// (exactly-once path; the task acknowledges the precheck's warning about it).
-const TABLES: [&str; 5] = [
+const TABLES: [&str; 8] = [
+    // Beyond plain tables: a sequence (NEXTVAL from a default and by itself), a
+    // system-versioned table, and a table only XA two-phase transactions write.
+    "CREATE SEQUENCE seq_a START WITH 1 INCREMENT BY 3 CACHE 5",
+    "CREATE TABLE versioned (id INT PRIMARY KEY, v INT, n BIGINT DEFAULT NEXTVAL(seq_a)) WITH SYSTEM VERSIONING",
+    "CREATE TABLE xa_rows (id BIGINT PRIMARY KEY, v INT)",
     "CREATE TABLE keyless (a INT, b VARCHAR(20))",
     "CREATE TABLE single_pk (id INT PRIMARY KEY, v INT, s VARCHAR(40))",
     "CREATE TABLE composite_pk (a INT, b VARCHAR(10), v INT, PRIMARY KEY (a, b))",
@@ -194,10 +199,22 @@ async fn random_writer(
     let mut rng = Rng(seed | 1);
     let span = u64::from(rows) + u64::from(rows) / 2;
     let mut n = 0;
+    // XA two-phase transactions: prepared on a session of their own, decided a few statements
+    // later (so a runner killed in between restarts past the prepare).
+    let mut xa = XaWriter::new(&url, &db, seed).await;
     while !stop.load(Ordering::Relaxed) {
         let k = rng.below(span) + 1;
         let v = rng.below(1_000_000);
-        let sql = match rng.below(12) {
+        if rng.below(8) == 0 {
+            xa.step(&mut rng).await;
+        }
+        let sql = match rng.below(15) {
+            12 => "SELECT NEXTVAL(seq_a)".to_string(),
+            13 => format!(
+                "INSERT INTO versioned (id, v) VALUES ({}, {v}) ON DUPLICATE KEY UPDATE v = {v}",
+                k % 40
+            ),
+            14 => format!("DELETE FROM versioned WHERE id = {}", k % 40),
             0 => format!("INSERT IGNORE INTO single_pk VALUES ({k}, {v}, 'w')"),
             1 => format!("UPDATE single_pk SET v = {v}, s = CONCAT(s, 'u') WHERE id = {k}"),
             2 => format!("DELETE FROM single_pk WHERE id = {k}"),
@@ -273,7 +290,97 @@ async fn random_writer(
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
     }
+    xa.finish().await;
     n
+}
+
+/// The crash trials' XA writer: at most one transaction prepared and undecided at a time.
+struct XaWriter {
+    url: String,
+    db: String,
+    prefix: String,
+    next: u64,
+    /// The prepared, undecided transaction: its XID.
+    pending: Option<String>,
+}
+
+impl XaWriter {
+    async fn new(url: &str, db: &str, seed: u64) -> Self {
+        Self {
+            url: url.to_string(),
+            db: db.to_string(),
+            prefix: format!("dts{seed:x}"),
+            next: 0,
+            pending: None,
+        }
+    }
+
+    /// Prepares a new transaction, or commits (three times in four) or rolls back the pending
+    /// one. Each step is its own session: a prepared transaction outlives it.
+    async fn step(&mut self, rng: &mut Rng) {
+        let Ok(mut c) = Conn::from_url(self.url.as_str()).await else {
+            return; // the server is restarting
+        };
+        let statements: Vec<String> = match self.pending.take() {
+            Some(xid) if rng.below(4) == 0 => vec![format!("XA ROLLBACK '{xid}'")],
+            Some(xid) => vec![format!("XA COMMIT '{xid}'")],
+            None => {
+                self.next += 1;
+                let xid = format!("{}_{}", self.prefix, self.next);
+                let id = self.next * 10;
+                let v = rng.below(1000);
+                let statements = vec![
+                    format!("USE `{}`", self.db),
+                    format!("XA START '{xid}'"),
+                    format!("INSERT INTO xa_rows VALUES ({id}, {v}), ({}, {v})", id + 1),
+                    format!(
+                        "UPDATE xa_rows SET v = v + 1 WHERE id = {}",
+                        id.saturating_sub(10)
+                    ),
+                    format!("XA END '{xid}'"),
+                    format!("XA PREPARE '{xid}'"),
+                ];
+                self.pending = Some(xid);
+                statements
+            }
+        };
+        let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+        if try_exec_all(&mut c, &refs).await.is_err() {
+            // Lost with the server, or not yet detached from its session: decided at the end.
+        }
+        let _ = c.disconnect().await;
+    }
+
+    /// Decides every transaction this writer left prepared (commit), so the comparison sees a
+    /// quiet source and the database can be dropped.
+    async fn finish(&mut self) {
+        for _ in 0..200 {
+            let Ok(mut c) = Conn::from_url(self.url.as_str()).await else {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            };
+            let listed: Vec<Row> = c.query("XA RECOVER").await.unwrap_or_default();
+            let mine: Vec<String> = listed
+                .iter()
+                .filter_map(|r| r.get::<String, _>(3))
+                .filter(|x| x.starts_with(&self.prefix))
+                .collect();
+            if mine.is_empty() && self.pending.is_none() {
+                return;
+            }
+            if let Some(x) = self.pending.take() {
+                let _ = c.query_drop(format!("XA COMMIT '{x}'")).await;
+            }
+            for x in mine {
+                let _ = c.query_drop(format!("XA COMMIT '{x}'")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "prepared XA transactions of {} were never decided",
+            self.prefix
+        );
+    }
 }
 
 /// The task file of one trial.
@@ -618,14 +725,10 @@ async fn read_side(c: &mut Conn, db: &str, table: &str) -> Side {
         .map(|r| r.unwrap().into_iter().map(|v| format!("{v:?}")).collect())
         .collect();
     rows.sort();
-    let checksum: Option<(String, Option<u64>)> = c
-        .query_first(format!("CHECKSUM TABLE `{db}`.`{table}`"))
-        .await
-        .unwrap();
     Side {
         key,
         rows,
-        checksum: checksum.and_then(|c| c.1),
+        checksum: table_checksum(c, db, table).await,
     }
 }
 
@@ -697,13 +800,40 @@ async fn compare(source: &str, dest: &str, db: &str) -> Comparison {
 async fn checksums(c: &mut Conn, db: &str) -> Vec<(String, Option<u64>)> {
     let mut out = Vec::new();
     for t in tables(c, db).await {
-        let sum: Option<(String, Option<u64>)> = c
-            .query_first(format!("CHECKSUM TABLE `{db}`.`{t}`"))
-            .await
-            .unwrap();
-        out.push((t, sum.and_then(|s| s.1)));
+        out.push((t.clone(), table_checksum(c, db, &t).await));
     }
     out
+}
+
+/// `CHECKSUM TABLE`, except for system-versioned tables, whose history (part of their
+/// checksum) is each server's own: there a hash of the current rows.
+async fn table_checksum(c: &mut Conn, db: &str, table: &str) -> Option<u64> {
+    let kind: Option<String> = c
+        .exec_first(
+            "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (db, table),
+        )
+        .await
+        .unwrap();
+    if kind.as_deref() == Some("SYSTEM VERSIONED") {
+        let rows: Vec<Row> = c
+            .query(format!("SELECT * FROM `{db}`.`{table}` ORDER BY 1"))
+            .await
+            .unwrap();
+        let text: Vec<String> = rows
+            .into_iter()
+            .map(|r| format!("{:?}", r.unwrap()))
+            .collect();
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        return Some(h.finish());
+    }
+    let sum: Option<(String, Option<u64>)> = c
+        .query_first(format!("CHECKSUM TABLE `{db}`.`{table}`"))
+        .await
+        .unwrap();
+    sum.and_then(|s| s.1)
 }
 
 /// What one trial did and found.
