@@ -488,12 +488,7 @@ impl ConfigFilter {
         ddl: &Ddl,
         selected: &[Selected<'_>],
     ) -> Result<Option<Ddl>, String> {
-        let renamed = ddl
-            .tables
-            .iter()
-            .zip(selected)
-            .any(|(t, s)| &self.destination_of(t, s) != t);
-        if renamed {
+        if self.renames_any(ddl, selected) {
             return Err(format!(
                 "sequence {} would be renamed at the destination, but sequence statements are \
                  not rewritten; it is not synchronized: `{}`",
@@ -502,6 +497,14 @@ impl ConfigFilter {
             ));
         }
         Ok(Some(ddl.clone()))
+    }
+
+    /// True when the mapping gives any of the statement's objects another destination name.
+    fn renames_any(&self, ddl: &Ddl, selected: &[Selected<'_>]) -> bool {
+        ddl.tables
+            .iter()
+            .zip(selected)
+            .any(|(t, s)| &self.destination_of(t, s) != t)
     }
 
     fn object_statement(
@@ -533,12 +536,7 @@ impl ConfigFilter {
             tracing::debug!("statement not synchronized: `{}`", short(&ddl.statement));
             return Ok(None);
         }
-        let renamed = ddl
-            .tables
-            .iter()
-            .zip(selected)
-            .any(|(t, s)| &self.destination_of(t, s) != t);
-        if renamed {
+        if self.renames_any(ddl, selected) {
             return Err(format!(
                 "view {} would be renamed at the destination, but a view's definition cannot be \
                  rewritten; it is not synchronized: `{}`",
