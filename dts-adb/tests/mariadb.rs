@@ -999,3 +999,30 @@ async fn table_clauses_are_checked_at_precheck_and_schema_sync() {
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn selected_sequences_are_refused_at_precheck() {
+    let Some(url) = url() else { return };
+    let db = "ab_it_sequences";
+    let _conn = reset_db(&url, db).await;
+    let mut sequence = (*kv_schema(db, "seq")).clone();
+    sequence.create_sql =
+        Some("CREATE TABLE `seq` (\n  `next_not_cached_value` bigint(21) NOT NULL\n) ENGINE=InnoDB SEQUENCE=1".into());
+    let sink = AdbSink::new(options(&url, "ab-it-sequences")).unwrap();
+    let report = sink
+        .precheck(
+            &[(*kv_schema(db, "t")).clone(), sequence],
+            dts_core::ConflictingTables::PrecheckAndReportErrors,
+        )
+        .await;
+    let check = report.get("destination.sequences").unwrap();
+    assert_eq!(check.level, dts_core::CheckLevel::Error, "{report}");
+    assert!(
+        check.message.contains("ab_it_sequences") && check.message.contains("seq"),
+        "{report}"
+    );
+    assert!(
+        !check.message.contains(".t,") && !check.message.ends_with(".t"),
+        "only the sequence is named: {report}"
+    );
+}

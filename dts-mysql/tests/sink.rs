@@ -1360,3 +1360,66 @@ async fn secondary_indexes_are_deferred_to_the_end_of_the_copy_across_restarts()
     exec_all(&mut c, &[&format!("DROP DATABASE `{db}`")]).await;
     drop_dest(&db).await;
 }
+
+/// Sequences and system-versioned tables discovered at the source are created as such at a
+/// MariaDB destination; the precheck names them and what the destination keeps of a
+/// versioned table's history.
+#[tokio::test]
+async fn sequences_and_versioned_tables_are_created_as_the_source_has_them() {
+    let db = unique_name("dts_sink_mariadb_objects");
+    let mut c = conn(&source()).await;
+    exec_all(
+        &mut c,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("USE `{db}`"),
+            "CREATE SEQUENCE s START WITH 10 INCREMENT BY 2",
+            "CREATE TABLE v (id INT PRIMARY KEY, x INT) WITH SYSTEM VERSIONING",
+            "CREATE TABLE p (id INT PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 3",
+        ],
+    )
+    .await;
+    let s = schemas(source(), &db).await;
+    assert!(s["s"].is_sequence() && !s["s"].is_system_versioned());
+    assert!(s["v"].is_system_versioned() && !s["v"].is_sequence());
+    assert!(!s["p"].is_sequence() && !s["p"].is_system_versioned());
+    let sink = sink_for(&db, 2).await;
+    let tables: Vec<_> = s.values().map(|t| (**t).clone()).collect();
+    let report = sink
+        .precheck(&tables, ConflictingTables::PrecheckAndReportErrors)
+        .await;
+    let check = report.get("destination.mariadb_objects").unwrap();
+    assert_eq!(check.level, CheckLevel::Pass, "{report}");
+    assert!(check.message.contains(&s["v"].id.to_string()), "{report}");
+    assert!(check.message.contains("history"), "{report}");
+    for t in &tables {
+        sink.apply_schema(t).await.unwrap();
+    }
+    let mut d = conn(&dest()).await;
+    let kinds: Vec<(String, String)> = d
+        .exec(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1",
+            (&db,),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds,
+        vec![
+            ("p".into(), "BASE TABLE".into()),
+            ("s".into(), "SEQUENCE".into()),
+            ("v".into(), "SYSTEM VERSIONED".into()),
+        ]
+    );
+    let partitions: Option<u64> = d
+        .exec_first(
+            "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'p'",
+            (&db,),
+        )
+        .await
+        .unwrap();
+    assert_eq!(partitions, Some(3));
+    for ep in [source(), dest()] {
+        exec_all(&mut conn(&ep).await, &[&format!("DROP DATABASE `{db}`")]).await;
+    }
+}
