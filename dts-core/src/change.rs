@@ -1,5 +1,6 @@
 //! Changes captured from the source: row images, DDL, and the transactions that group them.
 
+use crate::cascade::DerivedChange;
 use crate::position::Position;
 use crate::schema::{SchemaRef, TableId};
 use crate::value::Value;
@@ -109,6 +110,10 @@ pub enum Change {
     Row(RowChange),
     /// A schema change; it acts as a barrier for parallel apply.
     Ddl(Ddl),
+    /// Child rows changed by a foreign key's referential action (not in the source's log;
+    /// derived by the task from the parent change before it, see [`crate::cascade`]). Sinks
+    /// apply it as a predicate change, in order with the changes around it.
+    Derived(DerivedChange),
 }
 
 /// Where a transaction's changes sit when a large transaction is delivered in several pieces.
@@ -161,6 +166,11 @@ impl Transaction {
     /// True when this piece holds DDL.
     pub fn has_ddl(&self) -> bool {
         self.changes.iter().any(|c| matches!(c, Change::Ddl(_)))
+    }
+
+    /// True when this piece holds changes derived from foreign-key cascades.
+    pub fn has_derived(&self) -> bool {
+        self.changes.iter().any(|c| matches!(c, Change::Derived(_)))
     }
 }
 

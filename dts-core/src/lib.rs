@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod assessment;
+pub mod cascade;
 pub mod change;
 pub mod checkpoint;
 pub mod config;
@@ -48,6 +49,9 @@ pub mod topology;
 pub mod value;
 pub mod verify;
 
+pub use cascade::{
+    CascadeCause, CascadeGraph, CascadeOp, DerivedChange, ForeignKey, ReferentialAction, RowMatch,
+};
 pub use change::{Change, Ddl, DdlKind, Fragment, Row, RowChange, RowOp, StreamEvent, Transaction};
 pub use checkpoint::{Checkpoint, CheckpointStore, FileCheckpointStore, TableProgress, TaskState};
 pub use conflict::{

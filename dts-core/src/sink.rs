@@ -75,6 +75,14 @@ pub trait Sink: Send + Sync {
         Ok(None)
     }
 
+    /// Whether this sink applies [`crate::Change::Derived`] (foreign-key cascades): `Err` with
+    /// the reason when it cannot, and the precheck then fails for every selected table with a
+    /// cascading foreign key, naming table and constraint. The default refuses, so a sink that
+    /// does not know derived changes never drops them silently.
+    fn supports_derived_changes(&self) -> std::result::Result<(), String> {
+        Err("this destination does not apply changes derived from foreign-key cascades".into())
+    }
+
     /// Write a batch of full-sync rows of one table.
     async fn write_rows(
         &self,

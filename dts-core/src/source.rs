@@ -75,6 +75,14 @@ pub trait Source: Send + Sync {
     /// Every user table of the source with its current schema (system schemas excluded).
     async fn discover(&self) -> Result<Vec<SchemaRef>>;
 
+    /// The foreign keys of the source's tables (in scope), read from the catalog: what the task
+    /// derives cascades from ([`crate::cascade`]). Called at the start of a task and again
+    /// after DDL that may change them. The default — a source without foreign keys — returns
+    /// none.
+    async fn foreign_keys(&self) -> Result<Vec<crate::cascade::ForeignKey>> {
+        Ok(Vec::new())
+    }
+
     /// Estimated row count of a table, for progress reporting (0 when unknown).
     async fn estimate_rows(&self, _schema: &SchemaRef) -> Result<u64> {
         Ok(0)

@@ -15,7 +15,7 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn where_clause(&self, column: &str) -> (String, Vec<mysql_async::Value>) {
+    pub(crate) fn where_clause(&self, column: &str) -> (String, Vec<mysql_async::Value>) {
         if self.databases.is_empty() {
             let placeholders = vec!["?"; SYSTEM_DATABASES.len()].join(",");
             (

@@ -107,6 +107,11 @@ impl Source for MysqlSource {
         )
     }
 
+    async fn foreign_keys(&self) -> Result<Vec<dts_core::ForeignKey>> {
+        let mut conn = self.endpoint.connect().await?;
+        crate::foreign_keys::read_foreign_keys(&mut conn, &self.options.scope).await
+    }
+
     async fn estimate_rows(&self, schema: &SchemaRef) -> Result<u64> {
         use mysql_async::prelude::Queryable;
         let mut conn = self

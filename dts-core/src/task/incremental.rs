@@ -4,7 +4,8 @@ use super::mapping::Mapper;
 use super::progress::RateMeter;
 use super::retry::RetryWindow;
 use super::{now_ms, Task};
-use crate::change::{StreamEvent, Transaction};
+use crate::cascade::CascadeGraph;
+use crate::change::{Change, DdlKind, StreamEvent, Transaction};
 use crate::checkpoint::{Checkpoint, TaskState};
 use crate::error::{Error, Result};
 use crate::position::Position;
@@ -12,6 +13,7 @@ use crate::schema::TableId;
 use crate::stage::Stage;
 use futures::StreamExt;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex as StdMutex;
 use std::time::Instant;
 
@@ -39,6 +41,12 @@ impl Task {
             .collect();
         let mut mapper = Mapper::new(self.filter.clone()).with_etl(self.etl.clone());
         let retry = self.retry_window();
+        if self.options.cascade_foreign_keys {
+            let graph = self
+                .with_retry("read source foreign keys", || self.cascade_graph())
+                .await?;
+            mapper.set_cascades(Some(graph));
+        }
         let mut meter = RateMeter::new(5_000);
         loop {
             // Each attempt resumes from the checkpoint the sink stored with the last batch.
@@ -139,8 +147,17 @@ impl Task {
                                 .get(t)
                                 .is_some_and(|p| end.coordinates_cmp(p).is_le())
                         };
+                        let refresh = self.options.cascade_foreign_keys
+                            && txn.changes.iter().any(|c| match c {
+                                Change::Ddl(d) => may_change_foreign_keys(d.kind),
+                                _ => false,
+                            });
                         if let Some(mapped) = mapper.map_transaction(txn, &skip)? {
                             pending.push((mapped, after));
+                        }
+                        if refresh {
+                            // The transactions after this DDL cascade by the new keys.
+                            mapper.set_cascades(Some(self.cascade_graph().await?));
                         }
                         source_time_ms = source_time_ms.max(after_commit_ms);
                     }
@@ -221,9 +238,16 @@ impl Task {
         let mut bytes = 0u64;
         for t in batch {
             for c in &t.changes {
-                if let crate::change::Change::Row(r) = c {
-                    rows += 1;
-                    bytes += r.approx_size() as u64;
+                match c {
+                    Change::Row(r) => {
+                        rows += 1;
+                        bytes += r.approx_size() as u64;
+                    }
+                    Change::Derived(d) => {
+                        rows += 1;
+                        bytes += d.approx_size() as u64;
+                    }
+                    Change::Ddl(_) => {}
                 }
             }
         }
@@ -237,7 +261,7 @@ impl Task {
             .iter()
             .flat_map(|t| t.changes.iter())
             .map(|c| match c {
-                crate::change::Change::Row(r) => r.approx_size() as u64,
+                Change::Row(r) => r.approx_size() as u64,
                 _ => 0,
             })
             .sum();
@@ -284,10 +308,34 @@ impl Task {
         });
     }
 
+    /// The source's cascading foreign keys over its current tables.
+    async fn cascade_graph(&self) -> Result<Arc<CascadeGraph>> {
+        let fks = self.source.foreign_keys().await?;
+        if !fks.iter().any(|fk| fk.cascades()) {
+            return Ok(Arc::new(CascadeGraph::default()));
+        }
+        let schemas = self.source.discover().await?;
+        Ok(Arc::new(CascadeGraph::new(&fks, &schemas)))
+    }
+
     async fn control_changed(&self) {
         let mut rx = self.control.subscribe();
         let _ = rx.changed().await;
     }
+}
+
+/// Whether a statement of this kind may add, drop or change foreign keys (or the tables they
+/// join), so the cascade graph is read again after it.
+fn may_change_foreign_keys(kind: DdlKind) -> bool {
+    matches!(
+        kind,
+        DdlKind::CreateTable
+            | DdlKind::AlterTable
+            | DdlKind::DropTable
+            | DdlKind::RenameTable
+            | DdlKind::DropDatabase
+            | DdlKind::Unparsed
+    )
 }
 
 /// The operation name incremental write retries under.

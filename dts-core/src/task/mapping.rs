@@ -2,12 +2,35 @@
 //! choice, row conditions (an UPDATE that moves into the condition becomes an INSERT, one that
 //! moves out a DELETE), and transforms. Shared by every destination.
 
+use crate::cascade::{CascadeGraph, DerivedChange, RowMatch};
 use crate::change::{Change, Ddl, Row, RowChange, RowOp, Transaction};
 use crate::error::{Error, Result};
 use crate::filter::{Filter, TableRoute};
 use crate::schema::{SchemaRef, TableId, TableSchema};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The destination name of column `name` of `schema` under `routed`, or an error naming the
+/// constraint when the column is not synchronized.
+fn dest_column(schema: &TableSchema, routed: &Routed, name: &str, constraint: &str) -> Result<String> {
+    let missing = || Error::Schema {
+        table: schema.id.clone(),
+        message: format!(
+            "column `{name}` of foreign key `{constraint}` is not synchronized, so the rows \
+             its cascade changes cannot be found at the destination; include the column in \
+             the column selection"
+        ),
+    };
+    let idx = schema.column_index(name).ok_or_else(missing)?;
+    match &routed.route.columns {
+        None => Ok(routed.destination.columns[idx].name.clone()),
+        Some(cols) => cols
+            .iter()
+            .find(|(i, _)| *i == idx)
+            .map(|(_, n)| n.clone())
+            .ok_or_else(missing),
+    }
+}
 
 /// A source schema's destination: its route and the destination schema.
 #[derive(Clone, Debug)]
@@ -22,6 +45,7 @@ pub struct Routed {
 pub struct Mapper {
     filter: Arc<dyn Filter>,
     etl: Option<Arc<dyn super::Etl>>,
+    cascades: Option<Arc<CascadeGraph>>,
     cache: HashMap<usize, (SchemaRef, Option<Routed>)>,
 }
 
@@ -31,8 +55,14 @@ impl Mapper {
         Self {
             filter,
             etl: None,
+            cascades: None,
             cache: HashMap::new(),
         }
+    }
+
+    /// Derives foreign-key cascades of the source's row changes with `graph` (`None`: none).
+    pub fn set_cascades(&mut self, graph: Option<Arc<CascadeGraph>>) {
+        self.cascades = graph.filter(|g| !g.is_empty());
     }
 
     /// Also runs mapped row changes through an ETL transform.
@@ -99,6 +129,83 @@ impl Mapper {
         })
     }
 
+    /// Maps a derived change to destination names, or drops it: the table (and every table its
+    /// match reads through) must be selected, and the table's DML selection must allow the
+    /// operation (deletes for CASCADE deletes, updates for SET NULL and CASCADE updates). Fails
+    /// when the columns it compares or sets are not synchronized (the destination could not
+    /// find the rows).
+    pub fn map_derived(&mut self, change: DerivedChange) -> Result<Option<DerivedChange>> {
+        let Some(routed) = self.route(&change.schema) else {
+            return Ok(None);
+        };
+        if !routed.route.dml.allows(change.op.row_op()) {
+            return Ok(None);
+        }
+        let Some(matching) = self.map_match(&change.schema, &routed, change.matching, &change.constraint)?
+        else {
+            return Ok(None);
+        };
+        let set = change
+            .set
+            .into_iter()
+            .map(|(c, v)| Ok((dest_column(&change.schema, &routed, &c, &change.constraint)?, v)))
+            .collect::<Result<Vec<_>>>()?;
+        let cause = change.cause;
+        Ok(Some(DerivedChange {
+            schema: routed.destination.clone(),
+            constraint: change.constraint,
+            op: change.op,
+            matching,
+            set,
+            cause,
+            depth: change.depth,
+        }))
+    }
+
+    fn map_match(
+        &mut self,
+        schema: &SchemaRef,
+        routed: &Routed,
+        m: RowMatch,
+        constraint: &str,
+    ) -> Result<Option<RowMatch>> {
+        let cols = |cols: Vec<String>| -> Result<Vec<String>> {
+            cols.iter()
+                .map(|c| dest_column(schema, routed, c, constraint))
+                .collect()
+        };
+        Ok(Some(match m {
+            RowMatch::Equals { columns, values } => RowMatch::Equals {
+                columns: cols(columns)?,
+                values,
+            },
+            RowMatch::Referencing {
+                columns,
+                table,
+                referenced,
+                within,
+            } => {
+                let columns = cols(columns)?;
+                let Some(up) = self.route(&table) else {
+                    return Ok(None);
+                };
+                let referenced = referenced
+                    .iter()
+                    .map(|c| dest_column(&table, &up, c, constraint))
+                    .collect::<Result<Vec<_>>>()?;
+                let Some(within) = self.map_match(&table, &up, *within, constraint)? else {
+                    return Ok(None);
+                };
+                RowMatch::Referencing {
+                    columns,
+                    table: up.destination.clone(),
+                    referenced,
+                    within: Box::new(within),
+                }
+            }
+        }))
+    }
+
     /// Maps a transaction; `skip` drops individual source row changes (e.g. of a key-less table
     /// already contained in its snapshot). Returns `None` when nothing is left.
     ///
@@ -124,6 +231,19 @@ impl Mapper {
                     if skip(r.table()) {
                         continue;
                     }
+                    // The children InnoDB changed for this row, in source names.
+                    let mut derived = match &self.cascades {
+                        Some(g) if r.op != RowOp::Insert => g.derive(&r)?,
+                        _ => Vec::new(),
+                    };
+                    if !derived.is_empty() {
+                        // Name the parent as the destination knows it, when it is selected.
+                        if let Some(p) = self.route(&r.schema) {
+                            for d in &mut derived {
+                                d.cause.table = p.destination.id.clone();
+                            }
+                        }
+                    }
                     if let Some(r) = self.map_row(r) {
                         match &self.etl {
                             Some(etl) => {
@@ -132,7 +252,17 @@ impl Mapper {
                             None => mapped.push(Change::Row(r)),
                         }
                     }
+                    for d in derived {
+                        if skip(d.table()) {
+                            continue;
+                        }
+                        if let Some(d) = self.map_derived(d)? {
+                            mapped.push(Change::Derived(d));
+                        }
+                    }
                 }
+                // Sources never produce derived changes; pass one through as it is.
+                Change::Derived(d) => mapped.push(Change::Derived(d)),
                 Change::Ddl(d) => {
                     self.refuse_unsupported(&d)?;
                     if let Some(d) = self.filter.route_ddl(&d) {
@@ -309,7 +439,7 @@ mod tests {
             .iter()
             .map(|c| match c {
                 Change::Row(r) => r.after.clone().unwrap(),
-                Change::Ddl(_) => unreachable!(),
+                _ => unreachable!(),
             })
             .collect();
         assert_eq!(

@@ -94,6 +94,11 @@ pub struct TaskOptions {
     pub start_position: Option<crate::position::Position>,
     /// Labels shown in the status (the guide's `environment_tag` and `scene_label`).
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Follow the source's foreign-key cascades (the default): the child rows InnoDB deletes
+    /// or updates by `ON DELETE` / `ON UPDATE CASCADE` and `SET NULL`, which the binlog does
+    /// not carry, are derived from the parent changes and applied too ([`crate::cascade`]).
+    /// Off, the destination keeps those child rows as they were (verification reports them).
+    pub cascade_foreign_keys: bool,
 }
 
 impl Default for TaskOptions {
@@ -117,6 +122,7 @@ impl Default for TaskOptions {
             incremental_throttle: ThrottleSettings::default(),
             start_position: None,
             labels: Default::default(),
+            cascade_foreign_keys: true,
         }
     }
 }
@@ -409,6 +415,9 @@ impl Task {
                 "correct the object selection in the task configuration",
             )
         });
+        if self.options.cascade_foreign_keys {
+            report.extend(self.cascade_checks(tables).await);
+        }
         let destinations: Vec<_> = tables
             .iter()
             .map(|(_, r)| (*r.destination).clone())
@@ -433,6 +442,91 @@ impl Task {
                 })
                 .collect();
             report.extend(assessor.assess(&assessed).await.to_precheck());
+        }
+        report
+    }
+
+    /// The foreign-key cascade checks over the selected tables:
+    /// - `objects.foreign_key_cascades` (warning): a selected child table whose parent is not
+    ///   selected, so cascades from the parent's changes are unseen;
+    /// - `destination.foreign_key_cascades` (error): the destination cannot apply derived
+    ///   changes ([`Sink::supports_derived_changes`]) and a selected child table has a
+    ///   cascading foreign key, or the key's columns are not synchronized.
+    async fn cascade_checks(&self, tables: &[(crate::schema::SchemaRef, Routed)]) -> PrecheckReport {
+        use crate::precheck::CheckResult;
+        let fks = match self.source.foreign_keys().await {
+            Ok(f) => f,
+            Err(e) => {
+                return PrecheckReport {
+                    checks: vec![CheckResult::error(
+                        "source.foreign_keys",
+                        format!("could not read the source's foreign keys: {e}"),
+                        "make information_schema.REFERENTIAL_CONSTRAINTS and KEY_COLUMN_USAGE \
+                         readable for the source account",
+                    )],
+                }
+            }
+        };
+        let selected = |t: &crate::schema::TableId| tables.iter().find(|(s, _)| &s.id == t);
+        let mut unseen = Vec::new();
+        let mut refused = Vec::new();
+        let support = self.sink.supports_derived_changes();
+        for fk in fks.iter().filter(|fk| fk.cascades()) {
+            let Some((child, routed)) = selected(&fk.child) else {
+                continue;
+            };
+            if selected(&fk.parent).is_none() {
+                unseen.push(format!(
+                    "{} (the parent {} is not selected: child rows its ON DELETE {} / ON \
+                     UPDATE {} changes follow only while the parent's changes are read)",
+                    fk, fk.parent, fk.on_delete, fk.on_update
+                ));
+            }
+            if let Err(reason) = &support {
+                refused.push(format!("{}: {reason}", fk));
+                continue;
+            }
+            let unsynced: Vec<&String> = fk
+                .child_columns
+                .iter()
+                .filter(|c| match (&routed.route.columns, child.column_index(c)) {
+                    (_, None) => true,
+                    (None, Some(_)) => false,
+                    (Some(cols), Some(i)) => !cols.iter().any(|(j, _)| *j == i),
+                })
+                .collect();
+            if !unsynced.is_empty() {
+                refused.push(format!(
+                    "{fk}: its column(s) {unsynced:?} are not synchronized, so the rows its \
+                     cascades change cannot be found at the destination"
+                ));
+            }
+        }
+        let mut report = PrecheckReport::default();
+        if !unseen.is_empty() {
+            report.checks.push(CheckResult::warning(
+                "objects.foreign_key_cascades",
+                format!(
+                    "{} selected table(s) reference an unselected parent with a cascading \
+                     foreign key: {}",
+                    unseen.len(),
+                    unseen.join("; ")
+                ),
+                "select the parent tables too, or acknowledge that the child rows may diverge \
+                 when their parents change",
+            ));
+        }
+        if !refused.is_empty() {
+            report.checks.push(CheckResult::error(
+                "destination.foreign_key_cascades",
+                format!(
+                    "the source changes rows of selected tables by foreign-key cascades that \
+                     the destination cannot follow: {}",
+                    refused.join("; ")
+                ),
+                "choose a destination format that carries derived changes, synchronize the \
+                 foreign-key columns, or leave these tables out",
+            ));
         }
         report
     }

@@ -98,7 +98,7 @@ use super::{checkpoint, MysqlSink};
 use crate::encode::to_param;
 use crate::ident::quote_ident;
 use dts_core::{
-    Change, Checkpoint, Ddl, DdlKind, Error, ErrorClass, Position, Result, Row, RowChange, RowOp,
+    Change, Checkpoint, Ddl, DdlKind, DerivedChange, Error, ErrorClass, Position, Result, Row, RowChange, RowOp,
     SchemaRef, TableId, TableSchema, Transaction, Value,
 };
 use mysql_async::prelude::Queryable;
@@ -155,6 +155,8 @@ pub(super) enum Op<'a> {
     UpdateExact(&'a SchemaRef, &'a Row, &'a Row),
     /// Per-row path with conflict detection.
     Checked(&'a RowChange),
+    /// A foreign-key cascade's predicate change (see [`crate::predicate`]).
+    Derived(&'a DerivedChange),
 }
 
 impl Op<'_> {
@@ -166,6 +168,7 @@ impl Op<'_> {
             | Op::DeleteExact(s, _)
             | Op::UpdateExact(s, _, _) => s,
             Op::Checked(c) => &c.schema,
+            Op::Derived(d) => &d.schema,
         }
     }
 
@@ -178,6 +181,7 @@ impl Op<'_> {
                 .as_ref()
                 .or(c.before.as_ref())
                 .expect("checked image"),
+            Op::Derived(_) => &NO_ROW,
         }
     }
 
@@ -193,6 +197,9 @@ impl Op<'_> {
         same_kind && same_schema(self.schema(), next.schema())
     }
 }
+
+/// The (absent) row image of a derived change.
+static NO_ROW: Row = Vec::new();
 
 fn same_schema(a: &SchemaRef, b: &SchemaRef) -> bool {
     Arc::ptr_eq(a, b) || **a == **b
@@ -451,7 +458,9 @@ fn plan<'a>(batch: &'a [Transaction], last: &Checkpoint, policy: bool) -> Result
         let mut barrier = false;
         for c in &changes {
             match c {
-                Change::Ddl(_) => barrier = true,
+                // Derived changes (foreign-key cascades) touch rows by predicate, whatever
+                // their keys: their transaction goes alone, in order, like DDL.
+                Change::Ddl(_) | Change::Derived(_) => barrier = true,
                 Change::Row(r) => match key_indexes(&r.schema)? {
                     None => barrier = true,
                     Some(keys) => barrier |= policy && key_changed(r, &keys),
@@ -468,7 +477,7 @@ fn plan<'a>(batch: &'a [Transaction], last: &Checkpoint, policy: bool) -> Result
         }
         let rows = changes.into_iter().filter_map(|c| match c {
             Change::Row(r) => Some(r),
-            Change::Ddl(_) => None,
+            Change::Ddl(_) | Change::Derived(_) => None,
         });
         match steps.last_mut() {
             Some(Step::Keyed { changes, end: e }) => {
@@ -701,8 +710,10 @@ async fn run_serial(
 fn ops_of<'a>(changes: &[&'a Change], policy: bool) -> Result<Vec<Op<'a>>> {
     let mut ops = Vec::with_capacity(changes.len());
     for c in changes {
-        if let Change::Row(r) = c {
-            serial_ops(r, policy, &mut ops)?;
+        match c {
+            Change::Row(r) => serial_ops(r, policy, &mut ops)?,
+            Change::Derived(d) => ops.push(Op::Derived(d)),
+            Change::Ddl(_) => {}
         }
     }
     Ok(ops)
@@ -1024,9 +1035,24 @@ pub(super) async fn exec_delete_keys<Q: Session>(
     Ok(())
 }
 
+/// Applies a foreign-key cascade's predicate change.
+async fn exec_derived<Q: Session>(sink: &MysqlSink, q: &mut Q, d: &DerivedChange) -> Result<()> {
+    let st = crate::predicate::derived_statement(d, &crate::predicate::Plain);
+    let params: Vec<Raw> = st.params.iter().map(to_param).collect();
+    let what = format!("cascade {} (constraint `{}`) on", d.op.name(), d.constraint);
+    let n = exec(sink, q, st.sql, params, &d.schema.id, &what, false).await?;
+    tracing::debug!(target: "dts_mysql::sink", table = %d.schema.id, rows = n, "{d}");
+    Ok(())
+}
+
 async fn exec_ops<Q: Session>(sink: &MysqlSink, q: &mut Q, ops: &[Op<'_>]) -> Result<()> {
     let mut i = 0;
     while i < ops.len() {
+        if let Op::Derived(d) = ops[i] {
+            exec_derived(sink, q, d).await?;
+            i += 1;
+            continue;
+        }
         let mut j = i + 1;
         while j < ops.len() && ops[i].merges_with(&ops[j]) {
             j += 1;
@@ -1063,6 +1089,7 @@ async fn exec_ops<Q: Session>(sink: &MysqlSink, q: &mut Q, ops: &[Op<'_>]) -> Re
                     .collect();
                 super::conflict::apply_checked(sink, q, &run).await?
             }
+            Op::Derived(_) => unreachable!("applied above"),
         }
         i = j;
     }

@@ -535,6 +535,10 @@ impl Sink for MysqlSink {
         apply::run_ddl(self, ddl, false).await.map(|_| ())
     }
 
+    fn supports_derived_changes(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
     async fn apply(&self, batch: &[dts_core::Transaction], checkpoint: &Checkpoint) -> Result<()> {
         apply::apply_batch(self, batch, checkpoint).await
     }

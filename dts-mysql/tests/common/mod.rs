@@ -93,6 +93,7 @@ pub async fn collect_until(
         if let StreamEvent::Transaction(t) = next {
             let touches = t.changes.iter().any(|c| match c {
                 dts_core::Change::Row(r) => r.table().database == database,
+                dts_core::Change::Derived(d) => d.table().database == database,
                 dts_core::Change::Ddl(d) => {
                     d.database.as_deref() == Some(database)
                         || d.tables.iter().any(|t| t.database == database)
