@@ -665,6 +665,18 @@ impl AdbSink {
                         self.run_ddl(writer.conn(), ddl).await?;
                         ddl_seen = true;
                     }
+                    // Refused at precheck for this destination
+                    // (`destination.foreign_key_cascades`): never dropped silently.
+                    Change::Derived(d) => {
+                        return Err(dts_core::Error::other(
+                            d.schema.id.to_string(),
+                            format!(
+                                "foreign key {} changes rows by cascade, which the AnalyticDB \
+                                 destination does not apply (the precheck refuses such tasks)",
+                                d.constraint
+                            ),
+                        ))
+                    }
                 }
             }
         }

@@ -270,6 +270,7 @@ async fn ddl_mid_stream_decodes_rows_before_and_after() {
                     r.table().table,
                     r.after.as_ref().unwrap()
                 )),
+                Change::Derived(d) => panic!("a source derives nothing: {d:?}"),
             }
         }
     }
