@@ -630,6 +630,10 @@ impl KafkaSink {
                         origin,
                         body: Body::Ddl(ddl),
                     }),
+                    Change::Derived(d) => out.push(Event {
+                        origin,
+                        body: Body::Derived(d),
+                    }),
                 }
             }
         }
@@ -1004,6 +1008,10 @@ impl Sink for KafkaSink {
     /// partition count. No record is emitted: every record carries its table's column names
     /// and types (DTS Avro `fields`, Canal `mysqlType`/`sqlType`), and CREATE TABLE statements
     /// replayed from the binlog arrive as DDL records.
+    fn supports_derived_changes(&self) -> std::result::Result<(), String> {
+        crate::format::cascade::supports(self.options.format)
+    }
+
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {
         self.ensure_topic(&self.router.table_topic(&schema.id), false)
             .await?;
