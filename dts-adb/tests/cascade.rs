@@ -141,7 +141,11 @@ async fn cascades_reach_the_destination_three_levels_deep() {
     runner.await.unwrap().unwrap();
     for (t, fk) in [("c", "p_id"), ("g", "c_id"), ("h", "g_id"), ("u", "code")] {
         let sql = format!("SELECT id, {fk} FROM `{db}`.`{t}` ORDER BY id");
-        assert_eq!(pairs(&src, &sql).await, pairs(&dst, &sql).await, "table {t}");
+        assert_eq!(
+            pairs(&src, &sql).await,
+            pairs(&dst, &sql).await,
+            "table {t}"
+        );
     }
     // p 1 and 3 took c 1-10, 21-30 and 500, g 1-20 and 41-60; c 100 took g 199-200.
     assert_eq!(

@@ -41,7 +41,8 @@ async fn scenario(format: KafkaDataFormat) {
     o.partition_policy = PartitionPolicy::ByPrimaryKeyHash;
     o.partitions = Some(3);
     let sink = KafkaSink::connect(o).await.expect("connect");
-    sink.supports_derived_changes().expect("format carries cascades");
+    sink.supports_derived_changes()
+        .expect("format carries cascades");
     let parent = small_schema("shop", "p", true);
     let child = small_schema("shop", "c", true);
     sink.apply_schema(&parent).await.unwrap();
@@ -126,7 +127,10 @@ async fn debezium_and_avro_refuse_cascades() {
         // Never dropped silently, even without the precheck.
         let child = small_schema("shop", "c", true);
         let t = txn(2000, vec![derived(&child, CascadeOp::Delete)]);
-        let err = sink.apply(&[t.clone()], &checkpoint_after(&t)).await.unwrap_err();
+        let err = sink
+            .apply(std::slice::from_ref(&t), &checkpoint_after(&t))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("fk_c_p"), "{err}");
     }
 }

@@ -132,7 +132,14 @@ mod tests {
     fn schema(name: &str) -> dts_core::SchemaRef {
         Arc::new(TableSchema {
             id: TableId::new("d", name),
-            columns: vec![Column::new("id", ColumnType::Integer { bytes: 4, unsigned: false }, "int")],
+            columns: vec![Column::new(
+                "id",
+                ColumnType::Integer {
+                    bytes: 4,
+                    unsigned: false,
+                },
+                "int",
+            )],
             primary_key: vec!["id".into()],
             unique_keys: vec![],
             indexes: vec![],

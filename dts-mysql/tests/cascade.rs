@@ -11,8 +11,9 @@ use common::*;
 use dts_core::config::FullVerificationMode;
 use dts_core::verify::{DiffKind, FullOptions, Verifier, VerifyTarget};
 use dts_core::{
-    CheckLevel, ConflictingTables, DatabaseFilter, ExistingRows, PrecheckReport, Sink, FileCheckpointStore, Filter, Source, Stage, StageStatus, TableId,
-    TableRoute, TableSchema, Task, TaskHandle, TaskOptions,
+    CheckLevel, ConflictingTables, DatabaseFilter, ExistingRows, FileCheckpointStore, Filter,
+    PrecheckReport, Sink, Source, Stage, StageStatus, TableId, TableRoute, TableSchema, Task,
+    TaskHandle, TaskOptions,
 };
 use dts_mysql::sink::{MysqlSink, SinkOptions};
 use dts_mysql::verify::MysqlVerifyReader;
@@ -250,8 +251,11 @@ async fn on_delete_set_null_clears_the_foreign_key() {
         true,
     )
     .await;
-    run.source_exec(&["DELETE FROM p WHERE id IN (2, 4, 6)", "DELETE FROM p WHERE id = 10"])
-        .await;
+    run.source_exec(&[
+        "DELETE FROM p WHERE id IN (2, 4, 6)",
+        "DELETE FROM p WHERE id = 10",
+    ])
+    .await;
     run.caught_up().await;
     let db = run.stop().await;
     assert_eq!(
@@ -354,8 +358,11 @@ async fn three_level_cascade_reaches_the_grandchildren() {
         true,
     )
     .await;
-    run.source_exec(&["DELETE FROM a WHERE id IN (1, 3)", "DELETE FROM b WHERE id = 20"])
-        .await;
+    run.source_exec(&[
+        "DELETE FROM a WHERE id IN (1, 3)",
+        "DELETE FROM b WHERE id = 20",
+    ])
+    .await;
     run.caught_up().await;
     let db = run.stop().await;
     // a 1 and 3 take b 1-4 and 9-12, c 1-16 and 33-48, and clear d 1-32 and 65-96; b 20

@@ -12,7 +12,12 @@ use std::sync::Arc;
 
 /// The destination name of column `name` of `schema` under `routed`, or an error naming the
 /// constraint when the column is not synchronized.
-fn dest_column(schema: &TableSchema, routed: &Routed, name: &str, constraint: &str) -> Result<String> {
+fn dest_column(
+    schema: &TableSchema,
+    routed: &Routed,
+    name: &str,
+    constraint: &str,
+) -> Result<String> {
     let missing = || Error::Schema {
         table: schema.id.clone(),
         message: format!(
@@ -141,14 +146,20 @@ impl Mapper {
         if !routed.route.dml.allows(change.op.row_op()) {
             return Ok(None);
         }
-        let Some(matching) = self.map_match(&change.schema, &routed, change.matching, &change.constraint)?
+        let Some(matching) =
+            self.map_match(&change.schema, &routed, change.matching, &change.constraint)?
         else {
             return Ok(None);
         };
         let set = change
             .set
             .into_iter()
-            .map(|(c, v)| Ok((dest_column(&change.schema, &routed, &c, &change.constraint)?, v)))
+            .map(|(c, v)| {
+                Ok((
+                    dest_column(&change.schema, &routed, &c, &change.constraint)?,
+                    v,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         let cause = change.cause;
         Ok(Some(DerivedChange {

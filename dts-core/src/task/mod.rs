@@ -452,7 +452,10 @@ impl Task {
     /// - `destination.foreign_key_cascades` (error): the destination cannot apply derived
     ///   changes ([`Sink::supports_derived_changes`]) and a selected child table has a
     ///   cascading foreign key, or the key's columns are not synchronized.
-    async fn cascade_checks(&self, tables: &[(crate::schema::SchemaRef, Routed)]) -> PrecheckReport {
+    async fn cascade_checks(
+        &self,
+        tables: &[(crate::schema::SchemaRef, Routed)],
+    ) -> PrecheckReport {
         use crate::precheck::CheckResult;
         let fks = match self.source.foreign_keys().await {
             Ok(f) => f,

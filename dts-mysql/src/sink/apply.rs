@@ -98,8 +98,8 @@ use super::{checkpoint, MysqlSink};
 use crate::encode::to_param;
 use crate::ident::quote_ident;
 use dts_core::{
-    Change, Checkpoint, Ddl, DdlKind, DerivedChange, Error, ErrorClass, Position, Result, Row, RowChange, RowOp,
-    SchemaRef, TableId, TableSchema, Transaction, Value,
+    Change, Checkpoint, Ddl, DdlKind, DerivedChange, Error, ErrorClass, Position, Result, Row,
+    RowChange, RowOp, SchemaRef, TableId, TableSchema, Transaction, Value,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts, Value as Raw};
