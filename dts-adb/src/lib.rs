@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 pub mod assessment;
+mod cascade;
 pub mod checkpoint;
 pub mod ddl;
 pub mod from_config;
@@ -660,22 +661,30 @@ impl AdbSink {
                             pending.since = Some(Instant::now());
                         }
                     }
+                    Change::Derived(d) => {
+                        // Everything before it is written first: the predicate must see it.
+                        writer
+                            .flush()
+                            .await
+                            .map_err(self.err("flush before a foreign-key cascade"))?;
+                        let st = cascade::statement(self, d);
+                        let params: Vec<Raw> = st.params.iter().map(write::to_param).collect();
+                        let what = format!(
+                            "cascade {} (constraint `{}`) on {}",
+                            d.op.name(),
+                            d.constraint,
+                            self.destination_of(d.table())
+                        );
+                        writer
+                            .conn()
+                            .exec_drop(st.sql, params)
+                            .await
+                            .map_err(self.err(&what))?;
+                    }
                     Change::Ddl(ddl) => {
                         writer.flush().await.map_err(self.err("flush before DDL"))?;
                         self.run_ddl(writer.conn(), ddl).await?;
                         ddl_seen = true;
-                    }
-                    // Refused at precheck for this destination
-                    // (`destination.foreign_key_cascades`): never dropped silently.
-                    Change::Derived(d) => {
-                        return Err(dts_core::Error::other(
-                            d.schema.id.to_string(),
-                            format!(
-                                "foreign key {} changes rows by cascade, which the AnalyticDB \
-                                 destination does not apply (the precheck refuses such tasks)",
-                                d.constraint
-                            ),
-                        ))
                     }
                 }
             }
@@ -808,6 +817,10 @@ impl Sink for AdbSink {
 
     /// Destination tables (merged shards under their merged table) that do not exist, for
     /// tasks without schema synchronization.
+    fn supports_derived_changes(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
     async fn missing_tables(&self, tables: &[TableSchema]) -> Result<Option<Vec<TableId>>> {
         let mapped: Vec<TableSchema> = tables
             .iter()

@@ -2,7 +2,9 @@
 //! in the source log, and which columns it carries.
 
 use crate::render;
-use dts_core::{ColumnType, Ddl, DdlKind, Position, RowOp, TableId, TableSchema, Value};
+use dts_core::{
+    ColumnType, Ddl, DdlKind, DerivedChange, Position, RowOp, TableId, TableSchema, Value,
+};
 use std::borrow::Cow;
 
 /// Whether a record comes from the full sync or from the binlog.
@@ -51,6 +53,8 @@ pub(crate) enum Body<'a> {
     /// The marker `reset_table` emits: every earlier row of the table is void; a new copy
     /// follows. Encoded as a TRUNCATE TABLE in every format.
     Reset(&'a TableSchema),
+    /// Child rows changed by a foreign-key cascade, by predicate (see `format::cascade`).
+    Derived(&'a DerivedChange),
 }
 
 /// One record to encode.
@@ -71,6 +75,11 @@ impl Event<'_> {
             },
             Body::Ddl(_) => "ddl",
             Body::Reset(_) => "reset",
+            Body::Derived(d) => match d.op {
+                dts_core::CascadeOp::Delete => "cascade_delete",
+                dts_core::CascadeOp::SetNull => "cascade_set_null",
+                dts_core::CascadeOp::Update => "cascade_update",
+            },
         }
     }
 
@@ -78,6 +87,7 @@ impl Event<'_> {
     pub(crate) fn table(&self) -> Option<&TableId> {
         match &self.body {
             Body::Row { schema, .. } | Body::Reset(schema) => Some(&schema.id),
+            Body::Derived(d) => Some(d.table()),
             Body::Ddl(ddl) => ddl.tables.first(),
         }
     }
@@ -86,6 +96,7 @@ impl Event<'_> {
     pub(crate) fn database(&self) -> &str {
         match &self.body {
             Body::Row { schema, .. } | Body::Reset(schema) => &schema.id.database,
+            Body::Derived(d) => &d.table().database,
             Body::Ddl(ddl) => ddl
                 .tables
                 .first()
@@ -153,6 +164,7 @@ impl Event<'_> {
                 ),
             },
             Body::Reset(schema) => format!("reset marker of table {}", schema.id),
+            Body::Derived(d) => format!("cascade record: {d}"),
         }
     }
 

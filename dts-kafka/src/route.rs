@@ -52,6 +52,7 @@ impl Router {
     pub(crate) fn topic(&self, ev: &Event) -> String {
         match &ev.body {
             Body::Row { schema, .. } | Body::Reset(schema) => self.table_topic(&schema.id),
+            Body::Derived(d) => self.table_topic(d.table()),
             Body::Ddl(ddl) => {
                 if let Some(t) = &self.ddl_topic {
                     return t.clone();
@@ -128,6 +129,15 @@ impl Router {
                         Target::Every
                     } else {
                         table_hash(&schema.id)
+                    }
+                }
+                // A predicate over rows spread by key: every partition gets it, in order with
+                // the rows' own records there (as the reset marker).
+                Body::Derived(d) => {
+                    if self.hash_columns(&d.schema).is_some() {
+                        Target::Every
+                    } else {
+                        table_hash(d.table())
                     }
                 }
                 Body::Ddl(_) => Target::Partition(0),

@@ -630,8 +630,10 @@ impl KafkaSink {
                         origin,
                         body: Body::Ddl(ddl),
                     }),
-                    // Refused by `apply` before the batch is rendered.
-                    Change::Derived(_) => {}
+                    Change::Derived(d) => out.push(Event {
+                        origin,
+                        body: Body::Derived(d),
+                    }),
                 }
             }
         }
@@ -1006,6 +1008,10 @@ impl Sink for KafkaSink {
     /// partition count. No record is emitted: every record carries its table's column names
     /// and types (DTS Avro `fields`, Canal `mysqlType`/`sqlType`), and CREATE TABLE statements
     /// replayed from the binlog arrive as DDL records.
+    fn supports_derived_changes(&self) -> std::result::Result<(), String> {
+        crate::format::cascade::supports(self.options.format)
+    }
+
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {
         self.ensure_topic(&self.router.table_topic(&schema.id), false)
             .await?;
@@ -1115,22 +1121,6 @@ impl Sink for KafkaSink {
     /// then writes `checkpoint` to the checkpoint topic. A failure anywhere leaves the previous
     /// checkpoint in place, so the task replays the batch: at-least-once, in order per key.
     async fn apply(&self, batch: &[Transaction], checkpoint: &Checkpoint) -> Result<()> {
-        // Foreign-key cascades are refused at precheck for this destination
-        // (`destination.foreign_key_cascades`); one reaching it anyway stops the task rather
-        // than leaving the child rows unchanged in the topic.
-        if let Some(d) = batch.iter().flat_map(|t| &t.changes).find_map(|c| match c {
-            Change::Derived(d) => Some(d),
-            _ => None,
-        }) {
-            return Err(dts_core::Error::other(
-                d.schema.id.to_string(),
-                format!(
-                    "foreign key {} changes rows by cascade, which the Kafka destination does not \
-                     carry (the precheck refuses such tasks)",
-                    d.constraint
-                ),
-            ));
-        }
         let events = self.batch_events(batch);
         self.produce(events).await?;
         self.write_checkpoint(checkpoint).await

@@ -11,8 +11,9 @@ use common::*;
 use dts_core::config::FullVerificationMode;
 use dts_core::verify::{DiffKind, FullOptions, Verifier, VerifyTarget};
 use dts_core::{
-    CheckLevel, DatabaseFilter, FileCheckpointStore, Filter, Source, Stage, StageStatus, TableId,
-    TableRoute, TableSchema, Task, TaskHandle, TaskOptions,
+    CheckLevel, ConflictingTables, DatabaseFilter, ExistingRows, FileCheckpointStore, Filter,
+    PrecheckReport, Sink, Source, Stage, StageStatus, TableId, TableRoute, TableSchema, Task,
+    TaskHandle, TaskOptions,
 };
 use dts_mysql::sink::{MysqlSink, SinkOptions};
 use dts_mysql::verify::MysqlVerifyReader;
@@ -469,8 +470,49 @@ impl Filter for Tables {
     }
 }
 
+/// A MySQL destination that says it cannot apply derived changes (as a Kafka destination in
+/// a row-image-only format does).
+struct Refusing(Arc<MysqlSink>);
+
+#[async_trait::async_trait]
+impl Sink for Refusing {
+    async fn precheck(&self, t: &[TableSchema], m: ConflictingTables) -> PrecheckReport {
+        self.0.precheck(t, m).await
+    }
+    async fn apply_schema(&self, s: &TableSchema) -> dts_core::Result<()> {
+        self.0.apply_schema(s).await
+    }
+    fn supports_derived_changes(&self) -> Result<(), String> {
+        Err("no predicate changes here".into())
+    }
+    async fn write_rows(
+        &self,
+        s: &dts_core::SchemaRef,
+        r: Vec<dts_core::Row>,
+        e: ExistingRows,
+    ) -> dts_core::Result<()> {
+        self.0.write_rows(s, r, e).await
+    }
+    async fn reset_table(&self, s: &TableSchema) -> dts_core::Result<()> {
+        self.0.reset_table(s).await
+    }
+    async fn apply_ddl(&self, d: &dts_core::Ddl) -> dts_core::Result<()> {
+        self.0.apply_ddl(d).await
+    }
+    async fn apply(
+        &self,
+        b: &[dts_core::Transaction],
+        c: &dts_core::Checkpoint,
+    ) -> dts_core::Result<()> {
+        self.0.apply(b, c).await
+    }
+    async fn read_checkpoint(&self) -> dts_core::Result<Option<dts_core::Checkpoint>> {
+        self.0.read_checkpoint().await
+    }
+}
+
 #[tokio::test]
-async fn a_child_selected_without_its_parent_is_a_precheck_warning() {
+async fn precheck_warns_of_unselected_parents_and_refuses_sinks_without_cascades() {
     let db = unique_name("fk_pre");
     let mut c = conn(&source()).await;
     exec_all(
@@ -517,6 +559,28 @@ async fn a_child_selected_without_its_parent_is_a_precheck_warning() {
     assert_eq!(w.level, CheckLevel::Warning, "{w}");
     assert!(w.message.contains("fk_c_p"), "{w}");
     assert!(w.message.contains(&format!("{db}.p")), "{w}");
+    // A destination that cannot apply derived changes fails the precheck, naming table and
+    // constraint.
+    let refusing = Task::new(
+        source.clone(),
+        Arc::new(Refusing(sink.clone())),
+        Arc::new(DatabaseFilter::new([db.clone()])),
+        Arc::new(FileCheckpointStore::new(dir.path().join("r.json"))),
+        TaskOptions {
+            task_id: task_id.clone(),
+            ..Default::default()
+        },
+    );
+    let report = refusing.precheck().await.unwrap();
+    let e = report
+        .get("destination.foreign_key_cascades")
+        .expect("cascade error");
+    assert_eq!(e.level, CheckLevel::Error, "{e}");
+    assert!(
+        e.message.contains("fk_c_p") && e.message.contains(&format!("{db}.c")),
+        "{e}"
+    );
+    assert!(e.message.contains("no predicate changes here"), "{e}");
     // Parent and child selected, or the parent alone: nothing to warn about.
     for only in [vec!["p", "c"], vec!["p"]] {
         let report = check(only).await;

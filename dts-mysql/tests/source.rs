@@ -265,12 +265,12 @@ async fn ddl_mid_stream_decodes_rows_before_and_after() {
         for ch in &t.changes {
             match ch {
                 Change::Ddl(d) => seen.push(format!("ddl:{:?}", d.kind)),
+                Change::Derived(d) => panic!("a source yields no derived change: {d}"),
                 Change::Row(r) => seen.push(format!(
                     "{}:{:?}",
                     r.table().table,
                     r.after.as_ref().unwrap()
                 )),
-                Change::Derived(d) => panic!("a source derives nothing: {d:?}"),
             }
         }
     }

@@ -392,6 +392,7 @@ pub(crate) fn encode(ev: &Event, ctx: &EncodeContext) -> Result<Vec<u8>> {
                 Avro::Union(1, Box::new(Avro::String(ddl.statement.clone()))),
             )
         }
+        Body::Derived(_) => unreachable!("refused by format::encode"),
         Body::Reset(schema) => (
             "DDL",
             Some(schema.id.to_string()),

@@ -112,6 +112,40 @@ pub(crate) fn encode(ev: &Event) -> Vec<u8> {
             &ddl.statement,
             canal_ddl_type(ddl.kind),
         ),
+        Body::Derived(d) => {
+            // A predicate change: no row images, the `cascade` object says which rows.
+            j.key("cascade");
+            super::cascade::object(&mut j, d);
+            j.key("data");
+            j.null();
+            j.key("database");
+            j.string(&d.table().database);
+            j.key("es");
+            j.u64(es);
+            j.key("id");
+            j.i64(ev.record_id());
+            j.key("isDdl");
+            j.bool(false);
+            j.key("mysqlType");
+            j.null();
+            j.key("old");
+            j.null();
+            j.key("pkNames");
+            j.null();
+            j.key("sql");
+            j.string("");
+            j.key("sqlType");
+            j.null();
+            j.key("table");
+            j.string(&d.table().table);
+            j.key("ts");
+            j.u64(o.now_ms);
+            j.key("type");
+            j.string(match d.op {
+                dts_core::CascadeOp::Delete => "DELETE",
+                _ => "UPDATE",
+            });
+        }
         Body::Reset(schema) => ddl_like(
             &mut j,
             ev,

@@ -105,6 +105,7 @@ pub(crate) fn encode(ev: &Event, ctx: &EncodeContext) -> Vec<u8> {
             j.begin_array();
             j.end_array();
         }
+        Body::Derived(_) => unreachable!("refused by format::encode"),
         Body::Reset(_) => {
             j.key("before");
             j.null();
@@ -142,6 +143,6 @@ pub(crate) fn key(ev: &Event) -> Option<Vec<u8>> {
             j.end_object();
             Some(j.finish())
         }
-        Body::Reset(_) => None,
+        Body::Reset(_) | Body::Derived(_) => None,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod avro;
 mod canal;
+pub(crate) mod cascade;
 mod debezium;
 mod shareplex;
 
@@ -58,6 +59,9 @@ pub(crate) fn header_pairs(ev: &Event, ctx: &EncodeContext) -> Vec<(&'static str
     if o.part != 0 {
         h.push(("dts.split_update", "1".to_owned()));
     }
+    if let Body::Derived(d) = &ev.body {
+        h.push(("dts.cascade", cascade::header(d)));
+    }
     h
 }
 
@@ -74,6 +78,7 @@ fn key(ev: &Event, ctx: &EncodeContext) -> Option<Vec<u8>> {
             None => schema.id.to_string(),
         },
         Body::Reset(schema) => schema.id.to_string(),
+        Body::Derived(d) => d.table().to_string(),
         Body::Ddl(_) => match ev.table() {
             Some(t) => t.to_string(),
             None => ev.database().to_owned(),
@@ -84,6 +89,15 @@ fn key(ev: &Event, ctx: &EncodeContext) -> Option<Vec<u8>> {
 
 /// Encodes a record in the configured format.
 pub(crate) fn encode(ev: &Event, ctx: &EncodeContext) -> Result<Encoded> {
+    if let Body::Derived(d) = &ev.body {
+        // The precheck refuses such tasks; never drop a cascade silently.
+        if let Err(reason) = cascade::supports(ctx.format) {
+            return Err(dts_core::Error::Schema {
+                table: d.table().clone(),
+                message: format!("foreign key `{}`: {reason}", d.constraint),
+            });
+        }
+    }
     let value = match ctx.format {
         KafkaDataFormat::DtsAvro => avro::encode(ev, ctx)?,
         KafkaDataFormat::CanalJson => canal::encode(ev),

@@ -51,6 +51,10 @@ pub(crate) fn encode(ev: &Event) -> Vec<u8> {
         Body::Ddl(ddl) if ddl.kind == DdlKind::TruncateTable => "truncate",
         Body::Ddl(_) => "ddl",
         Body::Reset(_) => "truncate",
+        Body::Derived(d) => match d.op {
+            dts_core::CascadeOp::Delete => "del",
+            _ => "upd",
+        },
     };
     let table = match ev.table() {
         Some(t) => t.to_string(),
@@ -121,6 +125,10 @@ pub(crate) fn encode(ev: &Event) -> Vec<u8> {
             j.key("sql");
             j.string(&ddl.statement);
             j.end_object();
+        }
+        Body::Derived(d) => {
+            j.key("cascade");
+            super::cascade::object(&mut j, d);
         }
         Body::Reset(schema) => {
             j.key("data");
