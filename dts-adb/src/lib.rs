@@ -274,7 +274,9 @@ impl Drop for AdbSink {
 impl Core {
     fn err(&self, what: &str) -> impl Fn(mysql_async::Error) -> Error + '_ {
         let what = what.to_string();
-        move |e| self.ep.map_err(&what, e)
+        // Statements the destination executes: their errors are retried within the window
+        // for other issues.
+        move |e| self.ep.map_write_err(&what, e)
     }
 
     /// The connection pool, built at the first call. Under `tls.mode = verify_ca` one
@@ -613,7 +615,10 @@ impl AdbSink {
                 tracing::warn!(statement = %ddl.statement, "DDL already applied (replay): {}", s.message);
                 Ok(())
             }
-            Err(e) => Err(self.core.ep.map_err(&format!("DDL `{}`", ddl.statement), e)),
+            Err(e) => Err(self
+                .core
+                .ep
+                .map_write_err(&format!("DDL `{}`", ddl.statement), e)),
         }
     }
 

@@ -152,7 +152,28 @@ impl MysqlEndpoint {
         }
         classify(&endpoint, what, e)
     }
+
+    /// [`MysqlEndpoint::map_err`] for a statement a destination executes (DDL, DML, its
+    /// checkpoint): the guide's "DDL or DML execution errors" are retried within the window
+    /// for other issues, so any error the server answers with is
+    /// [`Error::Transient`](dts_core::Error::Transient) — a narrowed column, a dropped table or
+    /// a missing privilege may be put right while the task retries. Connection and TLS failures
+    /// and access denials at login keep their classes.
+    pub fn map_write_err(&self, what: &str, e: mysql_async::Error) -> Error {
+        let execution = matches!(
+            &e,
+            mysql_async::Error::Server(s) if !LOGIN_DENIED_CODES.contains(&s.code)
+        );
+        match self.map_err(what, e) {
+            Error::Other { object, message } if execution => Error::Transient { object, message },
+            mapped => mapped,
+        }
+    }
 }
+
+/// Access denials at login (wrong account or password, no access to the database): a
+/// configuration problem, definite.
+const LOGIN_DENIED_CODES: [u16; 2] = [1044, 1045];
 
 /// Server error codes a retry may fix.
 const TRANSIENT_CODES: [u16; 6] = [

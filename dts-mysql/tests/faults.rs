@@ -412,49 +412,6 @@ async fn outage_longer_than_the_window_fails_naming_endpoint_and_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn definite_error_fails_at_once() {
-    let db = unique_name("op_definite");
-    prepare(
-        &db,
-        &[
-            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
-            "INSERT INTO t SELECT seq, seq FROM seq_1_to_10",
-        ],
-    )
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let task_id = unique_name("op_definite");
-    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, options(&task_id)).await;
-    let handle = task.handle();
-    let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
-    wait_identical(&handle, &db, "t", COLS).await;
-    // The destination table loses a column the task writes: no retry can fix that.
-    let mut d = conn(&dest()).await;
-    exec_all(&mut d, &[&format!("ALTER TABLE `{db}`.t DROP COLUMN v")]).await;
-    let mut s = conn(&source()).await;
-    let started = Instant::now();
-    exec_all(&mut s, &[&format!("INSERT INTO `{db}`.t VALUES (11, 11)")]).await;
-    let err = tokio::time::timeout(Duration::from_secs(20), runner)
-        .await
-        .expect("the task fails without waiting for a window")
-        .unwrap()
-        .expect_err("the task fails");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(!err.is_retryable(), "{err}");
-    assert!(
-        handle.progress().retry_time_ms == 0,
-        "{:?}",
-        handle.progress()
-    );
-    cleanup(&db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outages_during_schema_sync_and_full_sync_are_retried() {
     let db = unique_name("op_stages");
     prepare(

@@ -30,6 +30,21 @@ pub enum Alert {
         /// Consecutive periods over the threshold.
         periods: u32,
     },
+    /// An operation failed with an error a retry may fix and is being retried (fired once per
+    /// run of failures, at its first failure): the task resumes by itself when the operation
+    /// succeeds within the window, and fails (a [`Alert::TaskFailed`]) otherwise.
+    Retrying {
+        /// Task id.
+        task_id: String,
+        /// What is retried (`incremental write`, `full sync of db.t`, …).
+        operation: String,
+        /// Which window applies: `connection` or `other`.
+        class: String,
+        /// The error, naming the endpoint or object and the cause.
+        error: String,
+        /// The window the operation must recover within, in milliseconds.
+        window_ms: u64,
+    },
     /// Full data verification could not complete (the guide's "full validation task fails").
     VerificationFailed {
         /// Task id.

@@ -103,6 +103,10 @@ pub struct RetryStatus {
     pub window_ms: u64,
     /// When the next attempt starts (ms since the epoch).
     pub next_attempt_at_ms: u64,
+    /// Time left in the window, in milliseconds, as of the last attempt: the task fails when
+    /// the operation is still failing after it.
+    #[serde(default)]
+    pub time_left_ms: u64,
 }
 
 /// Rates of two counts (rows and bytes) over a sliding window of about `window_ms`.

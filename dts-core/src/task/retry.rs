@@ -7,6 +7,7 @@
 //! in progress (what, why, for how long, within which window) is published in the task's
 //! [`Progress`](super::Progress).
 
+use super::alerts::Alert;
 use super::progress::RetryStatus;
 use super::{now_ms, Control, Task};
 use crate::error::{Error, ErrorClass, Result};
@@ -118,7 +119,7 @@ pub(crate) fn exhausted(error: Error, window: Duration) -> Error {
 }
 
 /// A window for messages: whole minutes when it is whole minutes, else seconds.
-fn format_window(d: Duration) -> String {
+pub(crate) fn format_window(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
@@ -170,14 +171,30 @@ impl Task {
                 return Err(error);
             }
         };
-        tracing::warn!(operation, error = %message, ?delay, attempts, "retrying");
-        metrics::counter!("dts_retries_total", "task" => self.options.task_id.clone()).increment(1);
+        let left = limit.saturating_sub(elapsed);
+        tracing::warn!(
+            operation,
+            error = %message,
+            ?delay,
+            attempts,
+            time_left = %format_window(left),
+            "retrying"
+        );
+        let task = self.options.task_id.clone();
+        metrics::counter!("dts_retries_total", "task" => task.clone()).increment(1);
         let class = match error.class() {
             ErrorClass::Connection => "connection",
             _ => "other",
         };
+        metrics::gauge!("dts_retrying", "task" => task.clone(), "class" => class).set(1.0);
+        metrics::gauge!("dts_retry_time_left_ms", "task" => task.clone())
+            .set(left.as_millis() as f64);
         self.progress.send_modify(|p| {
-            p.retrying = Some(format!("{operation}: {message}"));
+            p.retrying = Some(format!(
+                "{operation}: {message} (attempt {attempts}, {} left of the {} retry window)",
+                format_window(left),
+                format_window(limit)
+            ));
             p.last_error = Some(message.clone());
             p.retry = Some(RetryStatus {
                 operation: operation.to_string(),
@@ -188,8 +205,21 @@ impl Task {
                 since_ms: now_ms().saturating_sub(elapsed.as_millis() as u64),
                 window_ms: limit.as_millis() as u64,
                 next_attempt_at_ms: now_ms() + delay.as_millis() as u64,
+                time_left_ms: left.as_millis() as u64,
             });
         });
+        if attempts == 1 {
+            if let (Some(hook), true) = (&self.alert_hook, self.alert_on_failure) {
+                hook.fire(&Alert::Retrying {
+                    task_id: task,
+                    operation: operation.to_string(),
+                    class: class.to_string(),
+                    error: message.clone(),
+                    window_ms: limit.as_millis() as u64,
+                })
+                .await;
+            }
+        }
         tokio::select! {
             _ = tokio::time::sleep(delay) => Ok(()),
             _ = self.stop_signal() => Err(Error::Stopped),
@@ -209,8 +239,12 @@ impl Task {
             spent
         };
         let spent_ms = spent.as_millis() as u64;
-        metrics::counter!("dts_retry_time_ms_total", "task" => self.options.task_id.clone())
-            .increment(spent_ms);
+        let task = self.options.task_id.clone();
+        metrics::counter!("dts_retry_time_ms_total", "task" => task.clone()).increment(spent_ms);
+        for class in ["connection", "other"] {
+            metrics::gauge!("dts_retrying", "task" => task.clone(), "class" => class).set(0.0);
+        }
+        metrics::gauge!("dts_retry_time_left_ms", "task" => task).set(0.0);
         self.progress.send_modify(|p| {
             p.retry_time_ms += spent_ms;
             if p.retry.as_ref().is_some_and(|r| r.operation == operation) {

@@ -379,8 +379,10 @@ impl MysqlSink {
             .map_err(|e| self.endpoint.map_err("disconnect", e))
     }
 
+    /// An error of a statement the sink ran: server errors are execution errors, retried
+    /// within the window for other issues ([`MysqlEndpoint::map_write_err`]).
     fn err(&self, what: &str, e: mysql_async::Error) -> Error {
-        self.endpoint.map_err(what, e)
+        self.endpoint.map_write_err(what, e)
     }
 
     async fn conn(&self, what: &str) -> Result<Conn> {
