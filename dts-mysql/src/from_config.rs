@@ -8,7 +8,8 @@ use crate::sink::conflict::DEFAULT_DELAY_PERIOD;
 use crate::sink::{MysqlSink, SinkOptions};
 use crate::source::{MysqlSource, SourceOptions};
 use dts_core::config::{
-    ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TopologyMode,
+    ConflictingTablesMode, ConnectionSettings, DatabaseType, DestinationConfig, TaskConfig,
+    TopologyMode,
 };
 use dts_core::objects::ConfigFilter;
 use dts_core::topology::TwoWaySettings;
@@ -59,6 +60,22 @@ fn endpoint(label: &str, settings: &ConnectionSettings) -> Result<MysqlEndpoint,
     .with_tls(settings.tls.clone()))
 }
 
+/// The flavour a task file's `database_type` names for `endpoint` (inline or in its
+/// connection profile): `None` when it is not written (the role's default is not a statement
+/// about the server) or not MySQL-family.
+fn stated_flavor(
+    config: &TaskConfig,
+    endpoint: &dts_core::config::Endpoint,
+    prefix: &str,
+) -> Option<dts_core::GtidFlavor> {
+    let settings = endpoint.resolve(prefix, &config.connections).ok()?;
+    match settings.database_type? {
+        DatabaseType::Mysql => Some(dts_core::GtidFlavor::Mysql),
+        DatabaseType::Mariadb => Some(dts_core::GtidFlavor::Mariadb),
+        DatabaseType::Adb => None,
+    }
+}
+
 fn clamp_u32(v: u64) -> u32 {
     v.min(u64::from(u32::MAX)) as u32
 }
@@ -97,9 +114,14 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     }
     // Capitalization is applied by the object filter and the assessment runs with the
     // precheck (MySQL destinations, see `build_mysql_task`); the rest of `[migration]` is not.
+    // `triggers = "manual"` written out is the default (no trigger is created), not a refusal.
     let migration = dts_core::config::MigrationOptions {
         capitalization: Default::default(),
         migration_assessment: false,
+        triggers: config
+            .migration
+            .triggers
+            .filter(|t| *t != dts_core::config::TriggerMethod::Manual),
         ..config.migration.clone()
     };
     if migration != Default::default() {
@@ -169,7 +191,8 @@ pub async fn build_parts(
         crate::two_way::check_config(config, tw)?;
     }
     let task_id = config.task_id();
-    let source_ep = endpoint("source", &config.source_settings()?)?;
+    let source_settings = config.source_settings()?;
+    let source_ep = endpoint("source", &source_settings)?;
     // Only the named databases are read, plus those of patterns with a literal database part;
     // a pattern that can match any database widens the scope to every database.
     let pattern_databases: Option<Vec<String>> = config
@@ -197,6 +220,7 @@ pub async fn build_parts(
     };
     let mut source_options = SourceOptions {
         scope: Scope { databases },
+        expected_flavor: stated_flavor(config, &config.source, "source"),
         ..Default::default()
     };
     if let Some(tw) = &two_way {
@@ -259,6 +283,8 @@ pub async fn build_parts(
         },
         start_position,
         labels: task_labels(&config.advanced),
+        // `[validation]`: the verification job marks the Verification stage.
+        verification: config.validation.is_enabled(),
         ..Default::default()
     };
     options
@@ -344,6 +370,7 @@ pub async fn build_mysql_task(
         full_sync_binlog: destination.full_sync_binlog,
         defer_secondary_indexes: destination.defer_secondary_indexes,
         load_data: destination.load_data,
+        expected_flavor: stated_flavor(config, &destination.endpoint, "destination"),
         ..Default::default()
     };
     if let Some(parallelism) = config.parallelism() {

@@ -25,6 +25,7 @@
 pub mod assessment;
 pub mod binlog;
 pub mod conn;
+pub mod database_type;
 pub mod ddl;
 pub mod decode;
 pub mod discovery;

@@ -922,8 +922,8 @@ fn keyless_result(tables: &[String]) -> CheckResult {
         ),
         format!(
             "Add a primary key (or a UNIQUE key over NOT NULL columns) to each, e.g. ALTER \
-             TABLE {} ADD PRIMARY KEY (<columns>); or enable exactly-once write for the task \
-             (topology.exactly_once_write = true).",
+             TABLE {} ADD PRIMARY KEY (<columns>); or, to synchronize them as they are, \
+             acknowledge this warning (acknowledge_warnings = [\"{TABLES_WITHOUT_PRIMARY_KEY}\"]).",
             tables[0]
         ),
     )
@@ -1647,6 +1647,19 @@ mod tests {
         assert!(!r.message.contains("`d`.`t20`"), "{r}");
         assert!(r.message.contains("and 5 more"), "{r}");
         assert_eq!(keyless_result(&[]).level, CheckLevel::Pass);
+    }
+
+    #[test]
+    fn keyless_hint_suggests_only_options_every_task_accepts() {
+        // A one-way task refuses `topology.exactly_once_write` (two-way tasks get their own
+        // finding naming it, from the topology check).
+        let r = keyless_result(&["`d`.`t`".to_string()]);
+        assert!(!r.fix.contains("exactly_once_write"), "{r}");
+        assert!(
+            r.fix
+                .contains("acknowledge_warnings = [\"source.tables_without_primary_key\"]"),
+            "{r}"
+        );
     }
 
     #[test]

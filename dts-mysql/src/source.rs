@@ -22,6 +22,9 @@ pub struct SourceOptions {
     pub pool_size: usize,
     /// Binlog reader tuning.
     pub binlog: BinlogOptions,
+    /// The flavour the task file says the source is (`database_type`); the precheck reports a
+    /// mismatch with the detected one. `None`: not stated.
+    pub expected_flavor: Option<dts_core::GtidFlavor>,
 }
 
 impl Default for SourceOptions {
@@ -30,6 +33,7 @@ impl Default for SourceOptions {
             scope: Scope::default(),
             pool_size: 4,
             binlog: BinlogOptions::default(),
+            expected_flavor: None,
         }
     }
 }
@@ -93,7 +97,15 @@ impl MysqlSource {
 #[async_trait]
 impl Source for MysqlSource {
     async fn precheck(&self) -> dts_core::PrecheckReport {
-        crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await
+        let mut report =
+            crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await;
+        report.checks.extend(crate::database_type::check(
+            crate::database_type::SOURCE_DATABASE_TYPE,
+            "source",
+            self.options.expected_flavor,
+            &self.server,
+        ));
+        report
     }
 
     async fn discover(&self) -> Result<Vec<SchemaRef>> {

@@ -1032,3 +1032,97 @@ async fn configured_verification_follows_the_start_rule_and_checks_applied_chang
     exec_all(&mut s, &[&format!("DROP DATABASE `{src}`")]).await;
     exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{dst}`")]).await;
 }
+
+#[tokio::test]
+async fn configured_verification_is_shown_running_then_finished_in_the_status() {
+    use dts_core::{Stage, StageStatus};
+    let src = unique_name("tdef_vstage");
+    let dst = format!("{src}_copy");
+    let mut s = conn(&common::source()).await;
+    exec_all(
+        &mut s,
+        &[
+            &format!("CREATE DATABASE `{src}`"),
+            &format!("CREATE TABLE `{src}`.t (id INT PRIMARY KEY, v INT)"),
+            &format!("INSERT INTO `{src}`.t VALUES (1, 1), (2, 2), (3, 3)"),
+        ],
+    )
+    .await;
+    let (sh, sp) = url_host_port("DTS_TEST_SOURCE_URL");
+    let (dh, dp) = url_host_port("DTS_TEST_DEST_URL");
+    let text = format!(
+        "id = \"{src}\"\n\
+         [source]\nhost = \"{sh}\"\nport = {sp}\nuser = \"root\"\n\
+         [destination]\ntype = \"mysql\"\nhost = \"{dh}\"\nport = {dp}\nuser = \"root\"\n\
+         [[objects.databases]]\nname = \"{src}\"\nrename_to = \"{dst}\"\n\
+         [validation]\nfull_mode = \"sampled\"\nsampling_percent = 100\nschema = true\n"
+    );
+    let config = dts_core::config::TaskConfig::parse_toml_str(&text).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+        .await
+        .unwrap();
+    let handle = built.task.handle();
+    // Every status the Verification stage takes, in order.
+    let seen = Arc::new(Mutex::new(Vec::<StageStatus>::new()));
+    let mut watch = handle.watch_status();
+    let recorder = {
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = watch
+                    .borrow_and_update()
+                    .stage(Stage::Verification)
+                    .status
+                    .clone();
+                {
+                    let mut seen = seen.lock().unwrap();
+                    if seen.last() != Some(&now) {
+                        seen.push(now);
+                    }
+                }
+                if watch.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let verification = built.spawn_verification().expect("spawned");
+    let task = Arc::new(built.task);
+    let runner = {
+        let task = task.clone();
+        tokio::spawn(async move { task.run().await })
+    };
+    let report = tokio::time::timeout(Duration::from_secs(90), verification)
+        .await
+        .expect("verification finished in time")
+        .unwrap()
+        .unwrap();
+    assert!(report.errors.is_empty(), "{}", report.to_text());
+    assert_eq!(
+        handle.status().stage(Stage::Verification).status,
+        StageStatus::Finished
+    );
+    // Incremental write goes on beside it.
+    assert_eq!(
+        handle.status().stage(Stage::IncrementalWrite).status,
+        StageStatus::Running
+    );
+    handle.stop();
+    let _ = tokio::time::timeout(Duration::from_secs(30), runner).await;
+    drop(task);
+    let _ = tokio::time::timeout(Duration::from_secs(10), recorder).await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![
+            StageStatus::NotStarted,
+            StageStatus::Running,
+            StageStatus::Finished
+        ],
+        "never skipped"
+    );
+    let mut d = conn(&common::endpoint("destination", "DTS_TEST_DEST_URL")).await;
+    exec_all(&mut s, &[&format!("DROP DATABASE `{src}`")]).await;
+    exec_all(&mut d, &[&format!("DROP DATABASE IF EXISTS `{dst}`")]).await;
+}

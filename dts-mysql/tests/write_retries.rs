@@ -104,8 +104,10 @@ async fn write_error_put_right_inside_the_window_recovers_and_loses_nothing() {
     );
     let fired = hook.fired();
     assert!(
-        fired.iter().any(|a| matches!(a, Alert::Retrying { class, error, window_ms, .. }
-            if class == "other" && error.contains(&db) && *window_ms == 120_000)),
+        fired.iter().any(
+            |a| matches!(a, Alert::Retrying { class, error, window_ms, .. }
+            if class == "other" && error.contains(&db) && *window_ms == 120_000)
+        ),
         "a retry alert: {fired:?}"
     );
 
@@ -153,7 +155,15 @@ async fn write_error_left_in_place_fails_after_the_window_naming_object_and_erro
     let dir = tempfile::tempdir().unwrap();
     let task_id = unique_name("tdef_retry_fail");
     let window = Duration::from_secs(3);
-    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, options(&task_id, window)).await;
+    let (task, _, _) = build(
+        &db,
+        source(),
+        dest(),
+        dir.path(),
+        4,
+        options(&task_id, window),
+    )
+    .await;
     let hook = Arc::new(RecordingHook::default());
     let task = task.with_alerts(hook.clone(), true, None);
     let handle = task.handle();
@@ -174,7 +184,10 @@ async fn write_error_left_in_place_fails_after_the_window_naming_object_and_erro
     let took = started.elapsed();
     let text = err.to_string();
     assert!(took >= window, "retried for the window first: {took:?}");
-    assert!(text.contains(&db) && text.contains(".t"), "names the table: {text}");
+    assert!(
+        text.contains(&db) && text.contains(".t"),
+        "names the table: {text}"
+    );
     assert!(text.contains("Unknown column"), "names the error: {text}");
     assert!(
         text.contains("still failing after the retry window for other issues (3.0 s)"),

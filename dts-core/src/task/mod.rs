@@ -99,6 +99,10 @@ pub struct TaskOptions {
     /// not carry, are derived from the parent changes and applied too ([`crate::cascade`]).
     /// Off, the destination keeps those child rows as they were (verification reports them).
     pub cascade_foreign_keys: bool,
+    /// A verification runs beside the task (the guide's `[validation]`) and reports its
+    /// progress through [`TaskHandle::verification_started`] and the calls after it, so the
+    /// Verification stage is left to it instead of being skipped. Off by default.
+    pub verification: bool,
 }
 
 impl Default for TaskOptions {
@@ -123,6 +127,7 @@ impl Default for TaskOptions {
             start_position: None,
             labels: Default::default(),
             cascade_foreign_keys: true,
+            verification: false,
         }
     }
 }
@@ -147,9 +152,33 @@ pub struct TaskHandle {
     full_throttle: Throttle,
     incremental_throttle: Throttle,
     latency_rule: Arc<watch::Sender<Option<LatencyRule>>>,
+    /// Weak, so that a handle does not keep a dropped task's status alive (watchers of the
+    /// status end when the task is dropped).
+    machine: std::sync::Weak<StageMachine>,
 }
 
 impl TaskHandle {
+    fn verification_stage(&self, transition: crate::stage::Transition) -> Result<()> {
+        let machine = self.machine.upgrade().ok_or(Error::Stopped)?;
+        machine.apply(Stage::Verification, transition)
+    }
+
+    /// A verification running beside the task started (the Verification stage runs).
+    pub fn verification_started(&self) -> Result<()> {
+        self.verification_stage(crate::stage::Transition::Start)
+    }
+
+    /// The verification beside the task completed (the Verification stage is finished).
+    pub fn verification_finished(&self) -> Result<()> {
+        self.verification_stage(crate::stage::Transition::Finish)
+    }
+
+    /// The verification beside the task could not complete: the Verification stage fails with
+    /// `reason` (the task's own stages go on).
+    pub fn verification_failed(&self, reason: impl Into<String>) -> Result<()> {
+        self.verification_stage(crate::stage::Transition::Fail(reason.into()))
+    }
+
     /// Pause at the next chunk or batch boundary.
     pub fn pause(&self) {
         self.control.send_replace(Control::Pause);
@@ -215,7 +244,7 @@ pub struct Task {
     pub(crate) filter: Arc<dyn Filter>,
     pub(crate) store: Arc<dyn CheckpointStore>,
     pub(crate) options: TaskOptions,
-    pub(crate) stages: StageMachine,
+    pub(crate) stages: Arc<StageMachine>,
     pub(crate) progress: watch::Sender<Progress>,
     pub(crate) control: Arc<watch::Sender<Control>>,
     pub(crate) full_throttle: Throttle,
@@ -256,7 +285,7 @@ impl Task {
             store,
             full_throttle: Throttle::new(options.full_throttle),
             incremental_throttle: Throttle::new(options.incremental_throttle),
-            stages: StageMachine::new(),
+            stages: Arc::new(StageMachine::new()),
             progress: watch::Sender::new(Progress {
                 labels: options.labels.clone(),
                 ..Default::default()
@@ -294,6 +323,7 @@ impl Task {
             full_throttle: self.full_throttle.clone(),
             incremental_throttle: self.incremental_throttle.clone(),
             latency_rule: self.latency_rule.clone(),
+            machine: Arc::downgrade(&self.stages),
         }
     }
 
@@ -316,7 +346,17 @@ impl Task {
         match result {
             Ok(()) | Err(Error::Stopped) => Ok(()),
             Err(e) => {
-                let stage = self.stages.status().current().unwrap_or(Stage::Precheck);
+                // The pipeline stage that was working (a verification beside it reports its
+                // own outcome).
+                let status = self.stages.status();
+                let stage = status
+                    .stages
+                    .iter()
+                    .rev()
+                    .filter(|r| r.stage != Stage::Verification)
+                    .find(|r| matches!(r.status, StageStatus::Running | StageStatus::Paused))
+                    .map(|r| r.stage)
+                    .unwrap_or(Stage::Precheck);
                 let _ = self.stages.fail(stage, e.to_string());
                 self.progress
                     .send_modify(|p| p.last_error = Some(e.to_string()));
@@ -688,8 +728,11 @@ impl Task {
             self.stages.skip(Stage::FullDataSync)?;
         }
 
-        // Incremental Write, until stopped. Verification is its own capability, not run here.
-        self.stages.skip(Stage::Verification)?;
+        // Incremental Write, until stopped. Verification is its own capability, not run here:
+        // a verification beside the task marks its stage itself.
+        if !self.options.verification {
+            self.stages.skip(Stage::Verification)?;
+        }
         self.stages.start(Stage::IncrementalWrite)?;
         let heartbeat = self.options.write_heartbeat.then(|| {
             let source = self.source.clone();

@@ -115,6 +115,9 @@ pub struct SinkOptions {
     /// Whether a table created for a full copy gets its non-unique secondary indexes only
     /// after the copy (see [`deferred`]), which makes the copy faster. On by default.
     pub defer_secondary_indexes: bool,
+    /// The flavour the task file says the destination is (`database_type`); the precheck
+    /// reports a mismatch with the detected one. `None`: not stated.
+    pub expected_flavor: Option<dts_core::GtidFlavor>,
 }
 
 impl Default for SinkOptions {
@@ -130,6 +133,7 @@ impl Default for SinkOptions {
             load_data: true,
             full_sync_binlog: true,
             defer_secondary_indexes: true,
+            expected_flavor: None,
         }
     }
 }
@@ -150,6 +154,7 @@ impl fmt::Debug for SinkOptions {
             .field("load_data", &self.load_data)
             .field("full_sync_binlog", &self.full_sync_binlog)
             .field("defer_secondary_indexes", &self.defer_secondary_indexes)
+            .field("expected_flavor", &self.expected_flavor)
             .finish()
     }
 }
@@ -477,13 +482,20 @@ impl MysqlSink {
 #[async_trait]
 impl Sink for MysqlSink {
     async fn precheck(&self, tables: &[TableSchema], mode: ConflictingTables) -> PrecheckReport {
-        precheck::check_destination(
+        let mut report = precheck::check_destination(
             &self.endpoint,
             &self.checkpoint_table.database,
             tables,
             mode,
         )
-        .await
+        .await;
+        report.checks.extend(crate::database_type::check(
+            crate::database_type::DESTINATION_DATABASE_TYPE,
+            "destination",
+            self.options.expected_flavor,
+            &self.server,
+        ));
+        report
     }
 
     async fn apply_schema(&self, schema: &TableSchema) -> Result<()> {

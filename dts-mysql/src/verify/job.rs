@@ -174,6 +174,23 @@ impl VerificationJob {
     ) -> JoinHandle<Result<VerificationReport, Error>> {
         tokio::spawn(async move {
             wait_for_start(&handle, false).await?;
+            mark(handle.verification_started(), "started");
+            let result = self.clone().run_beside(handle.clone()).await;
+            match &result {
+                // With incremental verification, the stage ends with the incremental write.
+                Ok(_) if self.incremental.is_none() => {
+                    mark(handle.verification_finished(), "finished")
+                }
+                Ok(_) => {}
+                Err(e) => mark(handle.verification_failed(e.to_string()), "failed"),
+            }
+            result
+        })
+    }
+
+    /// [`VerificationJob::spawn`] once the task's full data sync is done.
+    async fn run_beside(self: Arc<Self>, handle: TaskHandle) -> Result<VerificationReport, Error> {
+        {
             let targets = self.targets().await?;
             if let Some(inc) = &self.incremental {
                 let (plans, errors) = self.verifier.plan(&targets).await;
@@ -189,6 +206,7 @@ impl VerificationJob {
                 }
                 // Incremental verification ends with the task's incremental write.
                 let job = self.clone();
+                let watched = handle.clone();
                 let mut status = handle.watch_status();
                 tokio::spawn(async move {
                     loop {
@@ -206,6 +224,7 @@ impl VerificationJob {
                         }
                     }
                     job.stop();
+                    mark(watched.verification_finished(), "finished");
                 });
             }
             wait_for_start(&handle, self.incremental_sync).await?;
@@ -213,7 +232,7 @@ impl VerificationJob {
                 return Ok(VerificationReport::default());
             }
             Ok(self.verifier.run(&targets, self.config.schema).await)
-        })
+        }
     }
 
     /// Stops incremental verification (it also stops by itself once the task's incremental
@@ -224,5 +243,13 @@ impl VerificationJob {
                 h.abort();
             }
         }
+    }
+}
+
+/// Logs a Verification stage transition the task's state did not allow (the task stopped or
+/// failed meanwhile).
+fn mark(result: Result<(), Error>, what: &str) {
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "verification stage not marked {what}");
     }
 }
