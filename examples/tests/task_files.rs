@@ -1,0 +1,250 @@
+//! Every task file under `examples/tasks/` builds and prechecks with the runner, as a user runs
+//! it (`dts precheck FILE`), against the test environment the files are written for.
+//!
+//! The servers are shared with other tests, so each file's databases are renamed to unique
+//! `tdef_` names in a copy of the file (nothing else changes), and created on its source with
+//! the tables the file selects. A new file needs a fixture here: the test names it otherwise.
+
+use mysql_async::prelude::Queryable;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The runner binary: `DTS_RUNNER`, else `examples/dts` built now with cargo in the profile of
+/// this test (an up-to-date build returns at once).
+fn runner() -> PathBuf {
+    if let Ok(path) = std::env::var("DTS_RUNNER") {
+        return PathBuf::from(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut args = vec!["build", "-q", "-p", "dts-examples", "--example", "dts"];
+    if !cfg!(debug_assertions) {
+        args.push("--release");
+    }
+    let status = Command::new(cargo)
+        .args(&args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo {args:?} failed");
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    let path = profile_dir.join("examples").join("dts");
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// What a task file needs on its source: which server (an environment variable of
+/// `scripts/test-env.sh env`), the databases it names, and the tables it selects.
+struct Fixture {
+    server: &'static str,
+    databases: &'static [&'static str],
+    statements: &'static [&'static str],
+}
+
+fn fixture(file: &str) -> Option<Fixture> {
+    Some(match file {
+        "quickstart.toml" | "mysql_to_kafka.toml" => Fixture {
+            server: "DTS_TEST_SOURCE_URL",
+            databases: &["sbtest"],
+            statements: &[
+                "CREATE TABLE sbtest.sbtest1 (id INT PRIMARY KEY, k INT NOT NULL, \
+                 c CHAR(120) NOT NULL, pad CHAR(60) NOT NULL, KEY k_1 (k))",
+            ],
+        },
+        "mysql_to_mysql.toml" => Fixture {
+            server: "DTS_TEST_SOURCE_URL",
+            databases: &["shop", "crm"],
+            statements: &[
+                "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(64))",
+                "CREATE TABLE shop.tmp_import (id INT PRIMARY KEY)",
+                "CREATE TABLE crm.customers (id INT PRIMARY KEY, name VARCHAR(64), \
+                 email VARCHAR(128), created_at DATETIME, notes TEXT)",
+                "CREATE TABLE crm.orders (id INT PRIMARY KEY, created_at DATETIME NOT NULL)",
+            ],
+        },
+        "mysql_to_mysql_tls.toml" => Fixture {
+            server: "DTS_TEST_TLS_URL",
+            databases: &["shop", "shop_copy"],
+            statements: &["CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(64))"],
+        },
+        "mysql_to_adb.toml" => Fixture {
+            server: "DTS_TEST_SOURCE_URL",
+            databases: &["ab_shop", "ab_dw"],
+            statements: &[
+                "CREATE TABLE ab_shop.orders_0 (id INT PRIMARY KEY, created DATE NOT NULL, \
+                 amount DECIMAL(10,2))",
+                "CREATE TABLE ab_shop.orders_1 LIKE ab_shop.orders_0",
+                "CREATE TABLE ab_shop.orders_2 LIKE ab_shop.orders_0",
+                "CREATE TABLE ab_shop.customers (id INT PRIMARY KEY, name VARCHAR(64))",
+            ],
+        },
+        _ => return None,
+    })
+}
+
+/// `text` with database `from` renamed to `to` where the file names it: as a whole quoted
+/// name (`"shop"`), or before a table (`"shop.orders"`, `shop.tmp_*` patterns, SQL).
+fn rename_database(text: &str, from: &str, to: &str) -> String {
+    text.replace(&format!("\"{from}\""), &format!("\"{to}\""))
+        .replace(&format!("\"{from}."), &format!("\"{to}."))
+        .replace(&format!(" {from}."), &format!(" {to}."))
+}
+
+async fn source_conn(var: &str) -> mysql_async::Conn {
+    let url = std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"`"));
+    mysql_async::Conn::from_url(url).await.unwrap()
+}
+
+/// Runs `dts precheck` on `file` with the test environment's passwords; returns whether it
+/// passed and what it printed.
+fn precheck(file: &Path, state: &Path) -> (bool, String) {
+    let env_dir = std::env::var("DTS_TEST_ENV_DIR").unwrap_or_default();
+    let out = Command::new(runner())
+        .arg("precheck")
+        .arg("--state-dir")
+        .arg(state)
+        .arg(file)
+        .env("DTS_SOURCE_PASSWORD", "dts-secret")
+        .env("DTS_DEST_PASSWORD", "dts-secret")
+        .env("DTS_TLS_PASSWORD", "dts-tls-secret")
+        .env("DTS_TEST_ENV_DIR", env_dir)
+        .output()
+        .expect("run the runner");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A copy of example `name` with its databases renamed (returned, source name first) and the
+/// test environment's directory in place of `target/test-env`.
+fn prepared_copy(
+    name: &str,
+    fx: &Fixture,
+    dir: &Path,
+    tag: &str,
+) -> (PathBuf, Vec<(String, String)>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let mut text = std::fs::read_to_string(root.join(name)).unwrap();
+    let renames: Vec<(String, String)> = fx
+        .databases
+        .iter()
+        .map(|d| {
+            (
+                d.to_string(),
+                format!("tdef_{tag}_{}_{d}", std::process::id()),
+            )
+        })
+        .collect();
+    for (from, to) in &renames {
+        text = rename_database(&text, from, to);
+    }
+    if let Ok(env_dir) = std::env::var("DTS_TEST_ENV_DIR") {
+        text = text.replace("target/test-env", &env_dir);
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    (path, renames)
+}
+
+/// Creates the fixture's databases (renamed) and tables on its server.
+async fn create_fixture(fx: &Fixture, renames: &[(String, String)]) -> mysql_async::Conn {
+    let mut c = source_conn(fx.server).await;
+    for (_, db) in renames {
+        c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+            .await
+            .unwrap();
+    }
+    // Only the databases the source holds are created; a `rename_to` target is not.
+    for (from, db) in renames {
+        if fx
+            .statements
+            .iter()
+            .any(|s| s.contains(&format!(" {from}.")))
+        {
+            c.query_drop(format!("CREATE DATABASE `{db}`"))
+                .await
+                .unwrap();
+        }
+    }
+    for s in fx.statements {
+        let mut sql = s.to_string();
+        for (from, to) in renames {
+            sql = rename_database(&sql, from, to);
+        }
+        c.query_drop(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    c
+}
+
+async fn drop_fixture(c: &mut mysql_async::Conn, renames: &[(String, String)]) {
+    for (_, db) in renames {
+        c.query_drop(format!("DROP DATABASE IF EXISTS `{db}`"))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn every_example_task_file_builds_and_prechecks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let mut names: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut failed = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let fx = fixture(name)
+            .unwrap_or_else(|| panic!("examples/tasks/{name} has no fixture in this test"));
+        let (path, renames) = prepared_copy(name, &fx, dir.path(), &format!("ex{i}"));
+        let mut c = create_fixture(&fx, &renames).await;
+        let state = dir.path().join(format!("state-{i}"));
+        let (passed, out) = precheck(&path, &state);
+        drop_fixture(&mut c, &renames).await;
+        eprintln!(
+            "== {name}: {}\n{out}",
+            if passed { "passed" } else { "FAILED" }
+        );
+        if !passed || !out.contains("precheck passed") {
+            failed.push(format!("{name}:\n{out}"));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+#[tokio::test]
+async fn a_database_type_the_server_is_not_fails_the_precheck_naming_both() {
+    let name = "quickstart.toml";
+    let fx = fixture(name).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, renames) = prepared_copy(name, &fx, dir.path(), "dbtype");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("database_type = \"mariadb\""), "{text}");
+    std::fs::write(
+        &path,
+        text.replace("database_type = \"mariadb\"", "database_type = \"mysql\""),
+    )
+    .unwrap();
+    let mut c = create_fixture(&fx, &renames).await;
+    let (passed, out) = precheck(&path, &dir.path().join("state"));
+    drop_fixture(&mut c, &renames).await;
+    assert!(!passed, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("source.database_type"))
+        .unwrap_or_else(|| panic!("no database_type finding: {out}"));
+    assert!(line.starts_with("[FAIL]"), "{line}");
+    assert!(
+        line.contains("\"mysql\"") && line.contains("the server is mariadb"),
+        "names both: {line}"
+    );
+}
