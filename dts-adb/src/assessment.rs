@@ -129,6 +129,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         };
         let mut r = AssessmentReport::default();
         assess_adb_table(&table, DdlOptions::default(), &mut r);

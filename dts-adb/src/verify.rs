@@ -306,6 +306,7 @@ pub fn adb_schema_view(
         unique_keys: Vec::new(),
         indexes: Vec::new(),
         create_sql: None,
+        constraints: Default::default(),
         ..expected.clone()
     };
     let actual = actual.map(|a| TableSchema {
@@ -313,6 +314,7 @@ pub fn adb_schema_view(
         unique_keys: Vec::new(),
         indexes: Vec::new(),
         create_sql: None,
+        constraints: Default::default(),
         ..a
     });
     SchemaView {
@@ -466,6 +468,7 @@ mod tests {
                 unique_keys: vec![],
                 indexes: vec![],
                 create_sql: None,
+                constraints: Default::default(),
             },
             key: vec!["id".into()],
             columns: names,

@@ -210,6 +210,7 @@ fn all_types_table() -> TableSchema {
             unique: false,
         }],
         create_sql: None,
+        constraints: Default::default(),
     }
 }
 
@@ -284,6 +285,7 @@ fn two_col(pk: Vec<&str>, unique: Option<(&str, bool)>) -> TableSchema {
         unique_keys,
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     }
 }
 
@@ -369,6 +371,7 @@ fn golden_hostile_identifiers() {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     };
     assert_eq!(
         create_table_sql(&t, ADB).unwrap(),
@@ -494,6 +497,7 @@ fn orders(pk: &[&str]) -> TableSchema {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     }
 }
 

@@ -75,6 +75,7 @@ fn kv_schema(db: &str, table: &str) -> SchemaRef {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     })
 }
 
@@ -168,6 +169,7 @@ async fn create_write_upsert_delete_round_trip() {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     });
     let sink = AdbSink::new(options(&url, "it-round-trip")).unwrap();
     sink.apply_schema(&schema).await.unwrap();
@@ -842,6 +844,7 @@ async fn stream_create_table_is_created_in_adb_dialect_at_its_first_row() {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     });
     let sink = AdbSink::new(options(&url, "ab-it-stream-create")).unwrap();
     // The source's statement, in MySQL's dialect: run verbatim it would make an ENUM column.

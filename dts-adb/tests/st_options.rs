@@ -21,6 +21,7 @@ fn table(db: &str, name: &str) -> TableSchema {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     }
 }
 

@@ -424,6 +424,7 @@ mod tests {
             unique_keys: indexes.iter().filter(|i| i.unique).cloned().collect(),
             indexes: indexes.into_iter().filter(|i| !i.unique).collect(),
             create_sql: create.map(str::to_string),
+            constraints: Default::default(),
         }
     }
 

@@ -68,11 +68,14 @@ impl TableRoute {
     }
 
     /// The destination schema for a source schema: renamed table and columns, unselected columns
-    /// dropped, and keys or indexes that lose a column dropped with them.
+    /// dropped, and keys, indexes and CHECK constraints that lose a column dropped with them
+    /// (a CHECK keeps its condition with the columns renamed). Foreign keys are left to the
+    /// task, which knows the routes of both tables.
     pub fn destination_schema(&self, source: &TableSchema) -> TableSchema {
         let Some(columns) = &self.columns else {
             let mut s = source.clone();
             s.id = self.destination.clone();
+            s.constraints.foreign_keys.clear();
             return s;
         };
         let rename = |name: &str| -> Option<String> {
@@ -103,7 +106,31 @@ impl TableRoute {
             primary_key: map_all(&source.primary_key).unwrap_or_default(),
             unique_keys: source.unique_keys.iter().filter_map(map_index).collect(),
             indexes: source.indexes.iter().filter_map(map_index).collect(),
-            create_sql: None,
+            create_sql: source.create_sql.as_deref().and_then(table_options_only),
+            constraints: crate::schema::TableConstraints {
+                checks: source
+                    .constraints
+                    .checks
+                    .iter()
+                    .filter_map(|c| {
+                        let expression = crate::sql_idents::rename_identifiers(
+                            &c.expression,
+                            |name| match source.column_index(name) {
+                                None => crate::sql_idents::Rename::Keep,
+                                Some(_) => match rename(name) {
+                                    Some(n) => crate::sql_idents::Rename::To(n),
+                                    None => crate::sql_idents::Rename::Refuse,
+                                },
+                            },
+                        )?;
+                        Some(crate::schema::CheckConstraint {
+                            name: c.name.clone(),
+                            expression,
+                        })
+                    })
+                    .collect(),
+                foreign_keys: Vec::new(),
+            },
         }
     }
 
@@ -114,6 +141,16 @@ impl TableRoute {
             Some(cols) => cols.iter().map(|(i, _)| row[*i].clone()).collect(),
         }
     }
+}
+
+/// The table options of a `SHOW CREATE TABLE` text (engine, character set, row format, …)
+/// without its column, index and partition lines, which name source columns: what a
+/// destination schema with mapped columns keeps of its source's definition.
+fn table_options_only(create_sql: &str) -> Option<String> {
+    let (head, rest) = create_sql.rsplit_once("\n)")?;
+    let first = head.lines().next()?;
+    let options = rest.lines().next().unwrap_or("");
+    Some(format!("{first}\n){options}"))
 }
 
 /// Decides which objects and rows are synchronized and how they are named at the destination.
@@ -256,6 +293,7 @@ mod tests {
                 unique: false,
             }],
             create_sql: Some("CREATE TABLE t".into()),
+            constraints: Default::default(),
         }
     }
 
@@ -275,6 +313,45 @@ mod tests {
         assert_eq!(
             route.project_row(vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
             vec![Value::Int(1), Value::Int(3)]
+        );
+    }
+
+    #[test]
+    fn column_subset_maps_checks_and_keeps_table_options() {
+        let mut source = schema();
+        source.create_sql = Some(
+            "CREATE TABLE `t` (\n  `a` int(11) NOT NULL,\n  `c` int(11)\n) ENGINE=InnoDB \
+             ROW_FORMAT=COMPRESSED\n PARTITION BY HASH (`a`)\nPARTITIONS 2"
+                .into(),
+        );
+        source.constraints.checks = vec![
+            crate::schema::CheckConstraint {
+                name: "positive".into(),
+                expression: "`b` > 0 and `id` <> '`a`'".into(),
+            },
+            crate::schema::CheckConstraint {
+                name: "on_a".into(),
+                expression: "`a` < 10".into(),
+            },
+        ];
+        let route = TableRoute {
+            destination: TableId::new("dst", "t2"),
+            columns: Some(vec![(0, "ID".into()), (2, "B2".into())]),
+            ..TableRoute::identity(&TableId::new("src", "t"))
+        };
+        let d = route.destination_schema(&source);
+        assert_eq!(
+            d.constraints.checks.len(),
+            1,
+            "a check on an unselected column goes"
+        );
+        assert_eq!(
+            d.constraints.checks[0].expression,
+            "`B2` > 0 and `ID` <> '`a`'"
+        );
+        assert_eq!(
+            d.create_sql.as_deref(),
+            Some("CREATE TABLE `t` (\n) ENGINE=InnoDB ROW_FORMAT=COMPRESSED")
         );
     }
 

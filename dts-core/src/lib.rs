@@ -43,6 +43,7 @@ pub mod scan;
 pub mod schema;
 pub mod sink;
 pub mod source;
+pub mod sql_idents;
 pub mod stage;
 pub mod task;
 pub mod topology;
@@ -62,7 +63,9 @@ pub use error::{Error, ErrorClass, Result};
 pub use filter::{DatabaseFilter, DmlOps, Filter, TableRoute, SYSTEM_DATABASES};
 pub use position::{GtidFlavor, GtidSet, Position};
 pub use precheck::{CheckLevel, CheckResult, PrecheckReport};
-pub use schema::{Column, ColumnType, Index, SchemaRef, TableId, TableSchema};
+pub use schema::{
+    CheckConstraint, Column, ColumnType, Index, SchemaRef, TableConstraints, TableId, TableSchema,
+};
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};

@@ -180,6 +180,7 @@ mod tests {
                 unique_keys: vec![],
                 indexes: vec![],
                 create_sql: None,
+                constraints: Default::default(),
             })
         };
         let source_report = || {

@@ -162,6 +162,10 @@ pub struct Column {
     pub auto_increment: bool,
     /// Column comment.
     pub comment: String,
+    /// MariaDB / MySQL 8.0.23+ `INVISIBLE`: left out of `SELECT *` and of inserts without a
+    /// column list, so every read and write names it explicitly.
+    #[serde(default)]
+    pub invisible: bool,
 }
 
 impl Column {
@@ -182,6 +186,7 @@ impl Column {
             generated: None,
             auto_increment: false,
             comment: String::new(),
+            invisible: false,
         }
     }
 }
@@ -212,6 +217,33 @@ pub struct TableSchema {
     pub indexes: Vec<Index>,
     /// The source's `SHOW CREATE TABLE` text, when known.
     pub create_sql: Option<String>,
+    /// CHECK constraints and foreign keys.
+    #[serde(default)]
+    pub constraints: TableConstraints,
+}
+
+/// A `CHECK` constraint of a table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckConstraint {
+    /// Constraint name (MariaDB names a column-level check after its column).
+    pub name: String,
+    /// The condition as the server reports it (identifiers backquoted), without the
+    /// surrounding parentheses of `CHECK (…)`.
+    pub expression: String,
+}
+
+/// What a table definition holds beyond columns and keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableConstraints {
+    /// CHECK constraints, other than MariaDB's `json_valid` of a JSON column (part of the
+    /// column's type there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckConstraint>,
+    /// Foreign keys of which this table is the child. A source schema from discovery leaves
+    /// them to [`crate::Source::foreign_keys`]; the task fills a destination schema's with the
+    /// destination's names of both tables and their columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<crate::cascade::ForeignKey>,
 }
 
 /// Shared handle to a table schema; every row of a table points at the same one.
@@ -315,6 +347,7 @@ mod tests {
             },
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         }
     }
 

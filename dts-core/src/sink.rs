@@ -83,6 +83,14 @@ pub trait Sink: Send + Sync {
         Err("this destination does not apply changes derived from foreign-key cascades".into())
     }
 
+    /// Whether this destination creates the foreign keys of the tables it creates
+    /// ([`crate::TableConstraints::foreign_keys`] of the schemas it is given, in destination
+    /// names). When it does not (the default), the task gives it none, and its precheck says
+    /// per table what it leaves out.
+    fn holds_foreign_keys(&self) -> bool {
+        false
+    }
+
     /// Write a batch of full-sync rows of one table.
     async fn write_rows(
         &self,

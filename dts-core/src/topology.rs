@@ -431,6 +431,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         };
         let problems = filter.check(std::slice::from_ref(&keyless));
         assert!(problems[0].contains("exactly_once_write"), "{problems:?}");

@@ -379,6 +379,7 @@ mod tests {
             }],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         }
     }
 

@@ -170,6 +170,7 @@ mod tests {
             },
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         }
     }
 

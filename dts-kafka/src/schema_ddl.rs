@@ -81,6 +81,7 @@ mod tests {
             }],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         };
         assert_eq!(
             create_table_statement(&schema),

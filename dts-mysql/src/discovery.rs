@@ -2,7 +2,9 @@
 
 use crate::conn::ServerInfo;
 use crate::ident::quote_table;
-use dts_core::{Column, ColumnType, Error, Index, TableId, TableSchema, SYSTEM_DATABASES};
+use dts_core::{
+    CheckConstraint, Column, ColumnType, Error, Index, TableId, TableSchema, SYSTEM_DATABASES,
+};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 use std::collections::{BTreeMap, HashSet};
@@ -175,35 +177,25 @@ pub async fn discover_tables(
 ) -> Result<Vec<TableSchema>, Error> {
     let map = |e| crate::conn::classify("source", "schema discovery", e);
 
-    // MariaDB implements JSON as LONGTEXT with a JSON_VALID check constraint.
+    // MariaDB implements JSON as LONGTEXT with a JSON_VALID check constraint; the other
+    // checks are the table's own.
     let mut json_columns: HashSet<(String, String, String)> = HashSet::new();
-    if server.is_mariadb() {
-        let (cond, params) = scope.where_clause("CONSTRAINT_SCHEMA");
-        let rows: Vec<Row> = conn
-            .exec(
-                format!(
-                    "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CHECK_CLAUSE \
-                     FROM information_schema.CHECK_CONSTRAINTS WHERE {cond}"
-                ),
-                params,
-            )
-            .await
-            .map_err(map)?;
-        for r in rows {
-            let (Some(db), Some(t), Some(clause)) =
-                (get_str(&r, 0), get_str(&r, 1), get_str(&r, 2))
-            else {
-                continue;
-            };
-            let lower = clause.to_ascii_lowercase();
-            if let Some(rest) = lower.strip_prefix("json_valid(`") {
-                if let Some(end) = rest.rfind("`)") {
-                    // Take the original-case name from the clause.
-                    let name =
-                        clause["json_valid(`".len().."json_valid(`".len() + end].replace("``", "`");
-                    json_columns.insert((db, t, name));
-                }
+    let mut checks: BTreeMap<(String, String), Vec<CheckConstraint>> = BTreeMap::new();
+    for (db, t, name, clause) in read_checks(conn, server, scope).await.map_err(map)? {
+        let lower = clause.to_ascii_lowercase();
+        let json_of = lower.strip_prefix("json_valid(`").and_then(|rest| {
+            let end = rest.rfind("`)")?;
+            // Take the original-case name from the clause.
+            Some(clause["json_valid(`".len().."json_valid(`".len() + end].replace("``", "`"))
+        });
+        match json_of {
+            Some(column) if server.is_mariadb() && column == name => {
+                json_columns.insert((db, t, column));
             }
+            _ => checks.entry((db, t)).or_default().push(CheckConstraint {
+                name,
+                expression: clause,
+            }),
         }
     }
 
@@ -233,6 +225,7 @@ pub async fn discover_tables(
                 unique_keys: vec![],
                 indexes: vec![],
                 create_sql: None,
+                constraints: Default::default(),
             },
         );
     }
@@ -287,6 +280,7 @@ pub async fn discover_tables(
         column.auto_increment = extra.to_ascii_lowercase().contains("auto_increment");
         column.generated = generated;
         column.comment = get_str(r, 16).unwrap_or_default();
+        column.invisible = extra.to_ascii_uppercase().contains("INVISIBLE");
         schema.columns.push(column);
     }
 
@@ -334,7 +328,8 @@ pub async fn discover_tables(
     }
 
     let mut out = Vec::with_capacity(schemas.len());
-    for (_, mut schema) in schemas {
+    for (key, mut schema) in schemas {
+        schema.constraints.checks = checks.remove(&key).unwrap_or_default();
         let row: Result<Option<(String, String)>, _> = conn
             .query_first(format!("SHOW CREATE TABLE {}", quote_table(&schema.id)))
             .await;
@@ -442,4 +437,48 @@ mod tests {
             None
         );
     }
+}
+
+/// The CHECK constraints of the tables in `scope` as (database, table, name, clause): MariaDB
+/// names the table in `CHECK_CONSTRAINTS`, MySQL 8.0.16+ through `TABLE_CONSTRAINTS`; older
+/// MySQL servers have no CHECK constraints.
+async fn read_checks(
+    conn: &mut Conn,
+    server: &ServerInfo,
+    scope: &Scope,
+) -> Result<Vec<(String, String, String, String)>, mysql_async::Error> {
+    let sql = if server.is_mariadb() {
+        let (cond, params) = scope.where_clause("CONSTRAINT_SCHEMA");
+        let sql = format!(
+            "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE \
+             FROM information_schema.CHECK_CONSTRAINTS WHERE {cond} \
+             ORDER BY CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME"
+        );
+        (sql, params)
+    } else if server.version_number >= (8, 0, 16) {
+        let (cond, params) = scope.where_clause("c.CONSTRAINT_SCHEMA");
+        let sql = format!(
+            "SELECT c.CONSTRAINT_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME, c.CHECK_CLAUSE \
+             FROM information_schema.CHECK_CONSTRAINTS c \
+             JOIN information_schema.TABLE_CONSTRAINTS t \
+               ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA \
+              AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME AND t.CONSTRAINT_TYPE = 'CHECK' \
+             WHERE {cond} ORDER BY c.CONSTRAINT_SCHEMA, t.TABLE_NAME, c.CONSTRAINT_NAME"
+        );
+        (sql, params)
+    } else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<Row> = conn.exec(sql.0, sql.1).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                get_str(r, 0)?,
+                get_str(r, 1)?,
+                get_str(r, 2)?,
+                get_str(r, 3)?,
+            ))
+        })
+        .collect())
 }

@@ -144,6 +144,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         })
     }
 

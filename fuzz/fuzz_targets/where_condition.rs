@@ -57,6 +57,7 @@ fn table() -> TableSchema {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     }
 }
 

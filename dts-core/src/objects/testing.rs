@@ -21,6 +21,7 @@ pub fn table(db: &str, name: &str) -> TableBuilder {
             unique_keys: Vec::new(),
             indexes: Vec::new(),
             create_sql: None,
+            constraints: Default::default(),
         },
     }
 }

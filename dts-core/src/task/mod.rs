@@ -28,6 +28,7 @@
 
 pub mod alerts;
 pub mod etl;
+mod foreign_keys;
 mod full_sync;
 mod incremental;
 pub mod mapping;
@@ -37,6 +38,7 @@ pub mod throttle;
 
 pub use alerts::{Alert, AlertHook, LatencyRule, LogAlertHook};
 pub use etl::Etl;
+pub use foreign_keys::FOREIGN_KEYS_CHECK;
 pub use progress::{IncrementalStatus, Progress, RetryStatus, TableStatus};
 pub use throttle::{Throttle, ThrottleSettings};
 
@@ -331,9 +333,36 @@ impl Task {
     /// tables, without recording anything.
     pub async fn precheck(&self) -> Result<PrecheckReport> {
         let all = self.source.discover().await?;
-        let tables = self.route_tables(&all);
+        let mut tables = self.route_tables(&all);
+        let keys = match self.source.foreign_keys().await {
+            Ok(fks) => self.attach_foreign_keys(&fks, &mut tables),
+            Err(e) => Some(crate::precheck::CheckResult::error(
+                FOREIGN_KEYS_CHECK,
+                format!("could not read the source's foreign keys: {e}"),
+                "make information_schema.REFERENTIAL_CONSTRAINTS and KEY_COLUMN_USAGE \
+                 readable for the source account",
+            )),
+        };
         let state = self.store.load().await?;
-        Ok(self.precheck_report(&all, &tables, state.is_some()).await)
+        let mut report = self.precheck_report(&all, &tables, state.is_some()).await;
+        report.checks.extend(keys);
+        Ok(report)
+    }
+
+    /// With schema sync into a destination that holds foreign keys: gives each destination
+    /// schema its foreign keys in destination names, and returns the precheck finding on those
+    /// that cannot be created (`None` when the task creates no foreign keys).
+    fn attach_foreign_keys(
+        &self,
+        fks: &[crate::cascade::ForeignKey],
+        tables: &mut [(crate::schema::SchemaRef, Routed)],
+    ) -> Option<crate::precheck::CheckResult> {
+        if !self.options.schema_sync || !self.sink.holds_foreign_keys() {
+            return None;
+        }
+        let mapped = foreign_keys::map_foreign_keys(fks, tables);
+        mapped.attach(tables);
+        Some(mapped.check(mapped.count()))
     }
 
     /// Runs the task until it is stopped (`Ok`) or fails (`Err`, with the failed stage marked).
@@ -637,8 +666,17 @@ impl Task {
         let all = self
             .with_retry("discover source tables", || self.source.discover())
             .await?;
-        let tables = self.route_tables(&all);
-        let report = self.precheck_report(&all, &tables, resuming).await;
+        let mut tables = self.route_tables(&all);
+        let keys = if self.options.schema_sync && self.sink.holds_foreign_keys() {
+            let fks = self
+                .with_retry("read source foreign keys", || self.source.foreign_keys())
+                .await?;
+            self.attach_foreign_keys(&fks, &mut tables)
+        } else {
+            None
+        };
+        let mut report = self.precheck_report(&all, &tables, resuming).await;
+        report.checks.extend(keys);
         let mut acknowledged = self.options.acknowledged_warnings.clone();
         if resuming
             || !self.options.schema_sync

@@ -478,6 +478,14 @@ impl Sink for VerifyingSink {
         self.inner.finish_copy(schema).await
     }
 
+    fn holds_foreign_keys(&self) -> bool {
+        self.inner.holds_foreign_keys()
+    }
+
+    fn supports_derived_changes(&self) -> std::result::Result<(), String> {
+        self.inner.supports_derived_changes()
+    }
+
     async fn missing_tables(
         &self,
         tables: &[TableSchema],

@@ -231,6 +231,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         }
     }
 

@@ -172,6 +172,7 @@ mod tests {
                 unique: false,
             }],
             create_sql: None,
+            constraints: Default::default(),
         }
     }
 

@@ -270,6 +270,7 @@ pub fn every_type_schema(database: &str) -> SchemaRef {
         unique_keys: vec![],
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     })
 }
 
@@ -495,6 +496,7 @@ pub fn small_schema(database: &str, table: &str, keyed: bool) -> SchemaRef {
         unique_keys: Vec::<Index>::new(),
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     })
 }
 

@@ -226,6 +226,7 @@ pub fn schema_from_table_map(
         unique_keys,
         indexes: vec![],
         create_sql: None,
+        constraints: Default::default(),
     })
 }
 

@@ -115,6 +115,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         };
         schema.create_sql =
             Some("CREATE TABLE `t` (\n  `id` int\n) ENGINE=InnoDB WITH SYSTEM VERSIONING".into());

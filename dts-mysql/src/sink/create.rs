@@ -18,9 +18,12 @@
 //! gets a prefix of [`DEFAULT_TEXT_PREFIX`] characters and a lone geometry column a `SPATIAL` index,
 //! and the destination's default table options.
 //!
-//! Not reproduced: CHECK constraints other than MariaDB's `json_valid` on JSON columns, foreign
-//! keys (they name tables that may be mapped or not copied), partitioning, and the source
-//! table's AUTO_INCREMENT counter (rows are written with their values, so the counter follows).
+//! From the schema itself: `INVISIBLE` columns, CHECK constraints (their conditions with the
+//! destination's column names) and foreign keys (the task fills in the destination's names of
+//! both tables; see [`foreign_key_definitions`]), and `ROW_FORMAT` among the table options.
+//!
+//! Not reproduced: the source table's AUTO_INCREMENT counter (rows are written with their
+//! values, so the counter follows), and partitioning when column names are mapped.
 //! A generation expression is used as the source reports it: it names source columns, so mapping
 //! the columns a generated column depends on is not supported.
 //!
@@ -61,16 +64,70 @@ pub fn create_database_sql(database: &str) -> String {
 
 /// The `CREATE TABLE IF NOT EXISTS` statement for `schema`, qualified with its database.
 pub fn create_table_sql(schema: &TableSchema) -> Result<String, Error> {
-    build_create_table(schema, true)
+    build_create_table(schema, true, true)
 }
 
 /// The `CREATE TABLE IF NOT EXISTS` statement for `schema` without its non-unique secondary
-/// indexes, for a table about to be filled by a full copy: building those indexes once, after
-/// the rows are in, is cheaper than maintaining them row by row. The primary key and unique
-/// keys stay, since the copy's idempotence relies on them. [`secondary_index_definitions`]
-/// gives what is left out.
+/// indexes and foreign keys, for a table about to be filled by a full copy: building those
+/// indexes once, after the rows are in, is cheaper than maintaining them row by row, and the
+/// foreign keys follow the copy. The primary key and unique keys stay, since the copy's
+/// idempotence relies on them. [`secondary_index_definitions`] and
+/// [`foreign_key_definitions`] give what is left out.
 pub fn create_table_sql_without_secondary_indexes(schema: &TableSchema) -> Result<String, Error> {
-    build_create_table(schema, false)
+    build_create_table(schema, false, false)
+}
+
+/// The `CREATE TABLE IF NOT EXISTS` statement for a table about to be filled by a full copy:
+/// without its foreign keys, and with its non-unique secondary indexes only when
+/// `with_secondary` (else see [`create_table_sql_without_secondary_indexes`]).
+pub fn create_table_sql_for_copy(
+    schema: &TableSchema,
+    with_secondary: bool,
+) -> Result<String, Error> {
+    build_create_table(schema, with_secondary, false)
+}
+
+/// The foreign keys of `schema` (in destination names) as `(name, definition)` pairs, each
+/// definition usable after `ADD` in an `ALTER TABLE`:
+/// `CONSTRAINT `fk` FOREIGN KEY (`a`) REFERENCES `db`.`parent` (`id`) ON DELETE … ON UPDATE …`.
+pub fn foreign_key_definitions(schema: &TableSchema) -> Result<Vec<(String, String)>, Error> {
+    let list = |cols: &[String]| {
+        cols.iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    schema
+        .constraints
+        .foreign_keys
+        .iter()
+        .map(|fk| {
+            if fk.child_columns.is_empty() || fk.child_columns.len() != fk.parent_columns.len() {
+                return Err(Error::Schema {
+                    table: schema.id.clone(),
+                    message: format!(
+                        "foreign key `{}` pairs {} column(s) with {}",
+                        fk.name,
+                        fk.child_columns.len(),
+                        fk.parent_columns.len()
+                    ),
+                });
+            }
+            Ok((
+                fk.name.clone(),
+                format!(
+                    "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}.{} ({}) ON DELETE {} ON UPDATE {}",
+                    quote_ident(&fk.name),
+                    list(&fk.child_columns),
+                    quote_ident(&fk.parent.database),
+                    quote_ident(&fk.parent.table),
+                    list(&fk.parent_columns),
+                    fk.on_delete,
+                    fk.on_update
+                ),
+            ))
+        })
+        .collect()
 }
 
 /// The non-unique secondary indexes of `schema` as `(name, definition)` pairs, each definition
@@ -84,7 +141,11 @@ pub fn secondary_index_definitions(schema: &TableSchema) -> Result<Vec<(String, 
     })
 }
 
-fn build_create_table(schema: &TableSchema, with_secondary: bool) -> Result<String, Error> {
+fn build_create_table(
+    schema: &TableSchema,
+    with_secondary: bool,
+    with_foreign_keys: bool,
+) -> Result<String, Error> {
     let bad = |message: String| Error::Schema {
         table: schema.id.clone(),
         message,
@@ -127,6 +188,24 @@ fn build_create_table(schema: &TableSchema, with_secondary: bool) -> Result<Stri
                 .into_iter()
                 .map(|(_, def)| def),
         );
+    }
+    if with_foreign_keys {
+        // With checks off in the sink's sessions, a foreign key to a table not created yet
+        // is accepted.
+        defs.extend(
+            foreign_key_definitions(schema)?
+                .into_iter()
+                .map(|(_, def)| def),
+        );
+    }
+    for check in &schema.constraints.checks {
+        check_sql_fragment(&check.expression)
+            .map_err(|m| bad(format!("CHECK constraint {}: {m}", check.name)))?;
+        defs.push(format!(
+            "CONSTRAINT {} CHECK ({})",
+            quote_ident(&check.name),
+            check.expression
+        ));
     }
     let mut sql = format!(
         "CREATE TABLE IF NOT EXISTS {}.{} (\n  {}\n)",
@@ -229,6 +308,9 @@ fn column_sql(
         if col.auto_increment {
             s.push_str(" AUTO_INCREMENT");
         }
+    }
+    if col.invisible {
+        s.push_str(" INVISIBLE");
     }
     if !col.comment.is_empty() {
         s.push_str(&format!(" COMMENT {}", sql_string(&col.comment)));
@@ -536,6 +618,8 @@ struct TableOptions {
     sequence: bool,
     /// MariaDB `WITH SYSTEM VERSIONING`.
     system_versioning: bool,
+    /// `ROW_FORMAT` (`DYNAMIC`, `COMPRESSED`, …).
+    row_format: Option<String>,
 }
 
 impl TableOptions {
@@ -552,6 +636,9 @@ impl TableOptions {
         }
         if let Some(c) = &self.comment {
             s.push_str(&format!(" COMMENT={}", sql_string(c)));
+        }
+        if let Some(r) = &self.row_format {
+            s.push_str(&format!(" ROW_FORMAT={r}"));
         }
         if self.sequence {
             s.push_str(" SEQUENCE=1");
@@ -721,6 +808,7 @@ fn parse_table_options(s: &str) -> TableOptions {
             }
             "COLLATE" | "DEFAULT COLLATE" => out.collation = word,
             "SEQUENCE" => out.sequence = word.as_deref() == Some("1"),
+            "ROW_FORMAT" => out.row_format = word,
             "COMMENT" => {
                 out.comment = if after.starts_with('\'') {
                     parse_quoted_literal(&after[..after.len() - next.len()])
@@ -780,6 +868,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         }
     }
 

@@ -20,6 +20,14 @@
 //! is written again with the table; a record whose index already exists (the `ALTER` ran, the
 //! `DELETE` did not) is simply removed. Tables that already existed at the destination are
 //! never touched: nothing is recorded for them, so no index a user chose not to have is added.
+//!
+//! Foreign keys take the same path through `<checkpoint_database>.dts_deferred_foreign_key`
+//! (same columns, `index_name` holding the constraint name: a foreign key and an index often
+//! share a name), whatever `defer_secondary_indexes` says: a table created for a full copy gets
+//! its foreign keys by a second `ALTER TABLE` after its indexes, once its rows are in. The
+//! sink's sessions run with `foreign_key_checks = 0`, so the `ALTER` neither checks the copied
+//! rows nor waits for the parent's copy, and the destination's own cascades stay off: the
+//! changes InnoDB derives at the source arrive as derived changes ([`dts_core::cascade`]).
 
 use super::MysqlSink;
 use crate::ident::quote_table;
@@ -32,7 +40,10 @@ use std::collections::BTreeSet;
 /// Name of the table of owed indexes inside the checkpoint database.
 pub const DEFERRED_TABLE: &str = "dts_deferred_index";
 
-/// `CREATE TABLE IF NOT EXISTS` of the table of owed indexes.
+/// Name of the table of owed foreign keys inside the checkpoint database.
+pub const DEFERRED_FOREIGN_KEY_TABLE: &str = "dts_deferred_foreign_key";
+
+/// `CREATE TABLE IF NOT EXISTS` of a table of owed indexes or foreign keys.
 pub fn create_table_sql(table: &TableId) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {} (\n  \
@@ -47,28 +58,72 @@ pub fn create_table_sql(table: &TableId) -> String {
     )
 }
 
-/// The `ALTER TABLE` adding `definitions` (from [`create::secondary_index_definitions`]) in one
-/// pass over the table.
+/// The `ALTER TABLE` adding `definitions` (from [`create::secondary_index_definitions`] or
+/// [`create::foreign_key_definitions`]) in one pass over the table.
 pub fn add_indexes_sql(table: &TableId, definitions: &[String]) -> String {
     let adds: Vec<String> = definitions.iter().map(|d| format!("ADD {d}")).collect();
     format!("ALTER TABLE {} {}", quote_table(table), adds.join(", "))
 }
 
+/// What a table owes after its copy: indexes, then foreign keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owed {
+    Indexes,
+    ForeignKeys,
+}
+
+impl Owed {
+    fn what(self) -> &'static str {
+        match self {
+            Owed::Indexes => "deferred indexes",
+            Owed::ForeignKeys => "deferred foreign keys",
+        }
+    }
+
+    /// Names already present on the table (index names, or foreign-key constraint names).
+    fn present_sql(self) -> &'static str {
+        match self {
+            Owed::Indexes => {
+                "SELECT DISTINCT `INDEX_NAME` FROM `information_schema`.`STATISTICS` \
+                 WHERE `TABLE_SCHEMA` = ? AND `TABLE_NAME` = ?"
+            }
+            Owed::ForeignKeys => {
+                "SELECT `CONSTRAINT_NAME` FROM `information_schema`.`TABLE_CONSTRAINTS` \
+                 WHERE `TABLE_SCHEMA` = ? AND `TABLE_NAME` = ? \
+                 AND `CONSTRAINT_TYPE` = 'FOREIGN KEY'"
+            }
+        }
+    }
+}
+
 impl MysqlSink {
-    fn deferred_table(&self) -> TableId {
-        TableId::new(self.checkpoint_table.database.clone(), DEFERRED_TABLE)
+    fn record_table(&self, owed: Owed) -> TableId {
+        TableId::new(
+            self.checkpoint_table.database.clone(),
+            match owed {
+                Owed::Indexes => DEFERRED_TABLE,
+                Owed::ForeignKeys => DEFERRED_FOREIGN_KEY_TABLE,
+            },
+        )
     }
 
     /// [`dts_core::Sink::apply_schema_for_copy`]: a table that does not exist yet is created
-    /// without its non-unique secondary indexes, which are recorded as owed first.
+    /// without its non-unique secondary indexes (with `defer_secondary_indexes`) and without
+    /// its foreign keys, which are recorded as owed first.
     pub(super) async fn create_for_copy(&self, schema: &TableSchema) -> Result<()> {
-        let definitions = create::secondary_index_definitions(schema)?;
-        if definitions.is_empty() || !self.options.defer_secondary_indexes {
+        let defer = self.options.defer_secondary_indexes;
+        let indexes = if defer {
+            create::secondary_index_definitions(schema)?
+        } else {
+            Vec::new()
+        };
+        let foreign_keys = create::foreign_key_definitions(schema)?;
+        if indexes.is_empty() && foreign_keys.is_empty() {
             return self
                 .create_table(schema, create::create_table_sql(schema)?)
                 .await;
         }
-        let create = create::create_table_sql_without_secondary_indexes(schema)?;
+        let create = create::create_table_sql_for_copy(schema, !defer)?;
         let mut conn = self.conn("schema").await?;
         if table_exists(&mut conn, &schema.id)
             .await
@@ -78,46 +133,59 @@ impl MysqlSink {
             // whose record, if any, is settled by `finish_copy`).
             return Ok(());
         }
-        let record = self.deferred_table();
-        let what = format!("record deferred indexes of {}", schema.id);
+        let what = format!("record deferred indexes and foreign keys of {}", schema.id);
         let mut tx = conn
             .start_transaction(TxOpts::default())
             .await
             .map_err(|e| self.err(&what, e))?;
-        tx.exec_drop(
-            forget_sql(&record),
-            (&self.options.task_id, &schema.id.database, &schema.id.table),
-        )
-        .await
-        .map_err(|e| self.err(&what, e))?;
-        tx.exec_batch(
-            format!(
-                "INSERT INTO {} (`task_id`, `db_name`, `table_name`, `index_name`, `definition`) \
-                 VALUES (?, ?, ?, ?, ?)",
-                quote_table(&record)
-            ),
-            definitions.iter().map(|(name, definition)| {
-                (
-                    &self.options.task_id,
-                    &schema.id.database,
-                    &schema.id.table,
-                    name,
-                    definition,
-                )
-            }),
-        )
-        .await
-        .map_err(|e| self.err(&what, e))?;
+        for (owed, definitions) in [
+            (Owed::Indexes, &indexes),
+            (Owed::ForeignKeys, &foreign_keys),
+        ] {
+            let record = self.record_table(owed);
+            tx.exec_drop(
+                forget_sql(&record),
+                (&self.options.task_id, &schema.id.database, &schema.id.table),
+            )
+            .await
+            .map_err(|e| self.err(&what, e))?;
+            if definitions.is_empty() {
+                continue;
+            }
+            tx.exec_batch(
+                format!(
+                    "INSERT INTO {} (`task_id`, `db_name`, `table_name`, `index_name`, \
+                     `definition`) VALUES (?, ?, ?, ?, ?)",
+                    quote_table(&record)
+                ),
+                definitions.iter().map(|(name, definition)| {
+                    (
+                        &self.options.task_id,
+                        &schema.id.database,
+                        &schema.id.table,
+                        name,
+                        definition,
+                    )
+                }),
+            )
+            .await
+            .map_err(|e| self.err(&what, e))?;
+        }
         tx.commit().await.map_err(|e| self.err(&what, e))?;
         drop(conn);
         self.create_table(schema, create).await
     }
 
     /// [`dts_core::Sink::finish_copy`]: adds the indexes still owed for the table, in one
-    /// `ALTER TABLE`, then forgets them.
+    /// `ALTER TABLE`, then its foreign keys, in another, forgetting each once added.
     pub(super) async fn add_deferred_indexes(&self, schema: &TableSchema) -> Result<()> {
-        let record = self.deferred_table();
-        let what = format!("deferred indexes of {}", schema.id);
+        self.add_owed(schema, Owed::Indexes).await?;
+        self.add_owed(schema, Owed::ForeignKeys).await
+    }
+
+    async fn add_owed(&self, schema: &TableSchema, kind: Owed) -> Result<()> {
+        let record = self.record_table(kind);
+        let what = format!("{} of {}", kind.what(), schema.id);
         let mut conn = self.conn(&what).await?;
         let owed: Vec<(String, String)> = conn
             .exec(
@@ -135,17 +203,13 @@ impl MysqlSink {
             return Ok(());
         }
         let present: BTreeSet<String> = conn
-            .exec::<String, _, _>(
-                "SELECT DISTINCT `INDEX_NAME` FROM `information_schema`.`STATISTICS` \
-                 WHERE `TABLE_SCHEMA` = ? AND `TABLE_NAME` = ?",
-                (&schema.id.database, &schema.id.table),
-            )
+            .exec::<String, _, _>(kind.present_sql(), (&schema.id.database, &schema.id.table))
             .await
-            .map_err(|e| self.err(&format!("list indexes of {}", schema.id), e))?
+            .map_err(|e| self.err(&format!("list {} of {}", kind.what(), schema.id), e))?
             .into_iter()
             .map(|n| n.to_lowercase())
             .collect();
-        // Index names compare case-insensitively in MySQL.
+        // Index and constraint names compare case-insensitively in MySQL.
         let missing: Vec<String> = owed
             .iter()
             .filter(|(name, _)| !present.contains(&name.to_lowercase()))
@@ -155,8 +219,9 @@ impl MysqlSink {
             tracing::info!(
                 target: "dts_mysql::sink",
                 table = %schema.id,
-                indexes = missing.len(),
-                "full copy done; adding its deferred secondary indexes"
+                owed = missing.len(),
+                "full copy done; adding its {}",
+                kind.what()
             );
             conn.query_drop(add_indexes_sql(&schema.id, &missing))
                 .await

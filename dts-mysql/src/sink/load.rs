@@ -273,6 +273,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             create_sql: None,
+            constraints: Default::default(),
         };
         let mariadb = load_sql(&schema, &[0, 1, 2], InsertKind::Upsert, false);
         assert!(mariadb.starts_with(

@@ -295,6 +295,18 @@ impl MysqlSink {
             .map_err(|e| {
                 endpoint.map_err(&format!("create deferred-index table {deferred_table}"), e)
             })?;
+        let deferred_keys = TableId::new(
+            options.checkpoint_database.clone(),
+            deferred::DEFERRED_FOREIGN_KEY_TABLE,
+        );
+        conn.query_drop(deferred::create_table_sql(&deferred_keys))
+            .await
+            .map_err(|e| {
+                endpoint.map_err(
+                    &format!("create deferred-foreign-key table {deferred_keys}"),
+                    e,
+                )
+            })?;
         // Sinks of several tasks connecting at once can deadlock on the shared checkpoint
         // table (InnoDB gap locks); the transaction is rolled back, so retry it a few times.
         let mut attempts = 0u64;
@@ -547,6 +559,10 @@ impl Sink for MysqlSink {
 
     async fn apply_ddl(&self, ddl: &Ddl) -> Result<()> {
         apply::run_ddl(self, ddl, false).await.map(|_| ())
+    }
+
+    fn holds_foreign_keys(&self) -> bool {
+        true
     }
 
     fn supports_derived_changes(&self) -> std::result::Result<(), String> {

@@ -989,6 +989,7 @@ mod tests {
                 unique_keys: vec![],
                 indexes: vec![],
                 create_sql: None,
+                constraints: Default::default(),
             },
             key: vec!["a`1".into(), "b".into()],
             columns: vec![],
