@@ -71,6 +71,7 @@ pub mod assessment;
 mod cascade;
 pub mod checkpoint;
 pub mod ddl;
+pub mod dropped;
 pub mod from_config;
 pub mod ident;
 pub mod verify;
@@ -735,6 +736,7 @@ impl Sink for AdbSink {
                 "leave the sequences out of the selection (for example with [[objects.exclude]])",
             ));
         }
+        report.checks.push(dropped::check(tables));
         let mut existing = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         let mut bad_clauses = Vec::new();

@@ -71,6 +71,6 @@ pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
 pub use task::{
     Alert, AlertHook, Control, Etl, LatencyRule, LogAlertHook, Progress, Task, TaskHandle,
-    TaskOptions, ThrottleSettings,
+    TaskOptions, ThrottleSettings, FOREIGN_KEYS_CHECK,
 };
 pub use value::{Date, DateTime, Time, Timestamp, Value};

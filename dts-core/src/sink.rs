@@ -85,8 +85,8 @@ pub trait Sink: Send + Sync {
 
     /// Whether this destination creates the foreign keys of the tables it creates
     /// ([`crate::TableConstraints::foreign_keys`] of the schemas it is given, in destination
-    /// names). When it does not (the default), the task gives it none, and its precheck says
-    /// per table what it leaves out.
+    /// names); the task's precheck then names those it cannot create. When it does not (the
+    /// default), its own precheck says per table what it leaves out.
     fn holds_foreign_keys(&self) -> bool {
         false
     }

@@ -357,12 +357,15 @@ impl Task {
         fks: &[crate::cascade::ForeignKey],
         tables: &mut [(crate::schema::SchemaRef, Routed)],
     ) -> Option<crate::precheck::CheckResult> {
-        if !self.options.schema_sync || !self.sink.holds_foreign_keys() {
+        if !self.options.schema_sync {
             return None;
         }
         let mapped = foreign_keys::map_foreign_keys(fks, tables);
+        // A destination that cannot hold them still sees them, to say what it leaves out.
         mapped.attach(tables);
-        Some(mapped.check(mapped.count()))
+        self.sink
+            .holds_foreign_keys()
+            .then(|| mapped.check(mapped.count()))
     }
 
     /// Runs the task until it is stopped (`Ok`) or fails (`Err`, with the failed stage marked).
@@ -667,7 +670,7 @@ impl Task {
             .with_retry("discover source tables", || self.source.discover())
             .await?;
         let mut tables = self.route_tables(&all);
-        let keys = if self.options.schema_sync && self.sink.holds_foreign_keys() {
+        let keys = if self.options.schema_sync {
             let fks = self
                 .with_retry("read source foreign keys", || self.source.foreign_keys())
                 .await?;
