@@ -873,6 +873,42 @@ mod tests {
     }
 
     #[test]
+    fn constraints_invisible_columns_and_deferred_foreign_keys() {
+        use dts_core::{CheckConstraint, ForeignKey, ReferentialAction};
+        let mut hidden = int("h`x");
+        hidden.invisible = true;
+        let mut t = table(vec![int("id"), int("p`id"), hidden], &["id"]);
+        t.constraints.checks.push(CheckConstraint {
+            name: "c`1".into(),
+            expression: "`p``id` > 0".into(),
+        });
+        t.constraints.foreign_keys.push(ForeignKey {
+            name: "fk`p".into(),
+            child: TableId::new("d", "t"),
+            child_columns: vec!["p`id".into()],
+            parent: TableId::new("d`b", "pa`rent"),
+            parent_columns: vec!["id".into()],
+            on_update: ReferentialAction::Restrict,
+            on_delete: ReferentialAction::SetNull,
+        });
+        let full = create_table_sql(&t).unwrap();
+        let fk = "CONSTRAINT `fk``p` FOREIGN KEY (`p``id`) REFERENCES `d``b`.`pa``rent` (`id`) \
+                  ON DELETE SET NULL ON UPDATE RESTRICT";
+        assert!(full.contains(fk), "{full}");
+        assert!(full.contains("`h``x` int(11) NOT NULL INVISIBLE"), "{full}");
+        assert!(full.contains("CONSTRAINT `c``1` CHECK (`p``id` > 0)"), "{full}");
+        let for_copy = create_table_sql_for_copy(&t, true).unwrap();
+        assert!(!for_copy.contains("FOREIGN KEY"), "{for_copy}");
+        assert!(for_copy.contains("CHECK"), "{for_copy}");
+        assert_eq!(
+            foreign_key_definitions(&t).unwrap(),
+            vec![("fk`p".to_string(), fk.to_string())]
+        );
+        t.constraints.checks[0].expression = "1); DROP TABLE x; (1".into();
+        assert!(create_table_sql(&t).is_err());
+    }
+
+    #[test]
     fn simple_table_exact_ddl() {
         let mut v = varchar("name", 20);
         v.default = Some("'it''s'".into());
@@ -1100,8 +1136,12 @@ mod tests {
                 comment: Some("a\\b".into()),
                 sequence: false,
                 system_versioning: false,
+                row_format: None,
             }
         );
+        let r = parse_table_options(" ENGINE=InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8");
+        assert_eq!(r.row_format.as_deref(), Some("COMPRESSED"));
+        assert!(r.to_sql().ends_with(" ROW_FORMAT=COMPRESSED"), "{}", r.to_sql());
         let seq = parse_table_options(" ENGINE=InnoDB SEQUENCE=1");
         assert!(seq.sequence && seq.to_sql().ends_with(" SEQUENCE=1"));
         let v =
