@@ -404,8 +404,9 @@ async fn outage_longer_than_the_window_fails_naming_endpoint_and_window() {
     assert_eq!(reason, text);
     let fired = hook.fired();
     assert!(
-        matches!(&fired[..], [Alert::TaskFailed { reason, .. }] if reason == &text),
-        "one failure alert: {fired:?}"
+        matches!(&fired[..], [Alert::Retrying { class, .. }, Alert::TaskFailed { reason, .. }]
+            if class == "connection" && reason == &text),
+        "a retry alert, then one failure alert: {fired:?}"
     );
     eprintln!("gave up after {took:?}: {text}");
     cleanup(&db).await;

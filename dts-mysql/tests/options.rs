@@ -381,8 +381,12 @@ async fn assessment_reports_long_keys_and_outside_dependencies_without_blocking(
     .await;
     let (sh, sp) = url_parts("DTS_TEST_SOURCE_URL");
     let (dh, dp) = url_parts("DTS_TEST_DEST_URL");
+    // The foreign key to the unselected `b` is not created at the destination: a precheck
+    // warning of its own (`objects.foreign_keys`), acknowledged here.
     let text = format!(
         r#"
+acknowledge_warnings = ["objects.foreign_keys"]
+
 [source]
 host = "{sh}"
 port = {sp}
