@@ -398,47 +398,6 @@ pub async fn discover_other_objects(conn: &mut Conn, scope: &Scope) -> Result<Ot
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn members_with_quotes_and_commas() {
-        assert_eq!(
-            parse_members("enum('a','b''c','d,e','')"),
-            vec!["a", "b'c", "d,e", ""]
-        );
-        assert_eq!(parse_members("set('x')"), vec!["x"]);
-    }
-
-    #[test]
-    fn unsigned_and_json_types() {
-        let t = column_type(
-            "bigint",
-            "bigint(20) unsigned",
-            None,
-            None,
-            Some(20),
-            Some(0),
-            None,
-            false,
-        );
-        assert_eq!(
-            t,
-            Some(ColumnType::Integer {
-                bytes: 8,
-                unsigned: true
-            })
-        );
-        let j = column_type("longtext", "longtext", None, None, None, None, None, true);
-        assert_eq!(j, Some(ColumnType::Json));
-        assert_eq!(
-            column_type("vector", "vector(3)", None, None, None, None, None, false),
-            None
-        );
-    }
-}
-
 /// The CHECK constraints of the tables in `scope` as (database, table, name, clause): MariaDB
 /// names the table in `CHECK_CONSTRAINTS`, MySQL 8.0.16+ through `TABLE_CONSTRAINTS`; older
 /// MySQL servers have no CHECK constraints.
@@ -481,4 +440,45 @@ async fn read_checks(
             ))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_with_quotes_and_commas() {
+        assert_eq!(
+            parse_members("enum('a','b''c','d,e','')"),
+            vec!["a", "b'c", "d,e", ""]
+        );
+        assert_eq!(parse_members("set('x')"), vec!["x"]);
+    }
+
+    #[test]
+    fn unsigned_and_json_types() {
+        let t = column_type(
+            "bigint",
+            "bigint(20) unsigned",
+            None,
+            None,
+            Some(20),
+            Some(0),
+            None,
+            false,
+        );
+        assert_eq!(
+            t,
+            Some(ColumnType::Integer {
+                bytes: 8,
+                unsigned: true
+            })
+        );
+        let j = column_type("longtext", "longtext", None, None, None, None, None, true);
+        assert_eq!(j, Some(ColumnType::Json));
+        assert_eq!(
+            column_type("vector", "vector(3)", None, None, None, None, None, false),
+            None
+        );
+    }
 }

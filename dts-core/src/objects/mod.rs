@@ -93,6 +93,7 @@ use std::sync::Mutex;
 ///     unique_keys: vec![],
 ///     indexes: vec![],
 ///     create_sql: None,
+///     constraints: Default::default(),
 /// };
 /// let route = filter.route(&orders).unwrap();
 /// assert_eq!(route.destination, TableId::new("shop_copy", "orders"));

@@ -896,7 +896,10 @@ mod tests {
                   ON DELETE SET NULL ON UPDATE RESTRICT";
         assert!(full.contains(fk), "{full}");
         assert!(full.contains("`h``x` int(11) NOT NULL INVISIBLE"), "{full}");
-        assert!(full.contains("CONSTRAINT `c``1` CHECK (`p``id` > 0)"), "{full}");
+        assert!(
+            full.contains("CONSTRAINT `c``1` CHECK (`p``id` > 0)"),
+            "{full}"
+        );
         let for_copy = create_table_sql_for_copy(&t, true).unwrap();
         assert!(!for_copy.contains("FOREIGN KEY"), "{for_copy}");
         assert!(for_copy.contains("CHECK"), "{for_copy}");
@@ -1141,7 +1144,11 @@ mod tests {
         );
         let r = parse_table_options(" ENGINE=InnoDB ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8");
         assert_eq!(r.row_format.as_deref(), Some("COMPRESSED"));
-        assert!(r.to_sql().ends_with(" ROW_FORMAT=COMPRESSED"), "{}", r.to_sql());
+        assert!(
+            r.to_sql().ends_with(" ROW_FORMAT=COMPRESSED"),
+            "{}",
+            r.to_sql()
+        );
         let seq = parse_table_options(" ENGINE=InnoDB SEQUENCE=1");
         assert!(seq.sequence && seq.to_sql().ends_with(" SEQUENCE=1"));
         let v =
