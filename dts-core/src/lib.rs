@@ -62,7 +62,7 @@ pub use error::{Error, ErrorClass, Result};
 pub use filter::{DatabaseFilter, DmlOps, Filter, TableRoute, SYSTEM_DATABASES};
 pub use position::{GtidFlavor, GtidSet, Position};
 pub use precheck::{CheckLevel, CheckResult, PrecheckReport};
-pub use schema::{Column, ColumnType, Index, SchemaRef, TableId, TableSchema};
+pub use schema::{Column, ColumnType, FixedSyntax, Index, SchemaRef, TableId, TableSchema};
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};
 pub use stage::{Stage, StageMachine, StageRecord, StageStatus, TaskStatus, Transition};
