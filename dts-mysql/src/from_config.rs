@@ -97,9 +97,16 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     }
     // Capitalization is applied by the object filter and the assessment runs with the
     // precheck (MySQL destinations, see `build_mysql_task`); the rest of `[migration]` is not.
+    // `triggers = "manual"` (the guide's default: the task creates no triggers) is what an
+    // unset key means, so writing it is never a refusal.
+    let triggers = match config.migration.triggers {
+        Some(dts_core::config::TriggerMethod::Manual) => None,
+        other => other,
+    };
     let migration = dts_core::config::MigrationOptions {
         capitalization: Default::default(),
         migration_assessment: false,
+        triggers,
         ..config.migration.clone()
     };
     if migration != Default::default() {
@@ -197,6 +204,7 @@ pub async fn build_parts(
     };
     let mut source_options = SourceOptions {
         scope: Scope { databases },
+        declared_type: config.source_settings()?.database_type,
         ..Default::default()
     };
     if let Some(tw) = &two_way {

@@ -22,6 +22,9 @@ pub struct SourceOptions {
     pub pool_size: usize,
     /// Binlog reader tuning.
     pub binlog: BinlogOptions,
+    /// The database type the task file declares (`source.database_type`), compared at
+    /// precheck with the flavour the connection detects; `None` when not declared.
+    pub declared_type: Option<dts_core::config::DatabaseType>,
 }
 
 impl Default for SourceOptions {
@@ -30,6 +33,7 @@ impl Default for SourceOptions {
             scope: Scope::default(),
             pool_size: 4,
             binlog: BinlogOptions::default(),
+            declared_type: None,
         }
     }
 }
@@ -93,7 +97,14 @@ impl MysqlSource {
 #[async_trait]
 impl Source for MysqlSource {
     async fn precheck(&self) -> dts_core::PrecheckReport {
-        crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await
+        let mut report =
+            crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await;
+        report.checks.push(crate::precheck::check_declared_type(
+            "source",
+            self.options.declared_type,
+            &self.server,
+        ));
+        report
     }
 
     async fn discover(&self) -> Result<Vec<SchemaRef>> {
