@@ -204,7 +204,12 @@ pub async fn build_parts(
     };
     let mut source_options = SourceOptions {
         scope: Scope { databases },
-        declared_type: config.source_settings()?.database_type,
+        // Only a type the file declares is checked (the settings fill in a default).
+        declared_type: config
+            .source
+            .resolve("source", &config.connections)
+            .map_err(Error::Config)?
+            .database_type,
         ..Default::default()
     };
     if let Some(tw) = &two_way {
