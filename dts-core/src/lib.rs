@@ -64,7 +64,8 @@ pub use filter::{DatabaseFilter, DmlOps, Filter, TableRoute, SYSTEM_DATABASES};
 pub use position::{GtidFlavor, GtidSet, Position};
 pub use precheck::{CheckLevel, CheckResult, PrecheckReport};
 pub use schema::{
-    CheckConstraint, Column, ColumnType, Index, SchemaRef, TableConstraints, TableId, TableSchema,
+    CheckConstraint, Column, ColumnType, FixedSyntax, Index, SchemaRef, TableConstraints, TableId,
+    TableSchema,
 };
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};

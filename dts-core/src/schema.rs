@@ -189,6 +189,67 @@ impl Column {
             invisible: false,
         }
     }
+
+    /// MariaDB's UUID, INET4 and INET6 columns: text with a fixed syntax, stored (and written
+    /// to the binlog) as 16 or 4 bytes. Their values travel as that text; only a server with
+    /// the same type can hold them under their own type, and a mask cannot keep the syntax.
+    pub fn fixed_syntax_text(&self) -> Option<FixedSyntax> {
+        let t = self.type_text.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "uuid" => Some(FixedSyntax::Uuid),
+            "inet4" => Some(FixedSyntax::Inet4),
+            "inet6" => Some(FixedSyntax::Inet6),
+            _ => None,
+        }
+    }
+}
+
+/// The MariaDB types whose values are text of a fixed syntax over a binary storage form
+/// (see [`Column::fixed_syntax_text`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixedSyntax {
+    /// `UUID` (MariaDB 10.7+): 16 bytes, written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+    Uuid,
+    /// `INET4` (MariaDB 10.10+): 4 bytes, dotted quad.
+    Inet4,
+    /// `INET6` (MariaDB 10.5+): 16 bytes, RFC 5952 text.
+    Inet6,
+}
+
+impl FixedSyntax {
+    /// The text of a stored (binlog) value; `None` when the bytes have the wrong length.
+    /// Row images drop a fixed-length value's trailing zero bytes, which are put back here.
+    pub fn render(self, stored: &[u8]) -> Option<String> {
+        let width = if self == FixedSyntax::Inet4 { 4 } else { 16 };
+        if stored.len() > width {
+            return None;
+        }
+        let mut padded = stored.to_vec();
+        padded.resize(width, 0);
+        let stored = padded.as_slice();
+        match self {
+            FixedSyntax::Uuid => {
+                let b: &[u8; 16] = stored.try_into().ok()?;
+                let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                Some(format!(
+                    "{}-{}-{}-{}-{}",
+                    &h[0..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..32]
+                ))
+            }
+            FixedSyntax::Inet4 => {
+                let b: [u8; 4] = stored.try_into().ok()?;
+                Some(std::net::Ipv4Addr::from(b).to_string())
+            }
+            FixedSyntax::Inet6 => {
+                let b: [u8; 16] = stored.try_into().ok()?;
+                Some(std::net::Ipv6Addr::from(b).to_string())
+            }
+        }
+    }
 }
 
 /// An index of a table (primary, unique or secondary).
@@ -368,5 +429,31 @@ mod tests {
     fn nullable_unique_key_is_no_identity() {
         let t = table(vec![], vec![("b", true)]);
         assert!(t.identity_columns().is_none());
+    }
+}
+
+#[cfg(test)]
+mod fixed_syntax_tests {
+    use super::FixedSyntax;
+
+    #[test]
+    fn binlog_images_render_as_the_server_prints_them() {
+        // Row images drop trailing zero bytes of a fixed-length value.
+        let uuid = [
+            0x12, 0x3e, 0x45, 0x67, 0xe8, 0x9b, 0x12, 0xd3, 0xa4, 0x56, 0x42, 0x66, 0x55, 0x44,
+        ];
+        assert_eq!(
+            FixedSyntax::Uuid.render(&uuid).unwrap(),
+            "123e4567-e89b-12d3-a456-426655440000"
+        );
+        assert_eq!(
+            FixedSyntax::Inet4.render(&[192, 0, 2, 1]).unwrap(),
+            "192.0.2.1"
+        );
+        assert_eq!(FixedSyntax::Inet4.render(&[]).unwrap(), "0.0.0.0");
+        let mut v6 = [0u8; 16];
+        v6[15] = 1;
+        assert_eq!(FixedSyntax::Inet6.render(&v6[..]).unwrap(), "::1");
+        assert!(FixedSyntax::Inet4.render(&[1, 2, 3, 4, 5]).is_none());
     }
 }

@@ -25,6 +25,17 @@ pub fn decode(column: &Column, raw: Raw, origin: Origin) -> Result<Value, Decode
         return Ok(Value::Null);
     }
     let bad = |raw: &Raw| format!("unexpected {raw:?} for type {}", column.type_text);
+    if let (Some(syntax), Origin::Binlog) = (column.fixed_syntax_text(), origin) {
+        let stored = bytes_of(raw, column)?;
+        return syntax.render(&stored).map(Value::Text).ok_or_else(|| {
+            format!(
+                "{} bytes for a {} value of column {}",
+                stored.len(),
+                column.type_text,
+                column.name
+            )
+        });
+    }
     Ok(match &column.column_type {
         ColumnType::Integer { bytes, unsigned } => integer(raw, *bytes, *unsigned)?,
         ColumnType::Float => match raw {

@@ -159,6 +159,10 @@ fn column_type(
             members: parse_members(type_text),
         },
         "json" => ColumnType::Json,
+        // MariaDB's fixed-syntax text types (see `Column::fixed_syntax_text`).
+        "uuid" => ColumnType::Char { length: 36 },
+        "inet4" => ColumnType::VarChar { length: 15 },
+        "inet6" => ColumnType::VarChar { length: 39 },
         "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
         | "multipolygon" | "geometrycollection" | "geomcollection" => ColumnType::Geometry {
             subtype: data_type.to_string(),

@@ -8,8 +8,7 @@ use crate::sink::conflict::DEFAULT_DELAY_PERIOD;
 use crate::sink::{MysqlSink, SinkOptions};
 use crate::source::{MysqlSource, SourceOptions};
 use dts_core::config::{
-    ConflictingTablesMode, ConnectionSettings, DatabaseType, DestinationConfig, TaskConfig,
-    TopologyMode,
+    ConflictingTablesMode, ConnectionSettings, DestinationConfig, TaskConfig, TopologyMode,
 };
 use dts_core::objects::ConfigFilter;
 use dts_core::topology::TwoWaySettings;
@@ -60,22 +59,6 @@ fn endpoint(label: &str, settings: &ConnectionSettings) -> Result<MysqlEndpoint,
     .with_tls(settings.tls.clone()))
 }
 
-/// The flavour a task file's `database_type` names for `endpoint` (inline or in its
-/// connection profile): `None` when it is not written (the role's default is not a statement
-/// about the server) or not MySQL-family.
-fn stated_flavor(
-    config: &TaskConfig,
-    endpoint: &dts_core::config::Endpoint,
-    prefix: &str,
-) -> Option<dts_core::GtidFlavor> {
-    let settings = endpoint.resolve(prefix, &config.connections).ok()?;
-    match settings.database_type? {
-        DatabaseType::Mysql => Some(dts_core::GtidFlavor::Mysql),
-        DatabaseType::Mariadb => Some(dts_core::GtidFlavor::Mariadb),
-        DatabaseType::Adb => None,
-    }
-}
-
 fn clamp_u32(v: u64) -> u32 {
     v.min(u64::from(u32::MAX)) as u32
 }
@@ -114,14 +97,16 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
     }
     // Capitalization is applied by the object filter and the assessment runs with the
     // precheck (MySQL destinations, see `build_mysql_task`); the rest of `[migration]` is not.
-    // `triggers = "manual"` written out is the default (no trigger is created), not a refusal.
+    // `triggers = "manual"` (the guide's default: the task creates no triggers) is what an
+    // unset key means, so writing it is never a refusal.
+    let triggers = match config.migration.triggers {
+        Some(dts_core::config::TriggerMethod::Manual) => None,
+        other => other,
+    };
     let migration = dts_core::config::MigrationOptions {
         capitalization: Default::default(),
         migration_assessment: false,
-        triggers: config
-            .migration
-            .triggers
-            .filter(|t| *t != dts_core::config::TriggerMethod::Manual),
+        triggers,
         ..config.migration.clone()
     };
     if migration != Default::default() {
@@ -220,7 +205,12 @@ pub async fn build_parts(
     };
     let mut source_options = SourceOptions {
         scope: Scope { databases },
-        expected_flavor: stated_flavor(config, &config.source, "source"),
+        // Only a type the file declares is checked (the settings fill in a default).
+        declared_type: config
+            .source
+            .resolve("source", &config.connections)
+            .map_err(Error::Config)?
+            .database_type,
         ..Default::default()
     };
     if let Some(tw) = &two_way {
@@ -370,7 +360,12 @@ pub async fn build_mysql_task(
         full_sync_binlog: destination.full_sync_binlog,
         defer_secondary_indexes: destination.defer_secondary_indexes,
         load_data: destination.load_data,
-        expected_flavor: stated_flavor(config, &destination.endpoint, "destination"),
+        // Only a type the file declares is checked (the settings fill in a default).
+        declared_type: destination
+            .endpoint
+            .resolve("destination", &config.connections)
+            .map_err(Error::Config)?
+            .database_type,
         ..Default::default()
     };
     if let Some(parallelism) = config.parallelism() {

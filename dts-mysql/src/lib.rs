@@ -25,7 +25,6 @@
 pub mod assessment;
 pub mod binlog;
 pub mod conn;
-pub mod database_type;
 pub mod ddl;
 pub mod decode;
 pub mod discovery;

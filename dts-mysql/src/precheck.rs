@@ -489,6 +489,46 @@ fn flavor_name(server: &ServerInfo) -> &'static str {
 
 // ------------------------------------------------------------------------------ the checks
 
+/// `<role>.database_type`: the declared database type is the one the connection detects.
+pub(crate) fn check_declared_type(
+    role: &str,
+    declared: Option<dts_core::config::DatabaseType>,
+    server: &ServerInfo,
+) -> CheckResult {
+    use dts_core::config::DatabaseType;
+    let name = format!("{role}.database_type");
+    let label = |d: DatabaseType| match d {
+        DatabaseType::Mysql => "mysql",
+        DatabaseType::Mariadb => "mariadb",
+        DatabaseType::Adb => "adb",
+    };
+    let detected = if server.is_mariadb() {
+        DatabaseType::Mariadb
+    } else {
+        DatabaseType::Mysql
+    };
+    match declared {
+        None => CheckResult::pass(
+            name,
+            format!("not declared; the server is {} ({})", label(detected), server.version),
+        ),
+        Some(d) if d == detected => CheckResult::pass(
+            name,
+            format!("declared {}, and the server is that ({})", label(d), server.version),
+        ),
+        Some(d) => CheckResult::error(
+            name,
+            format!(
+                "the task file declares {role}.database_type = \"{}\", but the server is {} ({})",
+                label(d),
+                label(detected),
+                server.version
+            ),
+            format!("set {role}.database_type to the server's type, or point the task at the intended server"),
+        ),
+    }
+}
+
 fn check_version(server: &ServerInfo) -> CheckResult {
     let (major, minor, patch) = server.version_number;
     let found = format!(
@@ -922,8 +962,8 @@ fn keyless_result(tables: &[String]) -> CheckResult {
         ),
         format!(
             "Add a primary key (or a UNIQUE key over NOT NULL columns) to each, e.g. ALTER \
-             TABLE {} ADD PRIMARY KEY (<columns>); or, to synchronize them as they are, \
-             acknowledge this warning (acknowledge_warnings = [\"{TABLES_WITHOUT_PRIMARY_KEY}\"]).",
+             TABLE {} ADD PRIMARY KEY (<columns>); or accept key-less copying by listing \
+             \"{TABLES_WITHOUT_PRIMARY_KEY}\" in acknowledge_warnings.",
             tables[0]
         ),
     )
@@ -1657,7 +1697,7 @@ mod tests {
         assert!(!r.fix.contains("exactly_once_write"), "{r}");
         assert!(
             r.fix
-                .contains("acknowledge_warnings = [\"source.tables_without_primary_key\"]"),
+                .contains("\"source.tables_without_primary_key\" in acknowledge_warnings"),
             "{r}"
         );
     }

@@ -22,9 +22,9 @@ pub struct SourceOptions {
     pub pool_size: usize,
     /// Binlog reader tuning.
     pub binlog: BinlogOptions,
-    /// The flavour the task file says the source is (`database_type`); the precheck reports a
-    /// mismatch with the detected one. `None`: not stated.
-    pub expected_flavor: Option<dts_core::GtidFlavor>,
+    /// The database type the task file declares (`source.database_type`), compared at
+    /// precheck with the flavour the connection detects; `None` when not declared.
+    pub declared_type: Option<dts_core::config::DatabaseType>,
 }
 
 impl Default for SourceOptions {
@@ -33,7 +33,7 @@ impl Default for SourceOptions {
             scope: Scope::default(),
             pool_size: 4,
             binlog: BinlogOptions::default(),
-            expected_flavor: None,
+            declared_type: None,
         }
     }
 }
@@ -99,10 +99,9 @@ impl Source for MysqlSource {
     async fn precheck(&self) -> dts_core::PrecheckReport {
         let mut report =
             crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await;
-        report.checks.extend(crate::database_type::check(
-            crate::database_type::SOURCE_DATABASE_TYPE,
+        report.checks.push(crate::precheck::check_declared_type(
             "source",
-            self.options.expected_flavor,
+            self.options.declared_type,
             &self.server,
         ));
         report

@@ -396,6 +396,7 @@ async fn keyless_tables_are_named() {
         assert!(!w.message.contains(&format!("`{db}`.`{t}`")), "{t}: {w}");
     }
     assert!(w.fix.contains("PRIMARY KEY"), "{w}");
+    // Only options every task accepts: not the two-way-only `topology.exactly_once_write`.
     assert!(w.fix.contains("acknowledge_warnings"), "{w}");
     assert!(!w.fix.contains("exactly_once_write"), "{w}");
     // Only the warning stands between this selection and the task.

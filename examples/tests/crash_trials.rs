@@ -105,13 +105,19 @@ fn runner() -> PathBuf {
 
 /// Tables of every trial: keyed ones (primary key, NOT NULL unique key) and a key-less one
 /// (exactly-once path; the task acknowledges the precheck's warning about it).
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 11] = [
     // Beyond plain tables: a sequence (NEXTVAL from a default and by itself), a
     // system-versioned table, and a table only XA two-phase transactions write.
     "CREATE SEQUENCE seq_a START WITH 1 INCREMENT BY 3 CACHE 5",
     "CREATE TABLE versioned (id INT PRIMARY KEY, v INT, n BIGINT DEFAULT NEXTVAL(seq_a)) WITH SYSTEM VERSIONING",
     "CREATE TABLE xa_rows (id BIGINT PRIMARY KEY, v INT)",
     "CREATE TABLE keyless (a INT, b VARCHAR(20))",
+    // Foreign-key cascades: the binlog carries none of the child rows they change.
+    "CREATE TABLE fk_parent (id INT PRIMARY KEY, v INT)",
+    "CREATE TABLE fk_cascade (id INT PRIMARY KEY, parent_id INT NOT NULL, v INT, \
+     FOREIGN KEY (parent_id) REFERENCES fk_parent (id) ON DELETE CASCADE ON UPDATE CASCADE)",
+    "CREATE TABLE fk_set_null (id INT PRIMARY KEY, parent_id INT NULL, v INT, \
+     FOREIGN KEY (parent_id) REFERENCES fk_parent (id) ON DELETE SET NULL ON UPDATE SET NULL)",
     "CREATE TABLE single_pk (id INT PRIMARY KEY, v INT, s VARCHAR(40))",
     "CREATE TABLE composite_pk (a INT, b VARCHAR(10), v INT, PRIMARY KEY (a, b))",
     "CREATE TABLE unique_only (u INT NOT NULL, v INT, s VARCHAR(20), UNIQUE KEY uq (u))",
@@ -138,6 +144,9 @@ async fn prepare(source: &str, dest: &str, db: &str, rows: u32) {
         &mut c,
         &[
             &format!("INSERT INTO single_pk SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_{rows}"),
+            "INSERT INTO fk_parent SELECT seq, seq FROM seq_1_to_60",
+            &format!("INSERT INTO fk_cascade SELECT seq, seq MOD 60 + 1, seq FROM seq_1_to_{rows}"),
+            &format!("INSERT INTO fk_set_null SELECT seq, seq MOD 60 + 1, seq FROM seq_1_to_{rows}"),
             &format!("INSERT INTO composite_pk SELECT seq DIV 3, CONCAT('k', seq MOD 3), seq FROM seq_1_to_{rows}"),
             &format!("INSERT INTO unique_only SELECT seq, seq, 'u' FROM seq_1_to_{rows}"),
             // Pairs of identical rows: a key-less delete or update must touch one copy only.
@@ -208,7 +217,26 @@ async fn random_writer(
         if rng.below(8) == 0 {
             xa.step(&mut rng).await;
         }
-        let sql = match rng.below(15) {
+        let parent = k % 90 + 1;
+        let sql = match rng.below(19) {
+            // Cascading deletes and key updates; children inserted only under a parent.
+            15 => format!("DELETE FROM fk_parent WHERE id = {parent}"),
+            16 => format!(
+                "UPDATE IGNORE fk_parent SET id = {} WHERE id = {parent}",
+                parent + 90 * (1 + rng.below(3))
+            ),
+            17 => format!("INSERT IGNORE INTO fk_parent VALUES ({parent}, {v})"),
+            18 => match rng.below(3) {
+                0 => format!(
+                    "INSERT IGNORE INTO fk_cascade SELECT {}, id, {v} FROM fk_parent ORDER BY id LIMIT 1",
+                    k + span
+                ),
+                1 => format!(
+                    "INSERT IGNORE INTO fk_set_null SELECT {}, id, {v} FROM fk_parent WHERE id >= {parent} LIMIT 1",
+                    k + span
+                ),
+                _ => format!("UPDATE fk_set_null SET v = {v} WHERE id = {k}"),
+            },
             12 => "SELECT NEXTVAL(seq_a)".to_string(),
             13 => format!(
                 "INSERT INTO versioned (id, v) VALUES ({}, {v}) ON DUPLICATE KEY UPDATE v = {v}",

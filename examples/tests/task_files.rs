@@ -1,10 +1,14 @@
-//! Every task file under `examples/tasks/` builds and prechecks with the runner, as a user runs
-//! it (`dts precheck FILE`), against the test environment the files are written for.
+//! The task files shipped under `examples/tasks/`: every one parses, validates and uses no
+//! option a builder refuses, and builds and passes its precheck with the runner, as a user runs
+//! it (`dts precheck FILE`), against the test environment the files are written for. A declared
+//! `database_type` that is not the server's flavour is a precheck error naming both.
 //!
 //! The servers are shared with other tests, so each file's databases are renamed to unique
 //! `tdef_` names in a copy of the file (nothing else changes), and created on its source with
 //! the tables the file selects. A new file needs a fixture here: the test names it otherwise.
 
+use dts_core::config::{DestinationConfig, TaskConfig};
+use dts_core::{CheckLevel, PrecheckReport};
 use mysql_async::prelude::Queryable;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -192,14 +196,10 @@ async fn drop_fixture(c: &mut mysql_async::Conn, renames: &[(String, String)]) {
 
 #[tokio::test]
 async fn every_example_task_file_builds_and_prechecks() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
-    let mut names: Vec<String> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
+    let names: Vec<String> = task_files()
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    names.sort();
-    assert!(names.len() >= 5, "{names:?}");
     let dir = tempfile::tempdir().unwrap();
     let mut failed = Vec::new();
     for (i, name) in names.iter().enumerate() {
@@ -221,30 +221,82 @@ async fn every_example_task_file_builds_and_prechecks() {
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
-#[tokio::test]
-async fn a_database_type_the_server_is_not_fails_the_precheck_naming_both() {
-    let name = "quickstart.toml";
-    let fx = fixture(name).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (path, renames) = prepared_copy(name, &fx, dir.path(), "dbtype");
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("database_type = \"mariadb\""), "{text}");
-    std::fs::write(
-        &path,
-        text.replace("database_type = \"mariadb\"", "database_type = \"mysql\""),
-    )
-    .unwrap();
-    let mut c = create_fixture(&fx, &renames).await;
-    let (passed, out) = precheck(&path, &dir.path().join("state"));
-    drop_fixture(&mut c, &renames).await;
-    assert!(!passed, "{out}");
-    let line = out
-        .lines()
-        .find(|l| l.contains("source.database_type"))
-        .unwrap_or_else(|| panic!("no database_type finding: {out}"));
-    assert!(line.starts_with("[FAIL]"), "{line}");
+fn task_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
     assert!(
-        line.contains("\"mysql\"") && line.contains("the server is mariadb"),
-        "names both: {line}"
+        files.len() >= 5,
+        "task files in {}: {files:?}",
+        dir.display()
+    );
+    files
+}
+
+#[test]
+fn every_shipped_task_file_parses_and_uses_only_supported_options() {
+    for file in task_files() {
+        let config =
+            TaskConfig::from_toml_file(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        config
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let refused = dts_mysql::from_config::unsupported_options(&config);
+        assert!(
+            refused.is_empty(),
+            "{}: refused {refused:?}",
+            file.display()
+        );
+    }
+}
+
+/// The precheck of a task built in-process the way the runner builds it.
+async fn precheck_built(config: &TaskConfig) -> PrecheckReport {
+    let state = tempfile::tempdir().unwrap();
+    let task = match &config.destination {
+        DestinationConfig::Mysql(_) => {
+            dts_mysql::from_config::build_mysql_task(config, state.path(), None)
+                .await
+                .unwrap()
+                .task
+        }
+        DestinationConfig::Adb(_) => {
+            dts_adb::from_config::build_adb_task(config, state.path(), None)
+                .await
+                .unwrap()
+                .task
+        }
+        DestinationConfig::Kafka(kafka) => {
+            let parts = dts_mysql::from_config::build_parts(config, state.path(), false)
+                .await
+                .unwrap();
+            let options = dts_kafka::KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
+            let sink = std::sync::Arc::new(dts_kafka::KafkaSink::connect(options).await.unwrap());
+            parts.into_task(config, sink, None).unwrap()
+        }
+    };
+    task.precheck().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_declared_database_type_that_is_not_the_servers_is_a_precheck_error() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/quickstart.toml");
+    let text = std::fs::read_to_string(file).unwrap().replacen(
+        "database_type = \"mariadb\"",
+        "database_type = \"mysql\"",
+        1,
+    );
+    let config = TaskConfig::from_toml_str(&text).unwrap();
+    let report = precheck_built(&config).await;
+    let c = report.get("source.database_type").unwrap();
+    assert_eq!(c.level, CheckLevel::Error, "{c:?}");
+    assert!(
+        c.message.contains("\"mysql\"") && c.message.contains("mariadb"),
+        "names both: {}",
+        c.message
     );
 }

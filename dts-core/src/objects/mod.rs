@@ -495,6 +495,19 @@ impl ConfigFilter {
                      be written with NULL in it",
                     rule.key, rule.method, column.name, table.id, column.type_text
                 ));
+            } else if column.generated.is_some() {
+                problems.push(format!(
+                    "{}.method: column `{}` of table {} is generated: the destination computes \
+                     it from other columns, so a mask would not hide it; mask the columns it is \
+                     computed from instead",
+                    rule.key, column.name, table.id
+                ));
+            } else if column.fixed_syntax_text().is_some() {
+                problems.push(format!(
+                    "{}.method: {:?} cannot mask column `{}` of table {}: a {} value has a fixed \
+                     syntax no mask keeps",
+                    rule.key, rule.method, column.name, table.id, column.type_text
+                ));
             }
             if let (crate::config::MaskingMethod::Fixed, Some(fixed)) = (rule.method, &rule.fixed) {
                 let numeric = matches!(

@@ -316,6 +316,13 @@ impl Task {
         self
     }
 
+    /// Reads full-sync chunks of at most `rows` rows (default 5,000): smaller chunks resume
+    /// closer to a crash and hold less memory; larger ones cost fewer round trips.
+    pub fn with_chunk_rows(mut self, rows: usize) -> Self {
+        self.options.chunk_rows = rows.max(1);
+        self
+    }
+
     /// A handle to control and observe the task.
     pub fn handle(&self) -> TaskHandle {
         TaskHandle {

@@ -115,9 +115,9 @@ pub struct SinkOptions {
     /// Whether a table created for a full copy gets its non-unique secondary indexes only
     /// after the copy (see [`deferred`]), which makes the copy faster. On by default.
     pub defer_secondary_indexes: bool,
-    /// The flavour the task file says the destination is (`database_type`); the precheck
-    /// reports a mismatch with the detected one. `None`: not stated.
-    pub expected_flavor: Option<dts_core::GtidFlavor>,
+    /// The database type the task file declares (`destination.database_type`), compared at
+    /// precheck with the flavour the connection detects; `None` when not declared.
+    pub declared_type: Option<dts_core::config::DatabaseType>,
 }
 
 impl Default for SinkOptions {
@@ -133,7 +133,7 @@ impl Default for SinkOptions {
             load_data: true,
             full_sync_binlog: true,
             defer_secondary_indexes: true,
-            expected_flavor: None,
+            declared_type: None,
         }
     }
 }
@@ -154,7 +154,7 @@ impl fmt::Debug for SinkOptions {
             .field("load_data", &self.load_data)
             .field("full_sync_binlog", &self.full_sync_binlog)
             .field("defer_secondary_indexes", &self.defer_secondary_indexes)
-            .field("expected_flavor", &self.expected_flavor)
+            .field("declared_type", &self.declared_type)
             .finish()
     }
 }
@@ -501,10 +501,9 @@ impl Sink for MysqlSink {
             mode,
         )
         .await;
-        report.checks.extend(crate::database_type::check(
-            crate::database_type::DESTINATION_DATABASE_TYPE,
+        report.checks.push(crate::precheck::check_declared_type(
             "destination",
-            self.options.expected_flavor,
+            self.options.declared_type,
             &self.server,
         ));
         report

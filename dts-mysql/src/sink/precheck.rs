@@ -434,7 +434,16 @@ async fn check_mariadb_objects(conn: &mut Conn, tables: &[TableSchema]) -> Check
     };
     let sequences = names(TableSchema::is_sequence);
     let versioned = names(TableSchema::is_system_versioned);
-    if sequences.is_empty() && versioned.is_empty() {
+    let typed: Vec<String> = tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.fixed_syntax_text().is_some())
+                .map(move |c| format!("{}.{} ({})", t.id, c.name, c.type_text))
+        })
+        .collect();
+    if sequences.is_empty() && versioned.is_empty() && typed.is_empty() {
         return CheckResult::pass(
             MARIADB_OBJECTS,
             "no sequences or system-versioned tables selected",
@@ -452,6 +461,9 @@ async fn check_mariadb_objects(conn: &mut Conn, tables: &[TableSchema]) -> Check
         if !versioned.is_empty() {
             what.push(format!("system-versioned tables {}", listed(&versioned)));
         }
+        if !typed.is_empty() {
+            what.push(format!("UUID/INET columns {}", listed(&typed)));
+        }
         return CheckResult::error(
             MARIADB_OBJECTS,
             format!(
@@ -460,6 +472,12 @@ async fn check_mariadb_objects(conn: &mut Conn, tables: &[TableSchema]) -> Check
                 what.join(" and ")
             ),
             "leave them out of the selection, or write to a MariaDB 10.3+ destination",
+        );
+    }
+    if sequences.is_empty() && versioned.is_empty() {
+        return CheckResult::pass(
+            MARIADB_OBJECTS,
+            format!("UUID/INET columns {} keep their types", listed(&typed)),
         );
     }
     if versioned.is_empty() {
