@@ -106,7 +106,15 @@ impl TableRoute {
             primary_key: map_all(&source.primary_key).unwrap_or_default(),
             unique_keys: source.unique_keys.iter().filter_map(map_index).collect(),
             indexes: source.indexes.iter().filter_map(map_index).collect(),
-            create_sql: source.create_sql.as_deref().and_then(table_options_only),
+            create_sql: source.create_sql.as_deref().and_then(|sql| {
+                mapped_definition(sql, |name| match source.column_index(name) {
+                    None => crate::sql_idents::Rename::Keep,
+                    Some(_) => match rename(name) {
+                        Some(n) => crate::sql_idents::Rename::To(n),
+                        None => crate::sql_idents::Rename::Refuse,
+                    },
+                })
+            }),
             constraints: crate::schema::TableConstraints {
                 checks: source
                     .constraints
@@ -143,14 +151,42 @@ impl TableRoute {
     }
 }
 
-/// The table options of a `SHOW CREATE TABLE` text (engine, character set, row format, …)
-/// without its column, index and partition lines, which name source columns: what a
-/// destination schema with mapped columns keeps of its source's definition.
-fn table_options_only(create_sql: &str) -> Option<String> {
+/// What a destination schema with mapped columns keeps of its source's `SHOW CREATE TABLE`
+/// text: the table options (engine, character set, row format, …) and the partitioning clause
+/// with its columns renamed by `rename` (`Rename::Refuse` for a column that is not
+/// synchronized drops the clause), without the column and index lines, which name source
+/// columns. Only the `PARTITION BY` / `SUBPARTITION BY` lines name columns; partition
+/// definitions name partitions and values.
+fn mapped_definition(
+    create_sql: &str,
+    mut rename: impl FnMut(&str) -> crate::sql_idents::Rename,
+) -> Option<String> {
     let (head, rest) = create_sql.rsplit_once("\n)")?;
     let first = head.lines().next()?;
-    let options = rest.lines().next().unwrap_or("");
-    Some(format!("{first}\n){options}"))
+    let mut lines = rest.lines();
+    let options = lines.next().unwrap_or("");
+    let mut partitioning = String::new();
+    for line in lines {
+        let by = line
+            .trim_start()
+            .trim_start_matches("/*!50100")
+            .trim_start()
+            .trim_start_matches("SUB");
+        let line = if by.starts_with("PARTITION BY") {
+            match crate::sql_idents::rename_identifiers(line, &mut rename) {
+                Some(l) => l,
+                None => {
+                    partitioning.clear();
+                    break;
+                }
+            }
+        } else {
+            line.to_string()
+        };
+        partitioning.push('\n');
+        partitioning.push_str(&line);
+    }
+    Some(format!("{first}\n){options}{partitioning}"))
 }
 
 /// Decides which objects and rows are synchronized and how they are named at the destination.
@@ -321,7 +357,7 @@ mod tests {
         let mut source = schema();
         source.create_sql = Some(
             "CREATE TABLE `t` (\n  `a` int(11) NOT NULL,\n  `c` int(11)\n) ENGINE=InnoDB \
-             ROW_FORMAT=COMPRESSED\n PARTITION BY HASH (`a`)\nPARTITIONS 2"
+             ROW_FORMAT=COMPRESSED\n PARTITION BY HASH (`id`)\nPARTITIONS 2"
                 .into(),
         );
         source.constraints.checks = vec![
@@ -351,7 +387,21 @@ mod tests {
         );
         assert_eq!(
             d.create_sql.as_deref(),
-            Some("CREATE TABLE `t` (\n) ENGINE=InnoDB ROW_FORMAT=COMPRESSED")
+            Some(
+                "CREATE TABLE `t` (\n) ENGINE=InnoDB ROW_FORMAT=COMPRESSED\n PARTITION BY HASH \
+                 (`ID`)\nPARTITIONS 2"
+            )
+        );
+        // Partitioned by a column that is not synchronized: the clause goes.
+        source.create_sql = Some(
+            "CREATE TABLE `t` (\n  `a` int(11)\n) ENGINE=InnoDB\n PARTITION BY RANGE (`a`)\n\
+             (PARTITION `p0` VALUES LESS THAN (10) ENGINE = InnoDB)"
+                .into(),
+        );
+        let d = route.destination_schema(&source);
+        assert_eq!(
+            d.create_sql.as_deref(),
+            Some("CREATE TABLE `t` (\n) ENGINE=InnoDB")
         );
     }
 

@@ -1,7 +1,7 @@
 //! Table definitions arrive whole at a MySQL-family destination (on the real servers, through
 //! a task built from a task file as a user writes it): foreign keys (after the full copy, with
-//! the destination's names of both tables and their columns), CHECK constraints with renamed
-//! columns, partitioning, `ROW_FORMAT` and MariaDB `INVISIBLE` columns, whose values the copy
+//! the destination's names of both tables and their columns), CHECK constraints and
+//! partitioning with renamed columns, `ROW_FORMAT` and MariaDB `INVISIBLE` columns, whose values the copy
 //! and the binlog replay still write. A foreign key to a table outside the selection is a
 //! precheck warning naming table, key and referenced table. Databases are prefixed `tdef_`.
 
@@ -109,7 +109,8 @@ async fn foreign_keys_checks_partitions_row_format_and_invisible_columns_arrive(
              columns = [\"id\", \"p_id\", \"qty\", \"hidden\"]\n\
              rename_columns = {{ p_id = \"parent_id\", qty = \"quantity\" }}\n\
              [[objects.databases.tables]]\nname = \"x\"\n\
-             [[objects.databases.tables]]\nname = \"pt\"\n",
+             [[objects.databases.tables]]\nname = \"pt\"\ncolumns = [\"id\", \"v\"]\n\
+             rename_columns = {{ id = \"pid\" }}\n",
             if acknowledge {
                 "acknowledge_warnings = [\"objects.foreign_keys\"]"
             } else {
@@ -164,7 +165,7 @@ async fn foreign_keys_checks_partitions_row_format_and_invisible_columns_arrive(
     let parents = show_create(&dest(), &dst, "parents").await;
     assert!(parents.contains("ROW_FORMAT=COMPACT"), "{parents}");
     let pt = show_create(&dest(), &dst, "pt").await;
-    assert!(pt.contains("PARTITION BY HASH (`id`)"), "{pt}");
+    assert!(pt.contains("PARTITION BY HASH (`pid`)"), "{pt}");
     assert!(pt.contains("PARTITIONS 3"), "{pt}");
     let x = show_create(&dest(), &dst, "x").await;
     assert!(!x.contains("FOREIGN KEY"), "{x}");

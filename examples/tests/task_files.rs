@@ -300,3 +300,28 @@ async fn a_declared_database_type_that_is_not_the_servers_is_a_precheck_error() 
         c.message
     );
 }
+
+#[tokio::test]
+async fn a_declared_destination_database_type_that_is_not_the_servers_is_a_precheck_error() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks/quickstart.toml");
+    let text = std::fs::read_to_string(file).unwrap().replacen(
+        "[destination]\ntype = \"mysql\"\n",
+        "[destination]\ntype = \"mysql\"\ndatabase_type = \"mysql\"\n",
+        1,
+    );
+    assert!(text.contains("database_type = \"mysql\""), "{text}");
+    let config = TaskConfig::from_toml_str(&text).unwrap();
+    let report = precheck_built(&config).await;
+    let c = report.get("destination.database_type").unwrap();
+    assert_eq!(c.level, CheckLevel::Error, "{c:?}");
+    assert!(
+        c.message.contains("destination.database_type = \"mysql\"")
+            && c.message.contains("the server is mariadb"),
+        "names both: {}",
+        c.message
+    );
+    assert_eq!(
+        report.get("source.database_type").map(|c| c.level),
+        Some(CheckLevel::Pass)
+    );
+}

@@ -22,8 +22,11 @@
 //! destination's column names) and foreign keys (the task fills in the destination's names of
 //! both tables; see [`foreign_key_definitions`]), and `ROW_FORMAT` among the table options.
 //!
+//! With mapped column names the task keeps only the table options and the partitioning clause
+//! (its columns renamed) of `create_sql` ([`dts_core::TableRoute::destination_schema`]).
+//!
 //! Not reproduced: the source table's AUTO_INCREMENT counter (rows are written with their
-//! values, so the counter follows), and partitioning when column names are mapped.
+//! values, so the counter follows).
 //! A generation expression is used as the source reports it: it names source columns, so mapping
 //! the columns a generated column depends on is not supported.
 //!
