@@ -208,3 +208,61 @@ async fn write_error_left_in_place_fails_after_the_window_naming_object_and_erro
     );
     cleanup(&db).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn full_sync_write_error_is_retried_until_the_destination_is_put_right() {
+    let db = unique_name("tdef_retry_full");
+    prepare(
+        &db,
+        &[
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT NOT NULL)",
+            "INSERT INTO t SELECT seq, seq FROM seq_1_to_100",
+        ],
+    )
+    .await;
+    // Without schema sync the task writes into the destination's own table, which lacks `v`.
+    let mut d = conn(&dest()).await;
+    exec_all(
+        &mut d,
+        &[
+            &format!("CREATE DATABASE `{db}`"),
+            &format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY)"),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let task_id = unique_name("tdef_retry_full");
+    let mut opts = options(&task_id, Duration::from_secs(120));
+    opts.schema_sync = false;
+    let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
+    let handle = task.handle();
+    let runner = tokio::spawn(async move { task.run().await });
+    wait_for(
+        "the full copy's write error to be retried",
+        Duration::from_secs(30),
+        &handle,
+        || async {
+            handle.progress().retry.is_some_and(|r| {
+                r.operation.contains("full sync")
+                    && r.class == "other"
+                    && r.error.contains("Unknown column")
+            })
+        },
+    )
+    .await;
+    assert_eq!(
+        handle.status().stage(Stage::FullDataSync).status,
+        StageStatus::Running
+    );
+    exec_all(
+        &mut d,
+        &[&format!("ALTER TABLE `{db}`.t ADD COLUMN v INT NOT NULL")],
+    )
+    .await;
+    wait_incremental(&handle).await;
+    wait_identical(&handle, &db, "t", COLS).await;
+    assert!(handle.progress().retry_time_ms > 0);
+    handle.stop();
+    runner.await.unwrap().unwrap();
+    cleanup(&db).await;
+}
