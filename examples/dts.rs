@@ -56,6 +56,19 @@ enum Command {
         #[arg(long, default_value_t = dts_mysql::scan::DEFAULT_SAMPLE_ROWS)]
         sample_rows: usize,
     },
+    /// Print what to run at the destination when the application moves over to it: the
+    /// triggers `migration.triggers = "manual"` leaves to you, and the statements that enable
+    /// the events the task created disabled (a script for the `mysql` client).
+    Cutover {
+        /// Task file.
+        task: PathBuf,
+        /// Where task state is kept.
+        #[arg(long, default_value = "target/dts-state")]
+        state_dir: PathBuf,
+        /// Write the script to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Run the task until Ctrl-C (or until caught up, with --stop-when-caught-up).
     Run {
         /// Task file.
@@ -115,6 +128,23 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 Err("precheck did not pass".into())
             }
         }
+        Command::Cutover {
+            task,
+            state_dir,
+            output,
+        } => {
+            let config = TaskConfig::from_toml_file(&task)?;
+            let (task, _) = build_task(&config, &state_dir, None).await?;
+            let script = dts_core::schema_object::cutover_script(&task.cutover_steps().await?);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, script)?;
+                    eprintln!("cutover script written to {}", path.display());
+                }
+                None => print!("{script}"),
+            }
+            Ok(())
+        }
         Command::Scan { task, sample_rows } => {
             let config = TaskConfig::from_toml_file(&task)?;
             let report = dts_mysql::from_config::scan_config(&config, sample_rows).await?;
@@ -147,6 +177,21 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let (task, adb_sink) = build_task(&config, &state_dir, hook).await?;
             eprintln!("task {} (id {})", config.display_name(), config.task_id());
+            // The cutover script (manual triggers, events to enable) beside the state.
+            match task.cutover_steps().await {
+                Ok(steps) if !steps.is_empty() => {
+                    let path = state_dir.join("cutover.sql");
+                    std::fs::create_dir_all(&state_dir)?;
+                    std::fs::write(&path, dts_core::schema_object::cutover_script(&steps))?;
+                    eprintln!(
+                        "{} step(s) left for the cutover: {} (or `dts cutover`)",
+                        steps.len(),
+                        path.display()
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("the cutover script could not be prepared: {e}"),
+            }
             let handle = task.handle();
             let stopper = handle.clone();
             tokio::spawn(async move {

@@ -713,6 +713,15 @@ impl AdbSink {
 
 #[async_trait]
 impl Sink for AdbSink {
+    /// AnalyticDB for MySQL 3.0 holds the tables; the MySQL source's stored routines, triggers
+    /// and events have no counterpart there, and its views are left out too (their bodies use
+    /// MySQL functions the analytic engine does not all have).
+    fn holds_objects(&self, kind: dts_core::ObjectKind) -> std::result::Result<(), String> {
+        Err(format!(
+            "AnalyticDB for MySQL 3.0 destinations hold tables only; a {kind} is not created"
+        ))
+    }
+
     async fn precheck(&self, tables: &[TableSchema], mode: ConflictingTables) -> PrecheckReport {
         let mut report = PrecheckReport::default();
         // `destination.connectivity` and `destination.tls`, as for a MySQL destination.

@@ -84,7 +84,11 @@ pub enum DdlKind {
     CreateIndex,
     /// DROP INDEX.
     DropIndex,
-    /// Views, triggers, routines, events, grants and other statements that change no table data.
+    /// CREATE / ALTER / DROP of a view, stored procedure or function, trigger or event. Its
+    /// `tables` name the object (qualified; `DROP VIEW a, b` names each), then — for
+    /// `CREATE TRIGGER` — the table the trigger is on.
+    Object(crate::schema_object::ObjectKind),
+    /// Grants, sequences and other statements that change no table data.
     Other,
     /// The parser could not read the statement; the raw text is all there is.
     Unparsed,

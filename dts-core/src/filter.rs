@@ -2,6 +2,7 @@
 
 use crate::change::{Ddl, DdlKind, Row, RowOp};
 use crate::schema::{Index, TableId, TableSchema};
+use crate::schema_object::{GrantScope, ObjectRoute, SchemaObject};
 use std::collections::BTreeSet;
 
 /// Which DML operations of a table are synchronized.
@@ -227,6 +228,20 @@ pub trait Filter: Send + Sync {
     /// precheck reports them as errors.
     fn check(&self, _tables: &[TableSchema]) -> Vec<String> {
         Vec::new()
+    }
+
+    /// What becomes of a source view, routine, trigger or event: created under destination
+    /// names (its body mapped too), left for the cutover, refused with a reason, or skipped.
+    /// The default synchronizes tables only.
+    fn route_object(&self, _object: &SchemaObject) -> ObjectRoute {
+        ObjectRoute::Skip
+    }
+
+    /// The destination scope of an account's grant, or `None` when it covers nothing selected
+    /// (accounts are created with their grants on selected objects only). The default keeps
+    /// none.
+    fn route_grant(&self, _scope: &GrantScope) -> Option<GrantScope> {
+        None
     }
 }
 

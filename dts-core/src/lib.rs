@@ -41,6 +41,7 @@ pub mod position;
 pub mod precheck;
 pub mod scan;
 pub mod schema;
+pub mod schema_object;
 pub mod sink;
 pub mod source;
 pub mod sql_idents;
@@ -66,6 +67,9 @@ pub use precheck::{CheckLevel, CheckResult, PrecheckReport};
 pub use schema::{
     CheckConstraint, Column, ColumnType, FixedSyntax, Index, SchemaRef, TableConstraints, TableId,
     TableSchema,
+};
+pub use schema_object::{
+    Account, CutoverStep, Grant, GrantScope, ObjectKind, ObjectRoute, SchemaObject,
 };
 pub use sink::{ConflictingTables, ExistingRows, Sink};
 pub use source::{Chunk, ChunkRequest, ConsistentRead, Source};

@@ -5,6 +5,7 @@ use crate::checkpoint::Checkpoint;
 use crate::error::Result;
 use crate::precheck::PrecheckReport;
 use crate::schema::{SchemaRef, TableId, TableSchema};
+use crate::schema_object::{Account, ObjectKind, SchemaObject};
 use async_trait::async_trait;
 
 /// How full-sync rows meet rows already in the destination with the same key.
@@ -89,6 +90,55 @@ pub trait Sink: Send + Sync {
     /// default), its own precheck says per table what it leaves out.
     fn holds_foreign_keys(&self) -> bool {
         false
+    }
+
+    /// Whether the destination can hold schema objects of `kind`; `Err` says why not (the
+    /// precheck reports it and the task leaves such objects out). The default holds tables
+    /// only.
+    fn holds_objects(&self, _kind: ObjectKind) -> std::result::Result<(), String> {
+        Err("this destination holds tables only".into())
+    }
+
+    /// Destination checks for the schema objects and accounts schema synchronization is about
+    /// to create (in destination names): objects that already exist, definers, privileges,
+    /// authentication plugins. The default checks nothing.
+    async fn precheck_objects(
+        &self,
+        _objects: &[SchemaObject],
+        _accounts: &[Account],
+        _mode: ConflictingTables,
+    ) -> PrecheckReport {
+        PrecheckReport::default()
+    }
+
+    /// Creates (or replaces) a view, routine, trigger or event given in destination names.
+    /// Idempotent. A trigger created so must not fire for rows the task itself writes; an
+    /// event created so is disabled (see [`crate::schema_object`]).
+    async fn create_object(&self, object: &SchemaObject) -> Result<()> {
+        Err(crate::error::Error::Other {
+            object: object.label(),
+            message: "this destination holds tables only".into(),
+        })
+    }
+
+    /// The statements a user runs at the destination to create `object` by hand at cutover (a
+    /// trigger left to the user), in the destination's dialect; and for an event the task
+    /// created disabled, the statement that enables it (`enable_event`).
+    fn cutover_statements(&self, object: &SchemaObject, enable_event: bool) -> Vec<String> {
+        if enable_event {
+            Vec::new()
+        } else {
+            vec![object.definition.clone()]
+        }
+    }
+
+    /// Creates an account with its grants (already restricted to the selected objects, in
+    /// destination names) when it does not exist, and adds its grants. The default refuses.
+    async fn create_account(&self, account: &Account) -> Result<()> {
+        Err(crate::error::Error::Other {
+            object: account.label(),
+            message: "this destination has no accounts to create".into(),
+        })
     }
 
     /// Write a batch of full-sync rows of one table.

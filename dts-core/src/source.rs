@@ -83,6 +83,21 @@ pub trait Source: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// The views, stored procedures and functions, triggers and events of the source's
+    /// databases (system schemas excluded), each with the `CREATE` statement the source prints
+    /// and the session settings it was created under. Read at the start of a task with schema
+    /// synchronization. The default — a source with tables only — returns none.
+    async fn schema_objects(&self) -> Result<Vec<crate::schema_object::SchemaObject>> {
+        Ok(Vec::new())
+    }
+
+    /// The source's accounts with their credentials and grants: those named in `names`
+    /// (`user@host`), or every account when `names` is empty (the task keeps those with a grant
+    /// on a selected object). The default — a source without accounts — returns none.
+    async fn accounts(&self, _names: &[String]) -> Result<Vec<crate::schema_object::Account>> {
+        Ok(Vec::new())
+    }
+
     /// Estimated row count of a table, for progress reporting (0 when unknown).
     async fn estimate_rows(&self, _schema: &SchemaRef) -> Result<u64> {
         Ok(0)

@@ -293,6 +293,7 @@ pub(crate) fn canal_ddl_type(kind: DdlKind) -> &'static str {
         DdlKind::CreateDatabase
         | DdlKind::DropDatabase
         | DdlKind::AlterDatabase
+        | DdlKind::Object(_)
         | DdlKind::Other
         | DdlKind::Unparsed => "QUERY",
     }

@@ -57,9 +57,21 @@ impl Router {
                 if let Some(t) = &self.ddl_topic {
                     return t.clone();
                 }
-                match ddl.tables.first() {
+                // A view, routine or event goes to its database's topic; a trigger to its
+                // table's.
+                let table = match ddl.kind {
+                    dts_core::DdlKind::Object(dts_core::ObjectKind::Trigger) => ddl.tables.get(1),
+                    dts_core::DdlKind::Object(_) => None,
+                    _ => ddl.tables.first(),
+                };
+                match table {
                     Some(table) => self.table_topic(table),
-                    None => self.mapping.topic_for_database(ev.database(), &self.topic),
+                    None => match (ddl.kind, ddl.tables.first()) {
+                        (dts_core::DdlKind::Object(_), Some(object)) => self
+                            .mapping
+                            .topic_for_database(&object.database, &self.topic),
+                        _ => self.mapping.topic_for_database(ev.database(), &self.topic),
+                    },
                 }
             }
         }

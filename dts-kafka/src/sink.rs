@@ -1099,6 +1099,41 @@ impl Sink for KafkaSink {
     }
 
     /// Produces one DDL record (to the DDL topic when configured).
+    /// Kafka records every kind of schema object as a DDL record.
+    fn holds_objects(&self, _kind: dts_core::ObjectKind) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    /// Schema sync of a view, routine, trigger or event is its `CREATE` statement as a DDL
+    /// record (phase full), as for tables.
+    async fn create_object(&self, object: &dts_core::SchemaObject) -> Result<()> {
+        let mut tables = vec![object.id()];
+        if let Some(t) = &object.table {
+            tables.push(dts_core::TableId::new(object.database.clone(), t.clone()));
+        }
+        let ddl = Ddl {
+            database: Some(object.database.clone()),
+            statement: object.definition.clone(),
+            kind: dts_core::DdlKind::Object(object.kind),
+            tables,
+        };
+        let now = now_ms();
+        let ev = Event {
+            origin: Origin {
+                phase: Phase::Full,
+                position: None,
+                gtid: None,
+                commit_time_ms: now,
+                change_index: 0,
+                txn_size: 1,
+                now_ms: now,
+                part: 0,
+            },
+            body: Body::Ddl(&ddl),
+        };
+        self.produce(vec![ev]).await.map(|_| ())
+    }
+
     async fn apply_ddl(&self, ddl: &Ddl) -> Result<()> {
         let now = now_ms();
         let ev = Event {

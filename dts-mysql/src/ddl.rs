@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use dts_core::{Ddl, DdlKind, TableId};
+use dts_core::{Ddl, DdlKind, ObjectKind, TableId};
 use sqlparser::ast::{
     AlterTableOperation, CreateTableLikeKind, ObjectName, ObjectType, RenameTableNameKind,
     Statement,
@@ -169,6 +169,9 @@ const OTHER_OBJECTS: &[&str] = &[
 type Classified = (DdlKind, Vec<TableId>);
 
 fn analyze(statement: &str, default_db: Option<&str>) -> Classified {
+    if let Some((kind, tables)) = schema_object_statement(statement, default_db) {
+        return (DdlKind::Object(kind), tables);
+    }
     // Only statements that can be DDL go to sqlparser: the rest (notably statement-based DML,
     // which can be huge) only needs its first keyword.
     if is_ddl_statement(statement) {
@@ -177,6 +180,41 @@ fn analyze(statement: &str, default_db: Option<&str>) -> Classified {
         }
     }
     fallback(statement, default_db).unwrap_or((DdlKind::Unparsed, Vec::new()))
+}
+
+/// CREATE / ALTER / DROP of a view, routine, trigger or event, read from its leading words
+/// (routine bodies are beyond sqlparser): the object's kind, its qualified name(s), and for
+/// `CREATE TRIGGER` the table it is on. A trigger or routine lives in its own database; an
+/// unqualified trigger table belongs to the trigger's database.
+fn schema_object_statement(statement: &str, db: Option<&str>) -> Option<(ObjectKind, Vec<TableId>)> {
+    let mut r = Reader::new(statement);
+    let verb = r.keyword()?;
+    if !matches!(verb.as_str(), "CREATE" | "ALTER" | "DROP") {
+        return None;
+    }
+    if verb == "CREATE" {
+        r.eat_kws(&["OR", "REPLACE"]);
+    }
+    if verb != "DROP" {
+        r.skip_object_modifiers(&["AGGREGATE"])?;
+    }
+    let kind = ObjectKind::from_keyword(&r.keyword()?)?;
+    if verb == "CREATE" {
+        r.if_not_exists();
+    } else if verb == "DROP" {
+        r.if_exists();
+    }
+    let mut tables = if kind == ObjectKind::View && verb == "DROP" {
+        r.table_list(db)?
+    } else {
+        vec![r.table(db)?]
+    };
+    if kind == ObjectKind::Trigger && verb == "CREATE" {
+        r.skip_past_kw("ON")?;
+        let trigger_db = tables[0].database.clone();
+        tables.push(r.table(Some(&trigger_db))?);
+    }
+    Some((kind, tables))
 }
 
 /// `db.table` from a name as written: unqualified names belong to the default database.
@@ -909,7 +947,7 @@ mod tests {
         );
         check("CREATE INDEX i ON t (a)", D, CreateIndex, &[("d", "t")]);
         check("DROP INDEX i ON t", D, DropIndex, &[("d", "t")]);
-        check("CREATE VIEW v AS SELECT 1", D, Other, &[("d", "v")]);
+        check("CREATE VIEW v AS SELECT 1", D, Object(ObjectKind::View), &[("d", "v")]);
         check("CREATE TABLE", D, Unparsed, &[]);
     }
 
@@ -1295,7 +1333,7 @@ mod tests {
         check(
             "/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */\n/*!50001 VIEW `v` AS select 1 AS `1` */",
             D,
-            Other,
+            Object(ObjectKind::View),
             &[("d", "v")],
         );
         check(
@@ -1346,40 +1384,46 @@ mod tests {
             "SET @@session.foreign_key_checks = 0",
             "ANALYZE TABLE t",
             "OPTIMIZE TABLE t",
-            "CREATE DEFINER=`root`@`%` PROCEDURE p() BEGIN SELECT 1; END",
-            "CREATE FUNCTION f() RETURNS INT RETURN 1",
-            "CREATE DEFINER=CURRENT_USER() EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t",
-            "DROP PROCEDURE IF EXISTS p",
-            "DROP TRIGGER IF EXISTS tr",
             "ALTER USER u IDENTIFIED BY 'x'",
         ] {
             check(stmt, D, Other, &[]);
         }
-        check(
-            "CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
-            D,
-            Other,
-            &[("d", "t")],
-        );
-        check(
-            "CREATE TRIGGER x.tr AFTER UPDATE ON t FOR EACH ROW BEGIN END",
-            D,
-            Other,
-            &[("x", "t")],
-        );
-        check(
-            "CREATE OR REPLACE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW x.v AS SELECT 1",
-            D,
-            Other,
-            &[("x", "v")],
-        );
-        check(
-            "DROP VIEW IF EXISTS v, x.w",
-            D,
-            Other,
-            &[("d", "v"), ("x", "w")],
-        );
-        check("ALTER VIEW v AS SELECT 2", D, Other, &[("d", "v")]);
+        use ObjectKind::{Event, Function, Procedure, Trigger, View};
+        for (stmt, kind, tables) in [
+            (
+                "CREATE DEFINER=`root`@`%` PROCEDURE p() BEGIN SELECT 1; END",
+                Procedure,
+                &[("d", "p")][..],
+            ),
+            ("CREATE FUNCTION f() RETURNS INT RETURN 1", Function, &[("d", "f")]),
+            (
+                "CREATE DEFINER=CURRENT_USER() EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t",
+                Event,
+                &[("d", "e")],
+            ),
+            ("DROP PROCEDURE IF EXISTS x.p", Procedure, &[("x", "p")]),
+            ("DROP TRIGGER IF EXISTS tr", Trigger, &[("d", "tr")]),
+            ("ALTER EVENT e DISABLE", Event, &[("d", "e")]),
+            (
+                "CREATE DEFINER=`root`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+                Trigger,
+                &[("d", "tr"), ("d", "t")],
+            ),
+            (
+                "CREATE TRIGGER x.tr AFTER UPDATE ON t FOR EACH ROW BEGIN END",
+                Trigger,
+                &[("x", "tr"), ("x", "t")],
+            ),
+            (
+                "CREATE OR REPLACE ALGORITHM=MERGE SQL SECURITY INVOKER VIEW x.v AS SELECT 1",
+                View,
+                &[("x", "v")],
+            ),
+            ("DROP VIEW IF EXISTS v, x.w", View, &[("d", "v"), ("x", "w")]),
+            ("ALTER VIEW v AS SELECT 2", View, &[("d", "v")]),
+        ] {
+            check(stmt, D, Object(kind), tables);
+        }
     }
 
     #[test]

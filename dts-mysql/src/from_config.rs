@@ -95,23 +95,10 @@ pub fn unsupported_options(config: &TaskConfig) -> Vec<(String, &'static str)> {
             "data verification for this destination type (MySQL and AnalyticDB destinations only)",
         );
     }
-    // Capitalization is applied by the object filter and the assessment runs with the
-    // precheck (MySQL destinations, see `build_mysql_task`); the rest of `[migration]` is not.
-    // `triggers = "manual"` (the guide's default: the task creates no triggers) is what an
-    // unset key means, so writing it is never a refusal.
-    let triggers = match config.migration.triggers {
-        Some(dts_core::config::TriggerMethod::Manual) => None,
-        other => other,
-    };
-    let migration = dts_core::config::MigrationOptions {
-        capitalization: Default::default(),
-        migration_assessment: false,
-        triggers,
-        ..config.migration.clone()
-    };
-    if migration != Default::default() {
-        no("migration", "triggers, events and accounts");
-    }
+    // `[migration]` works whole: capitalization through the object filter, triggers and
+    // events through the filter's object routes, accounts through the task options, the
+    // assessment with the precheck (the configuration's validation keeps the options to the
+    // destinations that hold them).
     out
 }
 
@@ -275,6 +262,11 @@ pub async fn build_parts(
         labels: task_labels(&config.advanced),
         // `[validation]`: the verification job marks the Verification stage.
         verification: config.validation.is_enabled(),
+        // The guide's "Whether to Migrate Accounts".
+        accounts: config
+            .migration
+            .migrate_accounts
+            .then(|| config.migration.accounts.clone()),
         ..Default::default()
     };
     options

@@ -36,6 +36,7 @@ pub mod position;
 pub mod precheck;
 pub mod predicate;
 pub mod scan;
+pub mod schema_objects;
 pub mod sink;
 pub mod snapshot;
 pub mod source;

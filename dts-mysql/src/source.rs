@@ -123,6 +123,16 @@ impl Source for MysqlSource {
         crate::foreign_keys::read_foreign_keys(&mut conn, &self.options.scope).await
     }
 
+    async fn schema_objects(&self) -> Result<Vec<dts_core::SchemaObject>> {
+        let mut conn = self.endpoint.connect().await?;
+        crate::schema_objects::read_schema_objects(&mut conn, &self.options.scope).await
+    }
+
+    async fn accounts(&self, names: &[String]) -> Result<Vec<dts_core::Account>> {
+        let mut conn = self.endpoint.connect().await?;
+        crate::schema_objects::read_accounts(&mut conn, names, self.server.is_mariadb()).await
+    }
+
     async fn estimate_rows(&self, schema: &SchemaRef) -> Result<u64> {
         use mysql_async::prelude::Queryable;
         let mut conn = self

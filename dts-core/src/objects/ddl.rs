@@ -46,7 +46,7 @@ use crate::schema::TableId;
 use sqlparser::ast::{ObjectType, Statement};
 
 /// Statement text shortened for messages.
-fn short(statement: &str) -> String {
+pub(super) fn short(statement: &str) -> String {
     let one_line: String = statement.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() > 200 {
         format!("{}…", one_line.chars().take(200).collect::<String>())
@@ -56,7 +56,7 @@ fn short(statement: &str) -> String {
 }
 
 /// Destination names as the filter computes them, for [`rewrite`].
-struct FilterNames<'a>(&'a ConfigFilter);
+pub(super) struct FilterNames<'a>(pub(super) &'a ConfigFilter);
 
 impl Names for FilterNames<'_> {
     fn table(&self, source: &TableId) -> TableId {
@@ -118,6 +118,9 @@ impl ConfigFilter {
     pub(super) fn route_ddl_checked(&self, ddl: &Ddl) -> Result<Option<Ddl>, String> {
         if self.selection.ddl_excluded() {
             return Ok(None);
+        }
+        if let DdlKind::Object(kind) = ddl.kind {
+            return self.object_ddl(ddl, kind);
         }
         if let Some(result) = self.online_ddl_statement(ddl) {
             return result;

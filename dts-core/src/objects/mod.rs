@@ -29,6 +29,7 @@
 //! incremental write into a destination table another selected table already uses: that
 //! fails the task ([`Filter::ddl_problem`]) rather than merging the two silently.
 
+mod body;
 mod collisions;
 pub mod condition;
 mod ddl;
@@ -37,6 +38,7 @@ mod naming;
 pub mod online_ddl;
 pub mod pattern;
 mod rewrite;
+mod schema_objects;
 mod selection;
 
 #[cfg(test)]
@@ -108,6 +110,10 @@ pub struct ConfigFilter {
     allow_merge: bool,
     log: Mutex<ProblemLog>,
     destinations: Mutex<collisions::Destinations>,
+    /// `migration.triggers`.
+    triggers: crate::config::TriggerMethod,
+    /// `migration.migrate_events`.
+    migrate_events: bool,
 }
 
 #[derive(Debug, Default)]
@@ -130,6 +136,8 @@ impl ConfigFilter {
             allow_merge: matches!(&config.destination, DestinationConfig::Adb(a) if a.merge_tables),
             log: Mutex::new(ProblemLog::default()),
             destinations: Mutex::new(collisions::Destinations::default()),
+            triggers: config.migration.trigger_method(),
+            migrate_events: config.migration.migrate_events,
         })
     }
 
@@ -551,6 +559,14 @@ fn lookup_ci<'a>(map: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str
 impl Filter for ConfigFilter {
     fn check(&self, tables: &[TableSchema]) -> Vec<String> {
         self.check_tables(tables)
+    }
+
+    fn route_object(&self, object: &crate::SchemaObject) -> crate::ObjectRoute {
+        self.object_route(object)
+    }
+
+    fn route_grant(&self, scope: &crate::GrantScope) -> Option<crate::GrantScope> {
+        self.grant_route(scope)
     }
 
     fn selects_table(&self, table: &TableId) -> bool {

@@ -111,7 +111,10 @@ impl OnlineDdl {
 /// that tool puts on the table it is changing. pt-online-schema-change is not supported (the
 /// guide says so): the task refuses to go on when it sees one on a selected table.
 pub fn pt_osc_trigger(ddl: &Ddl) -> Option<String> {
-    if ddl.kind != DdlKind::Other {
+    if !matches!(
+        ddl.kind,
+        DdlKind::Other | DdlKind::Object(crate::schema_object::ObjectKind::Trigger)
+    ) {
         return None;
     }
     let mut words = ddl.statement.split_whitespace();

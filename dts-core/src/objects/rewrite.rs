@@ -310,7 +310,7 @@ impl Rewriter<'_> {
 }
 
 /// Byte offset of a 1-based line/column (columns count characters) in `text`.
-fn offset(text: &str, line: u64, column: u64) -> Option<usize> {
+pub(super) fn offset(text: &str, line: u64, column: u64) -> Option<usize> {
     if line == 0 || column == 0 {
         return None;
     }

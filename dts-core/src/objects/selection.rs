@@ -147,7 +147,9 @@ pub fn allows(set: &DdlOpSet, kind: DdlKind) -> bool {
         DdlKind::DropDatabase => DdlOp::DropDatabase,
         DdlKind::CreateIndex => DdlOp::CreateIndex,
         DdlKind::DropIndex => DdlOp::DropIndex,
-        DdlKind::AlterDatabase | DdlKind::Other | DdlKind::Unparsed => return set.is_all(),
+        DdlKind::AlterDatabase | DdlKind::Object(_) | DdlKind::Other | DdlKind::Unparsed => {
+            return set.is_all()
+        }
     };
     set.contains(op)
 }

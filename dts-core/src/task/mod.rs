@@ -34,6 +34,7 @@ mod incremental;
 pub mod mapping;
 pub mod progress;
 mod retry;
+mod schema_objects;
 pub mod throttle;
 
 pub use alerts::{Alert, AlertHook, LatencyRule, LogAlertHook};
@@ -105,6 +106,11 @@ pub struct TaskOptions {
     /// progress through [`TaskHandle::verification_started`] and the calls after it, so the
     /// Verification stage is left to it instead of being skipped. Off by default.
     pub verification: bool,
+    /// The guide's "Whether to Migrate Accounts": `Some(names)` creates the named accounts
+    /// (`user@host`), or with an empty list every account with a grant on a selected object,
+    /// during schema sync, their grants restricted to the selection. `None` (the default)
+    /// creates none.
+    pub accounts: Option<Vec<String>>,
 }
 
 impl Default for TaskOptions {
@@ -130,6 +136,7 @@ impl Default for TaskOptions {
             labels: Default::default(),
             cascade_foreign_keys: true,
             verification: false,
+            accounts: None,
         }
     }
 }
@@ -353,6 +360,8 @@ impl Task {
         let state = self.store.load().await?;
         let mut report = self.precheck_report(&all, &tables, state.is_some()).await;
         report.checks.extend(keys);
+        let (_, objects) = self.plan_objects(state.is_some()).await;
+        report.extend(objects);
         Ok(report)
     }
 
@@ -687,6 +696,12 @@ impl Task {
         };
         let mut report = self.precheck_report(&all, &tables, resuming).await;
         report.checks.extend(keys);
+        let (objects, object_checks) = if state.schema_done {
+            (Default::default(), PrecheckReport::default())
+        } else {
+            self.plan_objects(resuming).await
+        };
+        report.extend(object_checks);
         let mut acknowledged = self.options.acknowledged_warnings.clone();
         if resuming
             || !self.options.schema_sync
@@ -755,6 +770,7 @@ impl Task {
                             .await?;
                     }
                 }
+                self.create_objects(&objects).await?;
                 state.schema_done = true;
                 self.store.save(&state).await?;
             }

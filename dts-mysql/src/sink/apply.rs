@@ -111,6 +111,11 @@ use std::sync::Arc;
 /// database exists, 1008 database doesn't exist (and 1146 no such table, for RENAME and DROP).
 pub const ALREADY_APPLIED_CODES: [u16; 7] = [1050, 1051, 1060, 1061, 1091, 1007, 1008];
 
+/// "Already applied" errors of view, routine, trigger and event statements: the object exists
+/// (1304 routine, 1359 trigger, 1537 event) or does not (1305 routine, 1360 trigger, 1539
+/// event, 4092 view).
+pub const OBJECT_ALREADY_APPLIED_CODES: [u16; 7] = [1304, 1359, 1537, 1305, 1360, 1539, 4092];
+
 /// Appended to a `pending_ddl` marker when the destination refused the DDL.
 pub const FAILED_SUFFIX: &str = " failed";
 
@@ -831,6 +836,7 @@ fn short(statement: &str) -> String {
 
 fn already_applied(code: u16, kind: DdlKind) -> bool {
     ALREADY_APPLIED_CODES.contains(&code)
+        || (matches!(kind, DdlKind::Object(_)) && OBJECT_ALREADY_APPLIED_CODES.contains(&code))
         || (code == 1146 && matches!(kind, DdlKind::RenameTable | DdlKind::DropTable))
 }
 
@@ -855,7 +861,23 @@ pub(super) async fn exec_ddl(
             Err(e) => return Err(failure(sink.err(&format!("USE {db} for {what}"), e), false)),
         }
     }
-    let mut result = conn.query_drop(ddl.statement.as_str()).await;
+    let statement = match ddl.kind {
+        DdlKind::Object(kind) => {
+            super::objects::destination_statement(&mut conn, kind, &ddl.statement, None)
+                .await
+                .map_err(|message| {
+                    failure(
+                        Error::Other {
+                            object: what.clone(),
+                            message,
+                        },
+                        true,
+                    )
+                })?
+        }
+        _ => ddl.statement.clone(),
+    };
+    let mut result = conn.query_drop(statement.as_str()).await;
     // A table created in a selected database that held no table when the task started (so
     // schema sync created nothing there): create the database, then retry once.
     if let (Err(mysql_async::Error::Server(s)), DdlKind::CreateTable, Some(t)) =
@@ -867,7 +889,7 @@ pub(super) async fn exec_ddl(
                 if let Some(db) = &ddl.database {
                     let _ = conn.query_drop(format!("USE {}", quote_ident(db))).await;
                 }
-                result = conn.query_drop(ddl.statement.as_str()).await;
+                result = conn.query_drop(statement.as_str()).await;
             }
         }
     }

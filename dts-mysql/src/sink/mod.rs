@@ -53,6 +53,7 @@ pub mod conflict;
 pub mod create;
 pub mod deferred;
 pub mod load;
+pub mod objects;
 pub mod precheck;
 pub mod sql;
 
@@ -212,7 +213,9 @@ impl fmt::Debug for MysqlSink {
 pub fn session_statements() -> Vec<String> {
     let mut v: Vec<String> = SESSION_SETUP.iter().map(|s| s.to_string()).collect();
     v.push(format!(
-        "SET NAMES utf8mb4, SESSION sql_mode = '{SQL_MODE}', SESSION foreign_key_checks = 0"
+        "SET NAMES utf8mb4, SESSION sql_mode = '{SQL_MODE}', SESSION foreign_key_checks = 0, \
+         {} = 1",
+        objects::TASK_WRITE_VARIABLE
     ));
     v
 }
@@ -554,6 +557,31 @@ impl Sink for MysqlSink {
         conn.query_drop(format!("TRUNCATE TABLE {}", quote_table(&schema.id)))
             .await
             .map_err(|e| self.err(&format!("truncate {}", schema.id), e))
+    }
+
+    fn holds_objects(&self, _kind: dts_core::ObjectKind) -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    async fn precheck_objects(
+        &self,
+        objects: &[dts_core::SchemaObject],
+        accounts: &[dts_core::Account],
+        mode: ConflictingTables,
+    ) -> PrecheckReport {
+        self.check_objects(objects, accounts, mode).await
+    }
+
+    async fn create_object(&self, object: &dts_core::SchemaObject) -> Result<()> {
+        self.create_schema_object(object).await
+    }
+
+    fn cutover_statements(&self, object: &dts_core::SchemaObject, enable_event: bool) -> Vec<String> {
+        self.object_cutover(object, enable_event)
+    }
+
+    async fn create_account(&self, account: &dts_core::Account) -> Result<()> {
+        self.create_db_account(account).await
     }
 
     async fn apply_ddl(&self, ddl: &Ddl) -> Result<()> {

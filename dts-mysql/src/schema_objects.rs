@@ -1,0 +1,402 @@
+//! Reading a MySQL-family source's views, routines, triggers, events and accounts: each
+//! object's `SHOW CREATE …` text with the session settings it was created under, and each
+//! account's `SHOW CREATE USER` and `SHOW GRANTS`.
+
+use crate::discovery::Scope;
+use crate::ident::quote_ident;
+use dts_core::{Account, Error, Grant, GrantScope, ObjectKind, Result, SchemaObject, TableId};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Row, Value};
+
+fn text(row: &Row, column: &str) -> Option<String> {
+    let i = row.columns_ref().iter().position(|c| c.name_str() == column)?;
+    match row.as_ref(i)? {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+fn map(what: &str) -> impl Fn(mysql_async::Error) -> Error + '_ {
+    move |e| crate::conn::classify("source", what, e)
+}
+
+/// Every view, procedure, function, trigger and event in `scope`, in a stable order.
+pub async fn read_schema_objects(conn: &mut Conn, scope: &Scope) -> Result<Vec<SchemaObject>> {
+    let mut out = Vec::new();
+    let (cond, params) = scope.where_clause("TABLE_SCHEMA");
+    let views: Vec<(String, String, String)> = conn
+        .exec(
+            format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, DEFINER FROM information_schema.VIEWS WHERE \
+                 {cond} ORDER BY 1, 2"
+            ),
+            params,
+        )
+        .await
+        .map_err(map("list views"))?;
+    for (db, name, definer) in views {
+        let row: Option<Row> = conn
+            .query_first(format!("SHOW CREATE VIEW {}.{}", quote_ident(&db), quote_ident(&name)))
+            .await
+            .map_err(map("read view"))?;
+        let row = row.ok_or_else(|| missing(ObjectKind::View, &db, &name))?;
+        out.push(SchemaObject {
+            kind: ObjectKind::View,
+            definition: text(&row, "Create View")
+                .ok_or_else(|| missing(ObjectKind::View, &db, &name))?,
+            character_set_client: text(&row, "character_set_client"),
+            collation_connection: text(&row, "collation_connection"),
+            sql_mode: String::new(),
+            time_zone: None,
+            database: db,
+            name,
+            table: None,
+            definer: Some(definer),
+            reads: Vec::new(),
+            enabled: false,
+        });
+    }
+    let (cond, params) = scope.where_clause("ROUTINE_SCHEMA");
+    let routines: Vec<(String, String, String, String)> = conn
+        .exec(
+            format!(
+                "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, DEFINER FROM \
+                 information_schema.ROUTINES WHERE {cond} AND ROUTINE_TYPE IN ('PROCEDURE', \
+                 'FUNCTION') ORDER BY 1, 3, 2"
+            ),
+            params,
+        )
+        .await
+        .map_err(map("list routines"))?;
+    for (db, name, kind, definer) in routines {
+        let kind = ObjectKind::from_keyword(&kind).unwrap_or(ObjectKind::Procedure);
+        let row = show_create(conn, kind, &db, &name).await?;
+        let column = if kind == ObjectKind::Function {
+            "Create Function"
+        } else {
+            "Create Procedure"
+        };
+        out.push(SchemaObject {
+            kind,
+            definition: text(&row, column).ok_or_else(|| unreadable(kind, &db, &name))?,
+            sql_mode: text(&row, "sql_mode").unwrap_or_default(),
+            character_set_client: text(&row, "character_set_client"),
+            collation_connection: text(&row, "collation_connection"),
+            time_zone: None,
+            database: db,
+            name,
+            table: None,
+            definer: Some(definer),
+            reads: Vec::new(),
+            enabled: false,
+        });
+    }
+    let (cond, params) = scope.where_clause("TRIGGER_SCHEMA");
+    let triggers: Vec<(String, String, String, String)> = conn
+        .exec(
+            format!(
+                "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, DEFINER FROM \
+                 information_schema.TRIGGERS WHERE {cond} ORDER BY 1, 3, ACTION_TIMING, \
+                 EVENT_MANIPULATION, ACTION_ORDER"
+            ),
+            params,
+        )
+        .await
+        .map_err(map("list triggers"))?;
+    for (db, name, table, definer) in triggers {
+        let row = show_create(conn, ObjectKind::Trigger, &db, &name).await?;
+        out.push(SchemaObject {
+            kind: ObjectKind::Trigger,
+            definition: text(&row, "SQL Original Statement")
+                .ok_or_else(|| unreadable(ObjectKind::Trigger, &db, &name))?,
+            sql_mode: text(&row, "sql_mode").unwrap_or_default(),
+            character_set_client: text(&row, "character_set_client"),
+            collation_connection: text(&row, "collation_connection"),
+            time_zone: None,
+            database: db,
+            name,
+            table: Some(table),
+            definer: Some(definer),
+            reads: Vec::new(),
+            enabled: false,
+        });
+    }
+    let (cond, params) = scope.where_clause("EVENT_SCHEMA");
+    let events: Vec<(String, String, String, String)> = conn
+        .exec(
+            format!(
+                "SELECT EVENT_SCHEMA, EVENT_NAME, STATUS, DEFINER FROM information_schema.EVENTS \
+                 WHERE {cond} ORDER BY 1, 2"
+            ),
+            params,
+        )
+        .await
+        .map_err(map("list events"))?;
+    for (db, name, status, definer) in events {
+        let row = show_create(conn, ObjectKind::Event, &db, &name).await?;
+        out.push(SchemaObject {
+            kind: ObjectKind::Event,
+            definition: text(&row, "Create Event")
+                .ok_or_else(|| unreadable(ObjectKind::Event, &db, &name))?,
+            sql_mode: text(&row, "sql_mode").unwrap_or_default(),
+            character_set_client: text(&row, "character_set_client"),
+            collation_connection: text(&row, "collation_connection"),
+            time_zone: text(&row, "time_zone"),
+            database: db,
+            name,
+            table: None,
+            definer: Some(definer),
+            reads: Vec::new(),
+            enabled: status.eq_ignore_ascii_case("ENABLED"),
+        });
+    }
+    Ok(out)
+}
+
+async fn show_create(conn: &mut Conn, kind: ObjectKind, db: &str, name: &str) -> Result<Row> {
+    let row: Option<Row> = conn
+        .query_first(format!(
+            "SHOW CREATE {} {}.{}",
+            kind.keyword(),
+            quote_ident(db),
+            quote_ident(name)
+        ))
+        .await
+        .map_err(map("read object definition"))?;
+    row.ok_or_else(|| missing(kind, db, name))
+}
+
+fn missing(kind: ObjectKind, db: &str, name: &str) -> Error {
+    Error::Other {
+        object: format!("{kind} {db}.{name}"),
+        message: "it disappeared while the source's objects were read; retry".into(),
+    }
+}
+
+fn unreadable(kind: ObjectKind, db: &str, name: &str) -> Error {
+    Error::Other {
+        object: format!("{kind} {db}.{name}"),
+        message: "the source account may not read its definition (SHOW CREATE returns none); \
+                  grant it SELECT on mysql.proc (MariaDB) / SHOW_ROUTINE (MySQL 8), or make it \
+                  the definer"
+            .into(),
+    }
+}
+
+/// System accounts that are never migrated.
+const SYSTEM_ACCOUNTS: [&str; 5] = [
+    "mariadb.sys",
+    "mysql.sys",
+    "mysql.session",
+    "mysql.infoschema",
+    "root",
+];
+
+/// The accounts named (`user@host`), or every account but the server's own (and `root`),
+/// each with its `CREATE USER` and grants.
+pub async fn read_accounts(conn: &mut Conn, names: &[String], mariadb: bool) -> Result<Vec<Account>> {
+    let list = if mariadb {
+        "SELECT User, Host, plugin FROM mysql.user WHERE is_role = 'N' ORDER BY 1, 2"
+    } else {
+        "SELECT User, Host, plugin FROM mysql.user ORDER BY 1, 2"
+    };
+    let all: Vec<(String, String, String)> =
+        conn.query(list).await.map_err(map("list accounts"))?;
+    let mut wanted = Vec::new();
+    if names.is_empty() {
+        wanted.extend(
+            all.into_iter()
+                .filter(|(u, _, _)| !u.is_empty() && !SYSTEM_ACCOUNTS.contains(&u.as_str())),
+        );
+    } else {
+        for name in names {
+            let (user, host) = name.rsplit_once('@').unwrap_or((name.as_str(), "%"));
+            match all.iter().find(|(u, h, _)| u == user && h == host) {
+                Some(a) => wanted.push(a.clone()),
+                None => {
+                    return Err(Error::Other {
+                        object: format!("account '{user}'@'{host}'"),
+                        message: "migration.accounts names it, but the source has no such \
+                                  account"
+                            .into(),
+                    })
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for (user, host, plugin) in wanted {
+        let account = format!("{}@{}", quote_ident(&user), quote_ident(&host));
+        let create: Option<String> = conn
+            .query_first(format!("SHOW CREATE USER {account}"))
+            .await
+            .map_err(map("read account"))?;
+        let create = create.ok_or_else(|| Error::Other {
+            object: format!("account '{user}'@'{host}'"),
+            message: "SHOW CREATE USER returned nothing".into(),
+        })?;
+        let lines: Vec<String> = conn
+            .query(format!("SHOW GRANTS FOR {account}"))
+            .await
+            .map_err(map("read account grants"))?;
+        let mut grants = Vec::new();
+        let mut left_out = Vec::new();
+        for line in &lines {
+            match parse_grant(line) {
+                Some(g) if !matches!(g.scope, GrantScope::Global | GrantScope::Other(_)) => {
+                    grants.push(g)
+                }
+                Some(g) if g.privileges.eq_ignore_ascii_case("USAGE") => {}
+                Some(g) => left_out.push(format!("{} ON {}", g.privileges, g.scope)),
+                None => left_out.push("a grant the task cannot read".into()),
+            }
+        }
+        out.push(Account {
+            user,
+            host,
+            plugin,
+            create,
+            grants,
+            left_out,
+        });
+    }
+    Ok(out)
+}
+
+/// Splits off a leading identifier (backticked, quoted or bare); returns it and the rest.
+fn take_ident(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start();
+    let quote = s.chars().next()?;
+    if quote == '`' || quote == '\'' || quote == '"' {
+        let mut out = String::new();
+        let mut chars = s[1..].char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == quote {
+                if chars.peek().is_some_and(|(_, n)| *n == quote) {
+                    out.push(quote);
+                    chars.next();
+                    continue;
+                }
+                return Some((out, &s[1 + i + 1..]));
+            }
+            out.push(c);
+        }
+        None
+    } else {
+        let end = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .unwrap_or(s.len());
+        (end > 0).then(|| (s[..end].to_owned(), &s[end..]))
+    }
+}
+
+/// One line of `SHOW GRANTS`: `GRANT privs ON target TO account [… WITH GRANT OPTION]`.
+/// A role or proxy grant is [`GrantScope::Other`]. Never keeps an `IDENTIFIED BY` clause.
+pub fn parse_grant(line: &str) -> Option<Grant> {
+    let rest = line.trim().strip_prefix("GRANT ")?;
+    // " ON " outside backticks and parentheses ends the privilege list.
+    let mut depth = 0i32;
+    let mut in_quote = false;
+    let mut on_at = None;
+    let bytes = rest.as_bytes();
+    for (i, c) in rest.char_indices() {
+        match c {
+            '`' => in_quote = !in_quote,
+            '(' if !in_quote => depth += 1,
+            ')' if !in_quote => depth -= 1,
+            ' ' if !in_quote && depth == 0 && rest[i..].starts_with(" ON ") => {
+                on_at = Some(i);
+                break;
+            }
+            _ => {}
+        }
+        let _ = bytes;
+    }
+    let grant_option = line.trim_end().ends_with("WITH GRANT OPTION");
+    let Some(on_at) = on_at else {
+        return Some(Grant {
+            privileges: String::new(),
+            scope: GrantScope::Other("role".into()),
+            grant_option,
+        });
+    };
+    let privileges = rest[..on_at].trim().to_owned();
+    let mut target = rest[on_at + 4..].trim_start();
+    let mut routine = None;
+    for (word, kind) in [
+        ("PROCEDURE ", ObjectKind::Procedure),
+        ("FUNCTION ", ObjectKind::Function),
+        ("TABLE ", ObjectKind::View),
+    ] {
+        if let Some(t) = target.strip_prefix(word) {
+            target = t;
+            if kind != ObjectKind::View {
+                routine = Some(kind);
+            }
+        }
+    }
+    if privileges.to_ascii_uppercase().starts_with("PROXY") {
+        return Some(Grant {
+            privileges,
+            scope: GrantScope::Other("proxy".into()),
+            grant_option,
+        });
+    }
+    let scope = if let Some(rest) = target.strip_prefix("*.*") {
+        let _ = rest;
+        GrantScope::Global
+    } else {
+        let (db, rest) = take_ident(target)?;
+        let rest = rest.strip_prefix('.')?;
+        if rest.starts_with('*') {
+            GrantScope::Database(db)
+        } else {
+            let (name, _) = take_ident(rest)?;
+            let id = TableId::new(db, name);
+            match routine {
+                Some(k) => GrantScope::Routine(k, id),
+                None => GrantScope::Table(id),
+            }
+        }
+    };
+    Some(Grant {
+        privileges,
+        scope,
+        grant_option,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_by_scope() {
+        let g = parse_grant("GRANT SELECT, INSERT ON `shop`.* TO `app`@`%`").unwrap();
+        assert_eq!(g.privileges, "SELECT, INSERT");
+        assert_eq!(g.scope, GrantScope::Database("shop".into()));
+        let g = parse_grant("GRANT SELECT (`a`, `b c`), UPDATE (`a`) ON `shop`.`t``x` TO `app`@`%` WITH GRANT OPTION").unwrap();
+        assert_eq!(g.privileges, "SELECT (`a`, `b c`), UPDATE (`a`)");
+        assert_eq!(g.scope, GrantScope::Table(TableId::new("shop", "t`x")));
+        assert!(g.grant_option);
+        let g = parse_grant("GRANT EXECUTE ON PROCEDURE `shop`.`p` TO `app`@`%`").unwrap();
+        assert_eq!(
+            g.scope,
+            GrantScope::Routine(ObjectKind::Procedure, TableId::new("shop", "p"))
+        );
+        let g = parse_grant("GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*A1B2'").unwrap();
+        assert_eq!(g.scope, GrantScope::Global);
+        assert!(!format!("{g:?}").contains("A1B2"));
+        assert_eq!(
+            parse_grant("GRANT `reader` TO `app`@`%`").unwrap().scope,
+            GrantScope::Other("role".into())
+        );
+        assert_eq!(
+            parse_grant("GRANT PROXY ON ''@'%' TO 'root'@'localhost' WITH GRANT OPTION")
+                .unwrap()
+                .scope,
+            GrantScope::Other("proxy".into())
+        );
+    }
+}
