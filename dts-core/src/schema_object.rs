@@ -124,7 +124,10 @@ pub fn creation_order(objects: &mut Vec<SchemaObject>) {
     let Some(start) = objects.iter().position(|o| o.kind == ObjectKind::View) else {
         return;
     };
-    let count = objects.iter().filter(|o| o.kind == ObjectKind::View).count();
+    let count = objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::View)
+        .count();
     let mut pending: Vec<SchemaObject> = objects[start..start + count].to_vec();
     let mut placed: Vec<SchemaObject> = Vec::with_capacity(count);
     while !pending.is_empty() {
@@ -335,9 +338,14 @@ mod tests {
         let s = cutover_script(&[CutoverStep {
             object: "trigger d.t".into(),
             reason: "manual".into(),
-            statements: vec!["CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END;".into()],
+            statements: vec![
+                "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END;".into(),
+            ],
         }]);
-        assert!(s.contains("DELIMITER $$\nCREATE TRIGGER"), "{s}");
+        assert!(
+            s.contains("DELIMITER $$\n-- trigger d.t: manual\nCREATE TRIGGER"),
+            "{s}"
+        );
         assert!(s.contains("END$$\nDELIMITER ;"), "{s}");
     }
 }

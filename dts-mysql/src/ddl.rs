@@ -186,7 +186,10 @@ fn analyze(statement: &str, default_db: Option<&str>) -> Classified {
 /// (routine bodies are beyond sqlparser): the object's kind, its qualified name(s), and for
 /// `CREATE TRIGGER` the table it is on. A trigger or routine lives in its own database; an
 /// unqualified trigger table belongs to the trigger's database.
-fn schema_object_statement(statement: &str, db: Option<&str>) -> Option<(ObjectKind, Vec<TableId>)> {
+fn schema_object_statement(
+    statement: &str,
+    db: Option<&str>,
+) -> Option<(ObjectKind, Vec<TableId>)> {
     let mut r = Reader::new(statement);
     let verb = r.keyword()?;
     if !matches!(verb.as_str(), "CREATE" | "ALTER" | "DROP") {
@@ -947,7 +950,12 @@ mod tests {
         );
         check("CREATE INDEX i ON t (a)", D, CreateIndex, &[("d", "t")]);
         check("DROP INDEX i ON t", D, DropIndex, &[("d", "t")]);
-        check("CREATE VIEW v AS SELECT 1", D, Object(ObjectKind::View), &[("d", "v")]);
+        check(
+            "CREATE VIEW v AS SELECT 1",
+            D,
+            Object(ObjectKind::View),
+            &[("d", "v")],
+        );
         check("CREATE TABLE", D, Unparsed, &[]);
     }
 

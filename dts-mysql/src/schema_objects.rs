@@ -9,7 +9,10 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
 
 fn text(row: &Row, column: &str) -> Option<String> {
-    let i = row.columns_ref().iter().position(|c| c.name_str() == column)?;
+    let i = row
+        .columns_ref()
+        .iter()
+        .position(|c| c.name_str() == column)?;
     match row.as_ref(i)? {
         Value::NULL => None,
         Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
@@ -37,7 +40,11 @@ pub async fn read_schema_objects(conn: &mut Conn, scope: &Scope) -> Result<Vec<S
         .map_err(map("list views"))?;
     for (db, name, definer) in views {
         let row: Option<Row> = conn
-            .query_first(format!("SHOW CREATE VIEW {}.{}", quote_ident(&db), quote_ident(&name)))
+            .query_first(format!(
+                "SHOW CREATE VIEW {}.{}",
+                quote_ident(&db),
+                quote_ident(&name)
+            ))
             .await
             .map_err(map("read view"))?;
         let row = row.ok_or_else(|| missing(ObjectKind::View, &db, &name))?;
@@ -195,7 +202,11 @@ const SYSTEM_ACCOUNTS: [&str; 5] = [
 
 /// The accounts named (`user@host`), or every account but the server's own (and `root`),
 /// each with its `CREATE USER` and grants.
-pub async fn read_accounts(conn: &mut Conn, names: &[String], mariadb: bool) -> Result<Vec<Account>> {
+pub async fn read_accounts(
+    conn: &mut Conn,
+    names: &[String],
+    mariadb: bool,
+) -> Result<Vec<Account>> {
     let list = if mariadb {
         "SELECT User, Host, plugin FROM mysql.user WHERE is_role = 'N' ORDER BY 1, 2"
     } else {
@@ -385,7 +396,8 @@ mod tests {
             g.scope,
             GrantScope::Routine(ObjectKind::Procedure, TableId::new("shop", "p"))
         );
-        let g = parse_grant("GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*A1B2'").unwrap();
+        let g =
+            parse_grant("GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*A1B2'").unwrap();
         assert_eq!(g.scope, GrantScope::Global);
         assert!(!format!("{g:?}").contains("A1B2"));
         assert_eq!(

@@ -279,7 +279,11 @@ fn scan(
                     let dest = n.table(&id);
                     if dest != id {
                         let with = if dest.database != n.database(session) {
-                            format!("{}.{}", quote_ident(&dest.database), quote_ident(&dest.table))
+                            format!(
+                                "{}.{}",
+                                quote_ident(&dest.database),
+                                quote_ident(&dest.table)
+                            )
                         } else {
                             quote_ident(&dest.table)
                         };
@@ -350,10 +354,8 @@ fn scan(
                     edit_column(&mut edits, n, &table, &chain[2]);
                 }
             }
-            (1, false) => {
-                if place != Place::TableList && !call && !after_as {
-                    lone.push(chain[0].value.clone());
-                }
+            (1, false) if place != Place::TableList && !call && !after_as => {
+                lone.push(chain[0].value.clone());
             }
             _ => {}
         }
@@ -455,8 +457,14 @@ mod tests {
     fn a_view_maps_tables_and_qualified_columns() {
         let (_, text) = read_body(VIEW, "src", None, Some(&Upper)).unwrap();
         let text = text.unwrap();
-        assert!(text.contains("VIEW `V1` AS select `T1`.`id` AS `id`,`T1`.`A` AS `a`"), "{text}");
-        assert!(text.contains("from (`T1` join `T2` on(`T1`.`id` = `T2`.`id`)) where `T1`.`A` > 1"), "{text}");
+        assert!(
+            text.contains("VIEW `V1` AS select `T1`.`id` AS `id`,`T1`.`A` AS `a`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("from (`T1` join `T2` on(`T1`.`id` = `T2`.`id`)) where `T1`.`A` > 1"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -474,17 +482,32 @@ mod tests {
             ]
         );
         let text = text.unwrap();
-        assert!(text.contains("-- from t1\n  INSERT INTO `T1` VALUES"), "{text}");
-        assert!(text.contains("'from t1', `dst`.f(n) FROM `dst`.`T2`, `T1` x;"), "{text}");
+        assert!(
+            text.contains("-- from t1\n  INSERT INTO `T1` VALUES"),
+            "{text}"
+        );
+        assert!(
+            text.contains("'from t1', `dst`.f(n) FROM `dst`.`T2`, `T1` x;"),
+            "{text}"
+        );
         assert!(text.contains("UPDATE other.`T` SET"), "{text}");
     }
 
     #[test]
     fn qualified_object_names_map_their_database() {
         for (stmt, want) in [
-            ("DROP PROCEDURE IF EXISTS `src`.`p`", "DROP PROCEDURE IF EXISTS `dst`.`p`"),
-            ("CREATE EVENT src.e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t1", "CREATE EVENT `dst`.e ON SCHEDULE EVERY 1 DAY DO DELETE FROM `T1`"),
-            ("ALTER FUNCTION src.f COMMENT 'x'", "ALTER FUNCTION `dst`.f COMMENT 'x'"),
+            (
+                "DROP PROCEDURE IF EXISTS `src`.`p`",
+                "DROP PROCEDURE IF EXISTS `dst`.`p`",
+            ),
+            (
+                "CREATE EVENT src.e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t1",
+                "CREATE EVENT `dst`.e ON SCHEDULE EVERY 1 DAY DO DELETE FROM `T1`",
+            ),
+            (
+                "ALTER FUNCTION src.f COMMENT 'x'",
+                "ALTER FUNCTION `dst`.f COMMENT 'x'",
+            ),
         ] {
             let (_, text) = read_body(stmt, "src", None, Some(&Upper)).unwrap();
             assert_eq!(text.as_deref(), Some(want), "{stmt}");
@@ -496,9 +519,17 @@ mod tests {
         let t = "CREATE DEFINER=`root`@`%` TRIGGER tr AFTER INSERT ON t1 FOR EACH ROW \
                  INSERT INTO audit (id, note) VALUES (NEW.id, NEW.a)";
         let (found, text) = read_body(t, "src", Some("t1"), Some(&Upper)).unwrap();
-        assert_eq!(found.tables, [TableId::new("src", "t1"), TableId::new("src", "audit")]);
+        assert_eq!(
+            found.tables,
+            [TableId::new("src", "t1"), TableId::new("src", "audit")]
+        );
         let text = text.unwrap();
-        assert!(text.contains("ON `T1` FOR EACH ROW INSERT INTO `AUDIT` (id, note) VALUES (NEW.id, NEW.`A`)"), "{text}");
+        assert!(
+            text.contains(
+                "ON `T1` FOR EACH ROW INSERT INTO `AUDIT` (id, note) VALUES (NEW.id, NEW.`A`)"
+            ),
+            "{text}"
+        );
         let bad = "CREATE TRIGGER tr BEFORE UPDATE ON t1 FOR EACH ROW SET NEW.b = a";
         let e = read_body(bad, "src", Some("t1"), Some(&Upper)).unwrap_err();
         assert!(e.contains("column a of table src.t1"), "{e}");

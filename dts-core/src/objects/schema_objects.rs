@@ -170,7 +170,12 @@ impl ConfigFilter {
                 }
                 ddl.tables.get(1).map(|t| t.table.clone())
             }
-            ObjectKind::View if ddl.tables.iter().any(|t| self.selection.select(t).is_none()) => {
+            ObjectKind::View
+                if ddl
+                    .tables
+                    .iter()
+                    .any(|t| self.selection.select(t).is_none()) =>
+            {
                 return Ok(None)
             }
             _ => None,
@@ -180,19 +185,26 @@ impl ConfigFilter {
             _ => object.database.clone(),
         };
         let names = FilterNames(self);
-        let (found, mapped) = read_body(&ddl.statement, &session, trigger_table.as_deref(), Some(&names))
-            .map_err(|e| {
-                format!(
-                    "{kind} {object} cannot be created with destination names: {e}; it is not \
+        let (found, mapped) = read_body(
+            &ddl.statement,
+            &session,
+            trigger_table.as_deref(),
+            Some(&names),
+        )
+        .map_err(|e| {
+            format!(
+                "{kind} {object} cannot be created with destination names: {e}; it is not \
                      synchronized: `{}`",
-                    super::ddl::short(&ddl.statement)
-                )
-            })?;
+                super::ddl::short(&ddl.statement)
+            )
+        })?;
         if kind == ObjectKind::View && creates {
             for table in found.tables.iter().filter(|t| !ddl.tables.contains(t)) {
                 let problem = match self.selection.select(table) {
                     None => "which is not selected",
-                    Some(s) if s.columns().is_some() => "which is synchronized with a column subset",
+                    Some(s) if s.columns().is_some() => {
+                        "which is synchronized with a column subset"
+                    }
                     Some(_) => continue,
                 };
                 return Err(format!(

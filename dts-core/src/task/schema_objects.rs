@@ -44,7 +44,9 @@ impl Task {
             Err(e) => {
                 report.checks.push(CheckResult::error(
                     "source.schema_objects",
-                    format!("the source's views, routines, triggers and events cannot be read: {e}"),
+                    format!(
+                        "the source's views, routines, triggers and events cannot be read: {e}"
+                    ),
                     "grant the source account SELECT on the selected databases and SHOW VIEW \
                      (and, for routines, SELECT on mysql.proc or the routines' databases)",
                 ));
@@ -77,10 +79,9 @@ impl Task {
                 )),
             }
         }
-        report.checks.push(CheckResult::pass(
-            "objects.schema_objects",
-            plan.summary(),
-        ));
+        report
+            .checks
+            .push(CheckResult::pass("objects.schema_objects", plan.summary()));
         if !refused.is_empty() {
             report.checks.push(CheckResult::warning(
                 "objects.refused_objects",
@@ -146,17 +147,43 @@ impl Task {
 
     /// Creates the planned accounts and objects (after the tables), each within the retry
     /// windows.
+    ///
+    /// Accounts come first (an object may keep a migrated account as its definer), with their
+    /// grants on databases and tables; their grants on routines follow the routines.
     pub(super) async fn create_objects(&self, plan: &ObjectPlan) -> Result<()> {
-        for account in &plan.accounts {
-            self.check_control(crate::stage::Stage::SchemaSync).await?;
-            let operation = format!("schema sync of account {}", account.label());
-            self.with_retry(&operation, || self.sink.create_account(account))
-                .await?;
-        }
+        let is_routine = |g: &crate::schema_object::Grant| {
+            matches!(g.scope, crate::schema_object::GrantScope::Routine(..))
+        };
+        let split = |routines: bool| -> Vec<Account> {
+            plan.accounts
+                .iter()
+                .map(|a| Account {
+                    grants: a
+                        .grants
+                        .iter()
+                        .filter(|g| is_routine(g) == routines)
+                        .cloned()
+                        .collect(),
+                    ..a.clone()
+                })
+                .filter(|a| !routines || !a.grants.is_empty())
+                .collect()
+        };
+        self.create_accounts(&split(false)).await?;
         for object in &plan.create {
             self.check_control(crate::stage::Stage::SchemaSync).await?;
             let operation = format!("schema sync of {}", object.label());
             self.with_retry(&operation, || self.sink.create_object(object))
+                .await?;
+        }
+        self.create_accounts(&split(true)).await
+    }
+
+    async fn create_accounts(&self, accounts: &[Account]) -> Result<()> {
+        for account in accounts {
+            self.check_control(crate::stage::Stage::SchemaSync).await?;
+            let operation = format!("schema sync of account {}", account.label());
+            self.with_retry(&operation, || self.sink.create_account(account))
                 .await?;
         }
         Ok(())
@@ -223,7 +250,10 @@ impl ObjectPlan {
         let mut s = if parts.is_empty() {
             "no view, routine, trigger, event or account to create".to_string()
         } else {
-            format!("schema sync creates {} besides the tables", parts.join(", "))
+            format!(
+                "schema sync creates {} besides the tables",
+                parts.join(", ")
+            )
         };
         if !self.cutover.is_empty() {
             s.push_str(&format!(

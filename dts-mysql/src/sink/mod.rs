@@ -576,7 +576,11 @@ impl Sink for MysqlSink {
         self.create_schema_object(object).await
     }
 
-    fn cutover_statements(&self, object: &dts_core::SchemaObject, enable_event: bool) -> Vec<String> {
+    fn cutover_statements(
+        &self,
+        object: &dts_core::SchemaObject,
+        enable_event: bool,
+    ) -> Vec<String> {
         self.object_cutover(object, enable_event)
     }
 

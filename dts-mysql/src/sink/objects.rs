@@ -18,8 +18,7 @@ use super::MysqlSink;
 use crate::ident::quote_ident;
 use dts_core::precheck::CheckResult;
 use dts_core::{
-    Account, ConflictingTables, Error, GrantScope, ObjectKind, PrecheckReport, Result,
-    SchemaObject,
+    Account, ConflictingTables, Error, GrantScope, ObjectKind, PrecheckReport, Result, SchemaObject,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -127,7 +126,10 @@ pub fn guard_trigger(statement: &str) -> std::result::Result<String, String> {
         body += 2;
     }
     let start = toks.get(body).ok_or("the trigger has no body")?.start;
-    let inner = statement[start..].trim_end().trim_end_matches(';').trim_end();
+    let inner = statement[start..]
+        .trim_end()
+        .trim_end_matches(';')
+        .trim_end();
     Ok(format!(
         "{}IF {TASK_WRITE_VARIABLE} IS NULL THEN\n{inner};\nEND IF",
         &statement[..start]
@@ -316,9 +318,15 @@ impl MysqlSink {
     /// A connection with the object's session settings and database.
     async fn object_conn(&self, object: &SchemaObject) -> Result<Conn> {
         let mut conn = self.dedicated_conn().await?;
-        let mut settings = vec![format!("SESSION sql_mode = '{}'", object.sql_mode.replace('\'', "''"))];
+        let mut settings = vec![format!(
+            "SESSION sql_mode = '{}'",
+            object.sql_mode.replace('\'', "''")
+        )];
         if let Some(c) = &object.collation_connection {
-            settings.push(format!("collation_connection = '{}'", c.replace('\'', "''")));
+            settings.push(format!(
+                "collation_connection = '{}'",
+                c.replace('\'', "''")
+            ));
         }
         if let Some(tz) = &object.time_zone {
             settings.push(format!("time_zone = '{}'", tz.replace('\'', "''")));
@@ -475,7 +483,9 @@ impl MysqlSink {
             },
         ));
         if !accounts.is_empty() {
-            report.checks.push(self.check_accounts(&mut conn, accounts).await);
+            report
+                .checks
+                .push(self.check_accounts(&mut conn, accounts).await);
         }
         let _ = conn.disconnect().await;
         report
@@ -576,11 +586,17 @@ impl MysqlSink {
         conn.query_drop(create)
             .await
             .map_err(|e| fail("create", e))?;
-        let to = format!("{}@{}", quote_ident(&account.user), quote_ident(&account.host));
+        let to = format!(
+            "{}@{}",
+            quote_ident(&account.user),
+            quote_ident(&account.host)
+        );
         for g in &account.grants {
             let on = match &g.scope {
                 GrantScope::Database(d) => format!("{}.*", quote_ident(d)),
-                GrantScope::Table(t) => format!("{}.{}", quote_ident(&t.database), quote_ident(&t.table)),
+                GrantScope::Table(t) => {
+                    format!("{}.{}", quote_ident(&t.database), quote_ident(&t.table))
+                }
                 GrantScope::Routine(k, t) => format!(
                     "{} {}.{}",
                     k.keyword(),
@@ -589,7 +605,11 @@ impl MysqlSink {
                 ),
                 GrantScope::Global | GrantScope::Other(_) => continue,
             };
-            let option = if g.grant_option { " WITH GRANT OPTION" } else { "" };
+            let option = if g.grant_option {
+                " WITH GRANT OPTION"
+            } else {
+                ""
+            };
             conn.query_drop(format!("GRANT {} ON {on} TO {to}{option}", g.privileges))
                 .await
                 .map_err(|e| fail(&format!("grant {} on {on}", g.privileges), e))?;
@@ -634,14 +654,20 @@ mod tests {
         );
         assert_eq!(definer_of(v).as_deref(), Some("root@127.0.0.1"));
         let p = "CREATE DEFINER='a b'@'%' PROCEDURE p() SELECT 'DEFINER'";
-        assert_eq!(set_definer(p, None).unwrap(), "CREATE PROCEDURE p() SELECT 'DEFINER'");
+        assert_eq!(
+            set_definer(p, None).unwrap(),
+            "CREATE PROCEDURE p() SELECT 'DEFINER'"
+        );
         assert_eq!(definer_of(p).as_deref(), Some("a b@%"));
         assert_eq!(
             set_definer("CREATE DEFINER=CURRENT_USER() TRIGGER t", None).unwrap(),
             "CREATE TRIGGER t"
         );
         assert_eq!(definer_of("CREATE DEFINER=CURRENT_USER TRIGGER t"), None);
-        assert_eq!(set_definer("CREATE VIEW v AS SELECT 1", None).unwrap(), "CREATE VIEW v AS SELECT 1");
+        assert_eq!(
+            set_definer("CREATE VIEW v AS SELECT 1", None).unwrap(),
+            "CREATE VIEW v AS SELECT 1"
+        );
     }
 
     #[test]
@@ -665,10 +691,14 @@ mod tests {
             "CREATE DEFINER=`root`@`%` EVENT `e` ON SCHEDULE EVERY 1 HOUR STARTS '2026-12-07 12:52:12' ON COMPLETION NOT PRESERVE DISABLE DO DELETE FROM t2 WHERE b < 0"
         );
         assert_eq!(
-            disable_event("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO UPDATE t SET enable = 1").unwrap(),
+            disable_event("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO UPDATE t SET enable = 1")
+                .unwrap(),
             "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO UPDATE t SET enable = 1"
         );
-        assert_eq!(disable_event("ALTER EVENT e ENABLE").unwrap(), "ALTER EVENT e DISABLE");
+        assert_eq!(
+            disable_event("ALTER EVENT e ENABLE").unwrap(),
+            "ALTER EVENT e DISABLE"
+        );
         assert_eq!(
             disable_event("ALTER EVENT e DISABLE ON SLAVE COMMENT 'x'").unwrap(),
             "ALTER EVENT e DISABLE COMMENT 'x'"
@@ -678,7 +708,8 @@ mod tests {
             "ALTER EVENT e COMMENT 'y'"
         );
         assert_eq!(
-            disable_event("CREATE EVENT e ON SCHEDULE EVERY 1 DAY COMMENT 'z' DO SELECT 1").unwrap(),
+            disable_event("CREATE EVENT e ON SCHEDULE EVERY 1 DAY COMMENT 'z' DO SELECT 1")
+                .unwrap(),
             "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE COMMENT 'z' DO SELECT 1"
         );
     }
