@@ -41,6 +41,8 @@ async fn precheck_names_per_table_what_adb_leaves_out() {
              h INT INVISIBLE, CONSTRAINT fk_c_p FOREIGN KEY (p_id) REFERENCES p (id))",
             "CREATE TABLE pt (id INT PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 2",
             "CREATE TABLE plain (id INT PRIMARY KEY)",
+            "CREATE VIEW v AS SELECT id FROM plain",
+            "CREATE PROCEDURE pr() SELECT 1",
         ],
     )
     .await;
@@ -90,5 +92,19 @@ async fn precheck_names_per_table_what_adb_leaves_out() {
     assert!(
         report.get(dts_core::FOREIGN_KEYS_CHECK).is_none(),
         "{report}"
+    );
+    // Views and routines have no place at ADB: a warning naming each, never a silent drop.
+    let objects = report
+        .get("destination.schema_objects")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(objects.level, CheckLevel::Warning, "{objects}");
+    for part in [format!("view {db}.v"), format!("procedure {db}.pr")] {
+        assert!(objects.message.contains(&part), "{part}\n{objects}");
+    }
+    assert!(
+        objects
+            .message
+            .contains("AnalyticDB for MySQL 3.0 destinations hold tables only"),
+        "{objects}"
     );
 }

@@ -273,6 +273,45 @@ impl Filter for DatabaseFilter {
         self.databases.contains(&table.database)
     }
 
+    /// Views, procedures and functions of the selected databases are created under their own
+    /// names (a view only when everything it reads is selected); triggers are left to the
+    /// cutover (the guide's default, `manual`); events are not synchronized (the guide's
+    /// default).
+    fn route_object(&self, object: &SchemaObject) -> ObjectRoute {
+        use crate::schema_object::ObjectKind;
+        if !self.databases.contains(&object.database) {
+            return ObjectRoute::Skip;
+        }
+        match object.kind {
+            ObjectKind::Event => ObjectRoute::Skip,
+            ObjectKind::Trigger => ObjectRoute::Cutover(object.clone()),
+            ObjectKind::View => {
+                let reads = match crate::objects::read_body(
+                    &object.definition,
+                    &object.database,
+                    None,
+                    None,
+                ) {
+                    Ok((found, _)) => found.tables,
+                    Err(e) => return ObjectRoute::Refused(format!("{}: {e}", object.label())),
+                };
+                let own = object.id();
+                let reads: Vec<TableId> = reads.into_iter().filter(|t| t != &own).collect();
+                if let Some(t) = reads.iter().find(|t| !self.databases.contains(&t.database)) {
+                    return ObjectRoute::Refused(format!(
+                        "{} reads {t}, which is not selected",
+                        object.label()
+                    ));
+                }
+                ObjectRoute::Create(SchemaObject {
+                    reads,
+                    ..object.clone()
+                })
+            }
+            _ => ObjectRoute::Create(object.clone()),
+        }
+    }
+
     fn route(&self, table: &TableSchema) -> Option<TableRoute> {
         self.databases
             .contains(&table.id.database)

@@ -91,6 +91,15 @@ pub trait Source: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Source checks on the objects schema sync is about to create (as the source holds them):
+    /// for example definers that do not exist at the source. The default checks nothing.
+    async fn precheck_objects(
+        &self,
+        _objects: &[crate::schema_object::SchemaObject],
+    ) -> PrecheckReport {
+        PrecheckReport::default()
+    }
+
     /// The source's accounts with their credentials and grants: those named in `names`
     /// (`user@host`), or every account when `names` is empty (the task keeps those with a grant
     /// on a selected object). The default — a source without accounts — returns none.

@@ -419,6 +419,58 @@ async fn ddl_topic_receives_the_ddl() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn schema_objects_are_ddl_records() {
+    let topic = unique("data");
+    let ddl_topic = unique("ddl");
+    let mut o = options(&topic, KafkaDataFormat::CanalJson);
+    o.ddl_topic = Some(ddl_topic.clone());
+    let sink = KafkaSink::connect(o).await.unwrap();
+    assert!(sink.holds_objects(dts_core::ObjectKind::Trigger).is_ok());
+    let view = dts_core::SchemaObject {
+        kind: dts_core::ObjectKind::View,
+        database: "shop".into(),
+        name: "v".into(),
+        table: None,
+        definition: "CREATE VIEW `v` AS select 1 AS `one`".into(),
+        definer: None,
+        sql_mode: String::new(),
+        character_set_client: None,
+        collation_connection: None,
+        time_zone: None,
+        reads: Vec::new(),
+        enabled: false,
+    };
+    sink.create_object(&view).await.unwrap();
+    let procedure = dts_core::SchemaObject {
+        kind: dts_core::ObjectKind::Procedure,
+        name: "p".into(),
+        definition: "CREATE PROCEDURE `p`() SELECT 1".into(),
+        ..view.clone()
+    };
+    sink.create_object(&procedure).await.unwrap();
+    let records = consume_all(&ddl_topic).await;
+    let bodies: Vec<String> = records
+        .iter()
+        .map(|c| String::from_utf8_lossy(&c.value).into_owned())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(
+        bodies[0].contains("CREATE VIEW `v` AS select 1 AS `one`"),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[1].contains("CREATE PROCEDURE `p`() SELECT 1"),
+        "{}",
+        bodies[1]
+    );
+    assert!(
+        bodies.iter().all(|b| b.contains("\"isDdl\":true")),
+        "{bodies:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn topic_mapping_creates_a_topic_per_table() {
     let prefix = unique("map");
     let a = small_schema("shop", "a", true);

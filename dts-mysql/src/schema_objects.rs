@@ -191,6 +191,64 @@ fn unreadable(kind: ObjectKind, db: &str, name: &str) -> Error {
     }
 }
 
+/// `source.object_definers` (warning): objects whose definer account does not exist at the
+/// source — they fail there when used (MySQL error 1449), and would at the destination too.
+pub async fn check_definers(
+    ep: &crate::MysqlEndpoint,
+    objects: &[SchemaObject],
+) -> dts_core::PrecheckReport {
+    use dts_core::precheck::CheckResult;
+    let mut report = dts_core::PrecheckReport::default();
+    let mut conn = match ep.connect().await {
+        Ok(c) => c,
+        Err(e) => {
+            report.checks.push(CheckResult::error(
+                "source.object_definers",
+                format!("cannot connect to read the objects' definers: {e}"),
+                "make the source reachable",
+            ));
+            return report;
+        }
+    };
+    let accounts: std::result::Result<Vec<(String, String)>, _> =
+        conn.query("SELECT User, Host FROM mysql.user").await;
+    let Ok(accounts) = accounts else {
+        report.checks.push(CheckResult::pass(
+            "source.object_definers",
+            "definers not checked: the source account may not read mysql.user",
+        ));
+        return report;
+    };
+    let orphans: Vec<String> = objects
+        .iter()
+        .filter_map(|o| {
+            let definer = o.definer.as_deref()?;
+            let (user, host) = definer.rsplit_once('@')?;
+            let known = accounts.iter().any(|(u, h)| u == user && h == host);
+            (!known).then(|| format!("{} (definer {definer})", o.label()))
+        })
+        .collect();
+    report.checks.push(if orphans.is_empty() {
+        CheckResult::pass(
+            "source.object_definers",
+            "every object's definer exists at the source",
+        )
+    } else {
+        CheckResult::warning(
+            "source.object_definers",
+            format!(
+                "{} object(s) have a definer that does not exist at the source, so they fail \
+                 when used (error 1449): {}",
+                orphans.len(),
+                orphans.join(", ")
+            ),
+            "create the definer accounts (or recreate the objects with an existing definer), \
+             or acknowledge: the destination gives them the task's account as definer",
+        )
+    });
+    report
+}
+
 /// System accounts that are never migrated.
 const SYSTEM_ACCOUNTS: [&str; 5] = [
     "mariadb.sys",

@@ -128,6 +128,13 @@ impl Source for MysqlSource {
         crate::schema_objects::read_schema_objects(&mut conn, &self.options.scope).await
     }
 
+    async fn precheck_objects(
+        &self,
+        objects: &[dts_core::SchemaObject],
+    ) -> dts_core::PrecheckReport {
+        crate::schema_objects::check_definers(&self.endpoint, objects).await
+    }
+
     async fn accounts(&self, names: &[String]) -> Result<Vec<dts_core::Account>> {
         let mut conn = self.endpoint.connect().await?;
         crate::schema_objects::read_accounts(&mut conn, names, self.server.is_mariadb()).await

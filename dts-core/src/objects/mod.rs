@@ -46,6 +46,7 @@ mod testing;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use body::read_body;
 pub use condition::Condition;
 
 use crate::change::{Ddl, Row};

@@ -5,6 +5,7 @@
 //! stored procedures) are not synchronized." So an object is synchronized only when its
 //! database is selected whole (and, for a view, its own name is not excluded; for a trigger,
 //! its table is selected). Then:
+//! - `objects.exclude` patterns match objects by `database.name`, as they match tables;
 //! - a **view** is created only when every table or view it reads is selected and copied with
 //!   every column; otherwise it is refused with the table it misses (never half-created);
 //! - a **trigger** follows `migration.triggers`: `auto` creates it, `manual` leaves it for the
@@ -22,13 +23,13 @@ use crate::schema_object::{GrantScope, ObjectKind, ObjectRoute, SchemaObject};
 
 impl ConfigFilter {
     pub(super) fn object_route(&self, object: &SchemaObject) -> ObjectRoute {
-        if self.selection.whole_database(&object.database).is_none() {
+        // `objects.exclude` patterns leave out objects by `database.name` as they do tables.
+        if self.selection.whole_database(&object.database).is_none()
+            || self.selection.select(&object.id()).is_none()
+        {
             return ObjectRoute::Skip;
         }
         match object.kind {
-            ObjectKind::View if self.selection.select(&object.id()).is_none() => {
-                return ObjectRoute::Skip
-            }
             ObjectKind::Event if !self.migrate_events => return ObjectRoute::Skip,
             ObjectKind::Trigger => {
                 let on = TableId::new(

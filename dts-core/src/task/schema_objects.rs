@@ -55,8 +55,13 @@ impl Task {
         };
         let mut refused = Vec::new();
         let mut unheld = Vec::new();
+        let mut selected = Vec::new();
         for object in &objects {
-            match self.filter.route_object(object) {
+            let route = self.filter.route_object(object);
+            if matches!(route, ObjectRoute::Create(_) | ObjectRoute::Cutover(_)) {
+                selected.push(object.clone());
+            }
+            match route {
                 ObjectRoute::Skip => {}
                 ObjectRoute::Refused(reason) => refused.push(reason),
                 ObjectRoute::Create(o) => match self.sink.holds_objects(o.kind) {
@@ -65,6 +70,9 @@ impl Task {
                 },
                 ObjectRoute::Cutover(o) => plan.cutover.push(o),
             }
+        }
+        if !selected.is_empty() {
+            report.extend(self.source.precheck_objects(&selected).await);
         }
         creation_order(&mut plan.create);
         if let Some(names) = &self.options.accounts {

@@ -224,6 +224,50 @@ impl Verifier {
         Ok((out, notes))
     }
 
+    /// Schema verification of views, routines, triggers and events: each object the task
+    /// creates (`expected`, in destination names) must exist at the destination with its kind
+    /// (a trigger on its table; an event disabled, as the task creates it). `None` when the
+    /// destination reader compares no objects.
+    pub async fn verify_objects(
+        &self,
+        expected: &[crate::schema_object::SchemaObject],
+    ) -> Result<Option<Vec<SchemaDifference>>> {
+        let mut by_db: std::collections::BTreeMap<&str, Vec<&crate::schema_object::SchemaObject>> =
+            Default::default();
+        for o in expected {
+            by_db.entry(o.database.as_str()).or_default().push(o);
+        }
+        let mut out = Vec::new();
+        for (db, objects) in by_db {
+            let Some(actual) = self.destination.schema_objects(db).await? else {
+                return Ok(None);
+            };
+            for o in objects {
+                let diff = |expected: String, actual: String| SchemaDifference {
+                    table: o.id(),
+                    object: o.kind.noun().to_string(),
+                    expected,
+                    actual,
+                };
+                match actual.iter().find(|a| a.kind == o.kind && a.name == o.name) {
+                    None => out.push(diff("exists".into(), "missing".into())),
+                    Some(a) if a.table != o.table => out.push(diff(
+                        format!("on table {}", o.table.as_deref().unwrap_or("?")),
+                        format!("on table {}", a.table.as_deref().unwrap_or("?")),
+                    )),
+                    Some(a) if o.kind == crate::schema_object::ObjectKind::Event && a.enabled => {
+                        out.push(diff(
+                            "disabled until the cutover".into(),
+                            "enabled (it may run twice while the source is live)".into(),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// Plans and verifies `targets` (and their schemas when `schema` is set), then fires
     /// alerts.
     pub async fn run(&self, targets: &[VerifyTarget], schema: bool) -> VerificationReport {

@@ -51,4 +51,6 @@ pub use incremental::{
 };
 pub use plan::TablePlan;
 pub use report::{DiffKind, Difference, SchemaDifference, TableReport, VerificationReport};
-pub use side::{ChunkSum, KeyRange, RepairDialect, RowDigest, SchemaView, SideTable, VerifyReader};
+pub use side::{
+    ChunkSum, KeyRange, ObjectOnSide, RepairDialect, RowDigest, SchemaView, SideTable, VerifyReader,
+};

@@ -163,6 +163,26 @@ pub trait VerifyReader: Send + Sync {
             not_compared: Vec::new(),
         }
     }
+
+    /// The views, routines, triggers and events of `database` on this side, for schema
+    /// verification of the objects the task created; `None` when this side holds tables only
+    /// (the default), so objects are not compared.
+    async fn schema_objects(&self, _database: &str) -> Result<Option<Vec<ObjectOnSide>>> {
+        Ok(None)
+    }
+}
+
+/// A view, routine, trigger or event as one side of a verification holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectOnSide {
+    /// Its kind.
+    pub kind: crate::schema_object::ObjectKind,
+    /// Its name.
+    pub name: String,
+    /// For a trigger: its table.
+    pub table: Option<String>,
+    /// For an event: whether it is enabled.
+    pub enabled: bool,
 }
 
 /// The two schemas schema verification compares for one table, both in the destination's

@@ -177,6 +177,53 @@ pub fn disable_event(statement: &str) -> std::result::Result<String, String> {
     Ok(format!("{}DISABLE {}", &statement[..at], &statement[at..]))
 }
 
+/// The first MariaDB-only construct in an object's definition that a MySQL server cannot read
+/// (sequence functions, `ROW TYPE OF`, `RETURNING`, MariaDB's own types, `OR REPLACE` on
+/// anything but a view), read by tokens so strings and comments never count.
+pub fn mariadb_only_construct(kind: ObjectKind, statement: &str) -> Option<String> {
+    let toks = tokens(statement).ok()?;
+    let words: Vec<String> = toks
+        .iter()
+        .map(|t| match &t.token {
+            Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+            _ => String::new(),
+        })
+        .collect();
+    let at = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    for i in 0..words.len() {
+        let w = at(i);
+        let found = match w {
+            "NEXTVAL" | "LASTVAL" | "SETVAL"
+                if matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::LParen)) =>
+            {
+                Some(format!("sequence function {w}()"))
+            }
+            "NEXT" | "PREVIOUS" if at(i + 1) == "VALUE" && at(i + 2) == "FOR" => {
+                Some(format!("{w} VALUE FOR (sequences)"))
+            }
+            "ROW" if at(i + 1) == "TYPE" && at(i + 2) == "OF" => Some("ROW TYPE OF".into()),
+            "RETURNING" => Some("RETURNING".into()),
+            "INET4" | "INET6" | "UUID"
+                if !matches!(toks.get(i + 1).map(|t| &t.token), Some(Token::LParen)) =>
+            {
+                Some(format!("MariaDB type {w}"))
+            }
+            "OR" if i == 1
+                && at(0) == "CREATE"
+                && at(2) == "REPLACE"
+                && kind != ObjectKind::View =>
+            {
+                Some(format!("CREATE OR REPLACE {}", kind.keyword()))
+            }
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
 /// `'user'@'host'` of a `user@host` definer.
 fn quoted_account(definer: &str) -> Option<(String, String, String)> {
     let (user, host) = definer.rsplit_once('@')?;
@@ -454,6 +501,28 @@ impl MysqlSink {
                  \"ignore_errors_and_proceed\" to replace them",
             ),
         });
+        // What a MySQL destination cannot read.
+        if !self.server.is_mariadb() {
+            let unreadable: Vec<String> = objects
+                .iter()
+                .filter_map(|o| {
+                    mariadb_only_construct(o.kind, &o.definition)
+                        .map(|c| format!("{} uses {c}", o.label()))
+                })
+                .collect();
+            if !unreadable.is_empty() {
+                report.checks.push(CheckResult::error(
+                    "destination.schema_objects_dialect",
+                    format!(
+                        "the MySQL destination cannot create {} object(s): {}",
+                        unreadable.len(),
+                        unreadable.join("; ")
+                    ),
+                    "rewrite them for MySQL at the source, or leave them out with \
+                     objects.exclude = [\"database.name\"]",
+                ));
+            }
+        }
         // Definers.
         let may_set = may_set_definers(&mut conn).await;
         let migrated: Vec<String> = accounts
@@ -711,6 +780,44 @@ mod tests {
             disable_event("CREATE EVENT e ON SCHEDULE EVERY 1 DAY COMMENT 'z' DO SELECT 1")
                 .unwrap(),
             "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE COMMENT 'z' DO SELECT 1"
+        );
+    }
+
+    #[test]
+    fn mariadb_only_constructs_are_found_outside_strings() {
+        let k = ObjectKind::Procedure;
+        assert_eq!(
+            mariadb_only_construct(k, "CREATE PROCEDURE p() INSERT INTO t VALUES (NEXTVAL(s))")
+                .as_deref(),
+            Some("sequence function NEXTVAL()")
+        );
+        assert_eq!(
+            mariadb_only_construct(k, "CREATE OR REPLACE PROCEDURE p() SELECT 1").as_deref(),
+            Some("CREATE OR REPLACE PROCEDURE")
+        );
+        assert_eq!(
+            mariadb_only_construct(
+                ObjectKind::Function,
+                "CREATE FUNCTION f() RETURNS INET6 RETURN '::1'"
+            )
+            .as_deref(),
+            Some("MariaDB type INET6")
+        );
+        assert_eq!(
+            mariadb_only_construct(k, "CREATE PROCEDURE p() BEGIN DECLARE r ROW TYPE OF t; END")
+                .as_deref(),
+            Some("ROW TYPE OF")
+        );
+        assert_eq!(
+            mariadb_only_construct(
+                ObjectKind::View,
+                "CREATE OR REPLACE VIEW v AS SELECT 'NEXTVAL(x)', UUID()"
+            ),
+            None
+        );
+        assert_eq!(
+            mariadb_only_construct(k, "CREATE PROCEDURE p() SELECT 1 -- RETURNING"),
+            None
         );
     }
 

@@ -161,7 +161,44 @@ impl VerificationJob {
     /// Full and schema verification now, as configured.
     pub async fn run_full(&self) -> Result<VerificationReport, Error> {
         let targets = self.targets().await?;
-        Ok(self.verifier.run(&targets, self.config.schema).await)
+        let report = self.verifier.run(&targets, self.config.schema).await;
+        Ok(self.with_objects(report).await)
+    }
+
+    /// Schema verification of the views, routines, triggers and events the task creates,
+    /// added to `report` (when schema verification is on and the destination holds objects).
+    async fn with_objects(&self, mut report: VerificationReport) -> VerificationReport {
+        if !self.config.schema {
+            return report;
+        }
+        let expected = match self.source.schema_objects().await {
+            Ok(objects) => objects
+                .iter()
+                .filter(|o| o.database != "dts_meta")
+                .filter_map(|o| match self.filter.route_object(o) {
+                    dts_core::ObjectRoute::Create(o) => Some(o),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("schema verification of objects: {e}"));
+                report.partial = true;
+                return report;
+            }
+        };
+        match self.verifier.verify_objects(&expected).await {
+            Ok(Some(diffs)) => report.schema.extend(diffs),
+            Ok(None) => {}
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("schema verification of objects: {e}"));
+                report.partial = true;
+            }
+        }
+        report
     }
 
     /// Runs the configured verification for the task behind `handle` under the start rules:
@@ -231,7 +268,8 @@ impl VerificationJob {
             if self.config.full_mode == FullVerificationMode::None && !self.config.schema {
                 return Ok(VerificationReport::default());
             }
-            Ok(self.verifier.run(&targets, self.config.schema).await)
+            let report = self.verifier.run(&targets, self.config.schema).await;
+            Ok(self.with_objects(report).await)
         }
     }
 

@@ -599,6 +599,32 @@ impl VerifyReader for MysqlVerifyReader {
         &self.ep.label
     }
 
+    async fn schema_objects(
+        &self,
+        database: &str,
+    ) -> Result<Option<Vec<dts_core::verify::ObjectOnSide>>, Error> {
+        let mut conn = self
+            .pool
+            .get_conn()
+            .await
+            .map_err(|e| self.ep.map_err("verification connection", e))?;
+        let scope = crate::discovery::Scope {
+            databases: vec![database.to_owned()],
+        };
+        let objects = crate::schema_objects::read_schema_objects(&mut conn, &scope).await?;
+        Ok(Some(
+            objects
+                .into_iter()
+                .map(|o| dts_core::verify::ObjectOnSide {
+                    kind: o.kind,
+                    name: o.name,
+                    table: o.table,
+                    enabled: o.enabled,
+                })
+                .collect(),
+        ))
+    }
+
     async fn describe(&self, table: &TableId) -> Result<Option<TableSchema>, Error> {
         let mut conn = self
             .pool
