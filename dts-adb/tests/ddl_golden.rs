@@ -395,6 +395,7 @@ fn ddl(kind: DdlKind, statement: &str) -> Ddl {
         statement: statement.into(),
         kind,
         tables: vec![TableId::new("d", "t")],
+        sql_mode: None,
     }
 }
 

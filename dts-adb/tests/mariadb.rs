@@ -468,6 +468,7 @@ async fn merged_shards_with_overlapping_keys_under_concurrent_writes() {
         statement: "ALTER TABLE orders_1 ADD COLUMN extra INT".into(),
         kind: DdlKind::AlterTable,
         tables: vec![shards[1].id.clone()],
+        sql_mode: None,
     };
     let err = sink.apply_ddl(&alter).await.unwrap_err();
     assert!(matches!(err, Error::Schema { .. }), "{err}");
@@ -482,6 +483,7 @@ async fn merged_shards_with_overlapping_keys_under_concurrent_writes() {
         statement: format!("DROP DATABASE {src_db}"),
         kind: DdlKind::DropDatabase,
         tables: vec![],
+        sql_mode: None,
     };
     let err = sink.apply_ddl(&drop_db).await.unwrap_err();
     assert!(matches!(err, Error::Schema { .. }), "{err}");
@@ -492,6 +494,7 @@ async fn merged_shards_with_overlapping_keys_under_concurrent_writes() {
         statement: "TRUNCATE TABLE orders_1".into(),
         kind: DdlKind::TruncateTable,
         tables: vec![shards[1].id.clone()],
+        sql_mode: None,
     };
     sink.apply_ddl(&truncate).await.unwrap();
     let left: Vec<(String, u64)> = conn
@@ -517,6 +520,7 @@ async fn stream_ddl_is_run_refused_or_skipped() {
         statement: statement.into(),
         kind,
         tables: vec![schema.id.clone()],
+        sql_mode: None,
     };
     // Supported DDL inside a batch runs between the rows around it.
     let mut widened = (*schema).clone();
@@ -855,6 +859,7 @@ async fn stream_create_table_is_created_in_adb_dialect_at_its_first_row() {
             .into(),
         kind: DdlKind::CreateTable,
         tables: vec![schema.id.clone()],
+        sql_mode: None,
     };
     sink.apply(
         &[
@@ -901,6 +906,7 @@ async fn stream_create_table_is_created_in_adb_dialect_at_its_first_row() {
         statement: "DROP TABLE t2".into(),
         kind: DdlKind::DropTable,
         tables: vec![schema.id.clone()],
+        sql_mode: None,
     };
     sink.apply(
         &[

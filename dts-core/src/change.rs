@@ -105,6 +105,11 @@ pub struct Ddl {
     pub kind: DdlKind,
     /// Tables it touches, qualified (for RENAME: old then new name of each pair).
     pub tables: Vec<TableId>,
+    /// The `sql_mode` of the session that ran it, when the log says: a routine, trigger or
+    /// event reads its body under the mode it was created with, so the destination creates it
+    /// under the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_mode: Option<String>,
 }
 
 /// One change inside a transaction.

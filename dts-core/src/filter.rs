@@ -476,6 +476,7 @@ mod tests {
             statement: sql.into(),
             kind,
             tables,
+            sql_mode: None,
         };
         assert!(f
             .route_ddl(&ddl(

@@ -415,6 +415,7 @@ mod tests {
             statement: "ALTER TABLE t ADD c INT".into(),
             kind: crate::DdlKind::AlterTable,
             tables: vec![crate::TableId::new("shop", "t")],
+            sql_mode: None,
         };
         assert!(filter.route_ddl(&ddl).is_none());
         let keyless = TableSchema {

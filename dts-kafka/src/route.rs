@@ -273,12 +273,14 @@ mod tests {
             statement: "ALTER TABLE orders ADD c INT".into(),
             kind: DdlKind::AlterTable,
             tables: vec![TableId::new("shop", "orders")],
+            sql_mode: None,
         };
         let no_table = Ddl {
             database: Some("shop".into()),
             statement: "CREATE DATABASE x".into(),
             kind: DdlKind::CreateDatabase,
             tables: vec![],
+            sql_mode: None,
         };
         let ev = |d| Event {
             origin: origin(),

@@ -58,6 +58,7 @@ pub(crate) fn create_table_ddl(schema: &TableSchema) -> Ddl {
         statement: create_table_statement(schema),
         kind: DdlKind::CreateTable,
         tables: vec![schema.id.clone()],
+        sql_mode: None,
     }
 }
 

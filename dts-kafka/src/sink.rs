@@ -1116,6 +1116,7 @@ impl Sink for KafkaSink {
             statement: object.definition.clone(),
             kind: dts_core::DdlKind::Object(object.kind),
             tables,
+            sql_mode: None,
         };
         let now = now_ms();
         let ev = Event {

@@ -371,6 +371,7 @@ async fn ddl_topic_receives_the_ddl() {
         statement: "DROP TABLE t".into(),
         kind: DdlKind::DropTable,
         tables: vec![dts_core::TableId::new("shop", "t")],
+        sql_mode: None,
     })
     .await
     .unwrap();

@@ -47,6 +47,7 @@ pub fn classify(statement: &str, default_database: Option<&str>) -> Ddl {
         statement: statement.to_owned(),
         kind,
         tables,
+        sql_mode: None,
     }
 }
 

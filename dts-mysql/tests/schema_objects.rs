@@ -219,7 +219,10 @@ async fn objects_arrive_mapped_and_audit_triggers_do_not_fire_twice() {
             "DELETE FROM payment WHERE payment_id = 1",
             "CREATE VIEW cheap AS SELECT title FROM film WHERE rate < 1",
             "ALTER VIEW film_revenue AS SELECT f.film_id, f.title, COALESCE(s.revenue, 0) * 2 AS revenue FROM film f LEFT JOIN film_stats s ON s.film_id = f.film_id",
-            "CREATE PROCEDURE refund(IN p INT) DELETE FROM payment WHERE payment_id = p",
+            // Created under ANSI_QUOTES: the destination must read the body the same way.
+            "SET SESSION sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES'",
+            "CREATE PROCEDURE refund(IN p INT) DELETE FROM \"payment\" WHERE \"payment_id\" = p",
+            "SET SESSION sql_mode = DEFAULT",
             "CREATE TRIGGER film_bu BEFORE UPDATE ON film FOR EACH ROW SET NEW.title = UPPER(NEW.title)",
             "ALTER EVENT purge_audit COMMENT 'nightly'",
             "CREATE EVENT tick ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DO DELETE FROM payment WHERE amount < 0",
@@ -252,6 +255,15 @@ async fn objects_arrive_mapped_and_audit_triggers_do_not_fire_twice() {
         audit(&dest(), &dst).await == want
     })
     .await;
+    let mode = strings(
+        &dest(),
+        &format!(
+            "SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{dst}' AND \
+             ROUTINE_NAME = 'refund'"
+        ),
+    )
+    .await;
+    assert_eq!(mode, ["ANSI_QUOTES,STRICT_ALL_TABLES"]);
     let cheap = strings(&dest(), &format!("SELECT title FROM `{dst}`.cheap")).await;
     assert_eq!(cheap, ["ACADEMY DINOSAUR"]);
     let comment = strings(&dest(), &format!("SELECT EVENT_COMMENT FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '{dst}' AND EVENT_NAME = 'purge_audit'")).await;

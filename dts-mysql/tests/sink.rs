@@ -671,6 +671,7 @@ async fn ddl_replay_after_a_crash_is_tolerated_and_real_failures_are_not() {
             statement: stmt.to_string(),
             kind,
             tables: vec![],
+            sql_mode: None,
         })
     };
     // Simulated crash: the DDL ran and its marker was written, but not the checkpoint after it.
@@ -752,6 +753,7 @@ async fn ddl_replay_after_a_crash_is_tolerated_and_real_failures_are_not() {
         statement: "CREATE TABLE t3 (id INT)".into(),
         kind: DdlKind::CreateTable,
         tables: vec![],
+        sql_mode: None,
     })
     .await
     .unwrap();
@@ -1101,6 +1103,7 @@ async fn hostile_identifiers_round_trip() {
                 statement: format!("ALTER TABLE {} ADD COLUMN {} INT", q(table), q("n`ew")),
                 kind: DdlKind::AlterTable,
                 tables: vec![],
+                sql_mode: None,
             })],
         )],
         &cp(210),

@@ -171,6 +171,7 @@ impl ConfigFilter {
                     statement,
                     kind: DdlKind::AlterTable,
                     tables: vec![target],
+                    sql_mode: ddl.sql_mode.clone(),
                 }),
                 Err(e) => Err(format!(
                     "online DDL: the ALTER of shadow table {shadow} cannot be applied to {target}: \
@@ -227,6 +228,7 @@ impl ConfigFilter {
             statement,
             kind: ddl.kind,
             tables: Vec::new(),
+            sql_mode: ddl.sql_mode.clone(),
         }))
     }
 
@@ -374,6 +376,7 @@ impl ConfigFilter {
             statement: statement.unwrap_or_else(|| ddl.statement.clone()),
             kind: ddl.kind,
             tables: destinations,
+            sql_mode: ddl.sql_mode.clone(),
         }))
     }
 
@@ -421,6 +424,7 @@ impl ConfigFilter {
             statement,
             kind: DdlKind::DropTable,
             tables: destinations,
+            sql_mode: ddl.sql_mode.clone(),
         }))
     }
 

@@ -144,6 +144,7 @@ mod tests {
             statement: text.into(),
             kind,
             tables: vec![],
+            sql_mode: None,
         };
         assert_eq!(
             pt_osc_trigger(&ddl(

@@ -230,6 +230,7 @@ impl ConfigFilter {
             statement: mapped.unwrap_or_else(|| ddl.statement.clone()),
             kind: ddl.kind,
             tables,
+            sql_mode: ddl.sql_mode.clone(),
         }))
     }
 }

@@ -36,6 +36,7 @@ fn ddl(kind: DdlKind, session: Option<&str>, tables: &[(&str, &str)], sql: &str)
         statement: sql.into(),
         kind,
         tables: tables.iter().map(|(d, t)| TableId::new(*d, *t)).collect(),
+        sql_mode: None,
     }
 }
 
@@ -1132,6 +1133,7 @@ fn tables_created_later_cannot_take_another_tables_destination() {
         statement: statement.into(),
         kind,
         tables: tables.iter().map(|t| TableId::new("shop", *t)).collect(),
+        sql_mode: None,
     };
     // b_t would land in a_t's destination table `t`.
     let create_b = ddl(DdlKind::CreateTable, "CREATE TABLE b_t (id INT)", &["b_t"]);

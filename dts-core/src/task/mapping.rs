@@ -502,6 +502,7 @@ mod tests {
                 ),
                 kind: crate::change::DdlKind::Other,
                 tables: vec![TableId::new("d", table)],
+                sql_mode: None,
             })],
             fragment: Fragment::WHOLE,
         };

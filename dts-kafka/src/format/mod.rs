@@ -279,6 +279,7 @@ mod tests {
             statement: "DROP TABLE orders".into(),
             kind: DdlKind::DropTable,
             tables: vec![TableId::new("shop", "orders")],
+            sql_mode: None,
         };
         let ev = Event {
             origin: origin(&p),

@@ -479,6 +479,7 @@ pub fn ddl(database: &str, table: Option<&str>, statement: &str, kind: DdlKind) 
         tables: table
             .map(|t| vec![TableId::new(database, t)])
             .unwrap_or_default(),
+        sql_mode: None,
     })
 }
 

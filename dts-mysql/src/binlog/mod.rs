@@ -8,6 +8,7 @@ pub mod mariadb_events;
 pub mod reader;
 pub mod savepoint;
 pub mod schema_cache;
+pub mod sql_mode;
 pub mod table_map;
 pub mod versioning;
 pub mod xa;

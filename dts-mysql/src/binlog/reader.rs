@@ -422,7 +422,10 @@ impl BinlogReader {
                     }
                     let schema_name = q.schema();
                     let default_db = (!schema_name.is_empty()).then(|| schema_name.into_owned());
-                    let ddl = crate::ddl::classify(&sql, default_db.as_deref());
+                    let mut ddl = crate::ddl::classify(&sql, default_db.as_deref());
+                    if matches!(ddl.kind, DdlKind::Object(_)) {
+                        ddl.sql_mode = super::sql_mode::of_query(&q);
+                    }
                     if ddl.kind != DdlKind::Other || crate::ddl::is_ddl_statement(&sql) {
                         self.refresh_after_ddl(&mut schemas, &ddl).await?;
                     }

@@ -132,6 +132,7 @@ mod tests {
             statement: n.to_string(),
             kind: DdlKind::Other,
             tables: vec![],
+            sql_mode: None,
         })
     }
 

@@ -877,6 +877,16 @@ pub(super) async fn exec_ddl(
         }
         _ => ddl.statement.clone(),
     };
+    // A routine, trigger or event is created under the mode it was at the source.
+    if let (DdlKind::Object(_), Some(mode)) = (ddl.kind, &ddl.sql_mode) {
+        let mode = crate::binlog::sql_mode::for_destination(mode, sink.server.is_mariadb());
+        conn.query_drop(format!(
+            "SET SESSION sql_mode = '{}'",
+            mode.replace('\'', "''")
+        ))
+        .await
+        .map_err(|e| failure(sink.err(&format!("sql_mode for {what}"), e), false))?;
+    }
     let mut result = conn.query_drop(statement.as_str()).await;
     // A table created in a selected database that held no table when the task started (so
     // schema sync created nothing there): create the database, then retry once.
@@ -1201,6 +1211,7 @@ mod tests {
             statement: "ALTER TABLE a ADD c INT".into(),
             kind: DdlKind::AlterTable,
             tables: vec![],
+            sql_mode: None,
         });
         let batch = vec![
             txn(

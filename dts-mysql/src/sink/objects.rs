@@ -365,10 +365,9 @@ impl MysqlSink {
     /// A connection with the object's session settings and database.
     async fn object_conn(&self, object: &SchemaObject) -> Result<Conn> {
         let mut conn = self.dedicated_conn().await?;
-        let mut settings = vec![format!(
-            "SESSION sql_mode = '{}'",
-            object.sql_mode.replace('\'', "''")
-        )];
+        let mode =
+            crate::binlog::sql_mode::for_destination(&object.sql_mode, self.server.is_mariadb());
+        let mut settings = vec![format!("SESSION sql_mode = '{}'", mode.replace('\'', "''"))];
         if let Some(c) = &object.collation_connection {
             settings.push(format!(
                 "collation_connection = '{}'",
