@@ -30,7 +30,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXIT_OK: i32 = 0;
 /// Exit status: the task failed, or a server could not be reached.
 const EXIT_FAILED: i32 = 1;
-// 2 is clap's: the command line is wrong.
+/// Exit status: the command line is wrong (clap's own errors use it too).
+const EXIT_USAGE: i32 = 2;
 /// Exit status: the task configuration is invalid or uses an option this build refuses.
 const EXIT_CONFIG: i32 = 3;
 /// Exit status: the precheck found an error or an unacknowledged warning.
@@ -140,6 +141,9 @@ async fn main() {
         Err(Failure::Precheck) => EXIT_PRECHECK,
         Err(Failure::Error(e)) => {
             eprintln!("error: {e}");
+            if e.downcast_ref::<serve::UsageError>().is_some() {
+                std::process::exit(EXIT_USAGE);
+            }
             match failure_kind(e.as_ref()) {
                 FailureKind::Config => EXIT_CONFIG,
                 FailureKind::Precheck => EXIT_PRECHECK,

@@ -81,11 +81,10 @@ pub async fn shutdown_signal() {
 pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     let token = token_of(&args)?;
     if !args.listen.ip().is_loopback() && token.is_none() {
-        return Err(format!(
+        return Err(Box::new(UsageError(format!(
             "--listen {}: a non-loopback address requires a token (--token-file, DTS_API_TOKEN or --token)",
             args.listen
-        )
-        .into());
+        ))));
     }
     if let Some(addr) = args.metrics_addr {
         if !addr.ip().is_loopback() {
@@ -131,6 +130,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), BoxError> {
     manager.shutdown(STOP_WAIT).await;
     Ok(())
 }
+
+/// A command line the program refuses (exit status 2, as clap's own errors).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 fn task_file_error(file: &std::path::Path, e: ApiError) -> BoxError {
     format!("--task {}: {e}", file.display()).into()
