@@ -293,6 +293,8 @@ impl ManagedTask {
         let (status, progress) = Self::snapshot(&inner);
         let summary = Self::summary_of(&inner, &status, &progress);
         let config = Self::effective_config(&inner).ok();
+        let copying =
+            status.stage(dts_core::Stage::FullDataSync).status == dts_core::StageStatus::Running;
         let tables = progress
             .tables
             .iter()
@@ -333,8 +335,16 @@ impl ManagedTask {
             stages: status.stages.iter().map(StageView::from).collect(),
             tables,
             full: FullView {
-                rows_per_s: progress.full_rows_per_s,
-                bytes_per_s: progress.full_bytes_per_s,
+                rows_per_s: if copying {
+                    progress.full_rows_per_s
+                } else {
+                    0.0
+                },
+                bytes_per_s: if copying {
+                    progress.full_bytes_per_s
+                } else {
+                    0.0
+                },
                 bytes_done: progress.full_bytes_done,
                 eta_s: progress.full_eta_s,
             },
@@ -733,6 +743,10 @@ impl ManagedTask {
             tick.tick().await;
             let Some(me) = me.upgrade() else { return };
             let p = handle.progress();
+            // The copy's rate stays at its last value once the copy is done: chart it only
+            // while the Full Data Sync stage runs.
+            let copying = handle.status().stage(dts_core::Stage::FullDataSync).status
+                == dts_core::StageStatus::Running;
             let now = now_ms();
             let mut inner = me.lock();
             for (name, t) in &p.tables {
@@ -742,7 +756,7 @@ impl ManagedTask {
                 t_ms: now,
                 latency_ms: p.incremental.latency_ms,
                 rows_per_s: p.incremental.rows_per_s,
-                full_rows_per_s: p.full_rows_per_s,
+                full_rows_per_s: if copying { p.full_rows_per_s } else { 0.0 },
             });
         }
     }

@@ -137,8 +137,12 @@ function renderTables(d) {
         el("td", {}, t.finished ? "—" : fmtDuration(t.eta_s))));
   }
   const f = d.full;
-  document.getElementById("full-summary").textContent =
-    d.tables.length ? fmtRate(f.rows_per_s) + " · ETA " + fmtDuration(f.eta_s) : "";
+  const done = d.tables.length && d.tables.every((t) => t.finished);
+  document.getElementById("full-summary").textContent = !d.tables.length
+    ? ""
+    : done
+      ? "done · " + fmtInt(d.tables.reduce((n, t) => n + t.rows_done, 0)) + " rows"
+      : fmtRate(f.rows_per_s) + " · ETA " + fmtDuration(f.eta_s);
 }
 
 function renderIncremental(i) {
@@ -169,7 +173,7 @@ function renderPrecheck(p) {
       action = el("span", { class: "muted" }, "acknowledged");
     }
     body.append(
-      el("tr", { class: "level-" + c.level, "data-check": c.id },
+      el("tr", { class: "check-" + c.level, "data-check": c.id },
         el("td", {}, c.id),
         el("td", {}, el("span", { class: "badge level-" + c.level }, c.level)),
         el("td", {}, c.message, c.fix ? el("div", { class: "muted" }, "fix: " + c.fix) : ""),
@@ -239,6 +243,13 @@ function renderTask(d) {
   }
 }
 
+// The smallest of 1, 2, 2.5, 5 × 10^n (at least 4) that is >= v: round axis steps.
+function niceCeil(v) {
+  const steps = [1, 2, 2.5, 5, 10];
+  const e = Math.pow(10, Math.floor(Math.log10(Math.max(v, 4))));
+  return Math.max(4, steps.map((s) => s * e).find((s) => s >= v));
+}
+
 // A line chart of the last hour on a canvas; returns the number of points drawn.
 function drawChart(canvas, points, color, unit) {
   const ctx = canvas.getContext("2d");
@@ -254,7 +265,7 @@ function drawChart(canvas, points, color, unit) {
   const now = Date.now();
   const t0 = Math.max(now - HOUR_MS, points.length ? points[0][0] : now - 60000);
   const span = Math.max(now - t0, 1000);
-  const max = Math.max(1, ...points.map((p) => p[1])) * 1.1;
+  const max = niceCeil(Math.max(1, ...points.map((p) => p[1])) * 1.05);
   const x = (t) => left + ((t - t0) / span) * (w - left - right);
   const y = (v) => top + (1 - v / max) * (h - top - bottom);
   ctx.font = "11px system-ui, sans-serif";
