@@ -29,12 +29,12 @@ rm -rf target/dts-state/quickstart.json
 "${SB[@]}" oltp_write_only prepare >/dev/null
 
 echo "== building the runner"
-cargo build --release --example dts 2>&1 | tail -1
+cargo build --release -p dts-examples --bin dts 2>&1 | tail -1
 
 echo "== running the task while a light write load (${LOAD_SECONDS}s at 100 tx/s) runs"
 "${SB[@]}" --rate=100 --time="$LOAD_SECONDS" oltp_write_only run >/tmp/dts-quickstart-load.log 2>&1 &
 LOAD=$!
-target/release/examples/dts run examples/tasks/quickstart.toml &
+target/release/dts run --state-dir target/dts-state examples/tasks/quickstart.toml &
 RUNNER=$!
 wait "$LOAD"
 echo

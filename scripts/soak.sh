@@ -33,8 +33,8 @@ bash scripts/test-env.sh up >/dev/null
 eval "$(bash scripts/test-env.sh env)"
 
 # The runner is built once, in release, and every trial starts that binary.
-cargo build --release -q -p dts-examples --example dts
-export DTS_RUNNER="$ROOT/target/release/examples/dts"
+cargo build --release -q -p dts-examples --bin dts
+export DTS_RUNNER="$ROOT/target/release/dts"
 export DTS_CRASH_TRIALS="$TRIALS"
 export DTS_KAFKA_CRASH_TRIALS="${DTS_KAFKA_CRASH_TRIALS:-$(( TRIALS / 5 > 0 ? TRIALS / 5 : 1 ))}"
 

@@ -1,6 +1,6 @@
 //! A whole MySQL → "ADB" task built from `examples/tasks/mysql_to_adb.toml` (database names
 //! changed to this file's `ab_cfg_` ones, servers from the test environment) through
-//! `dts_adb::from_config::build_adb_task`, as `examples/dts.rs` runs it. The destination is the
+//! `dts_adb::from_config::build_adb_task`, as the `dts` program runs it. The destination is the
 //! test environment's MariaDB (`DTS_TEST_DEST_URL`) in `mariadb_compat` mode; no ADB server was
 //! available.
 //!

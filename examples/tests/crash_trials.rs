@@ -1,4 +1,4 @@
-//! Crash trials of the example runner (`examples/dts.rs`) as a separate process: while a random
+//! Crash trials of the example runner (the `dts` program, `examples/src/bin/dts/`) as a separate process: while a random
 //! writer changes the source, the runner is started, killed with SIGKILL at a random moment
 //! (during startup/precheck, schema sync, full sync or incremental write), restarted, killed
 //! again…; finally it runs until the destination equals the source, and both sides are compared
@@ -78,29 +78,12 @@ impl Rng {
     }
 }
 
-/// The runner binary: `DTS_RUNNER`, else `examples/dts` built now with cargo in the profile of
-/// this test (an up-to-date build returns at once).
+/// The runner binary: `DTS_RUNNER`, else the `dts` program cargo built for this test.
 fn runner() -> PathBuf {
-    if let Ok(path) = std::env::var("DTS_RUNNER") {
-        return PathBuf::from(path);
+    match std::env::var("DTS_RUNNER") {
+        Ok(path) => PathBuf::from(path),
+        Err(_) => PathBuf::from(env!("CARGO_BIN_EXE_dts")),
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut args = vec!["build", "-q", "-p", "dts-examples", "--example", "dts"];
-    if !cfg!(debug_assertions) {
-        args.push("--release");
-    }
-    let status = Command::new(cargo)
-        .args(&args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo {args:?} failed");
-    // target/<profile>/deps/crash_trials-<hash> → target/<profile>/examples/dts
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let path = profile_dir.join("examples").join("dts");
-    assert!(path.exists(), "{} was not built", path.display());
-    path
 }
 
 /// Tables of every trial: keyed ones (primary key, NOT NULL unique key) and a key-less one

@@ -622,7 +622,7 @@ name = "b"
         panic!("{:?}", config.destination)
     };
     let dir = tempfile::tempdir().unwrap();
-    // As examples/dts.rs composes a Kafka task.
+    // As the `dts` program (`dts_examples::runner`) composes a Kafka task.
     let parts = dts_mysql::from_config::build_parts(&config, dir.path(), false)
         .await
         .unwrap();

@@ -13,28 +13,12 @@ use mysql_async::prelude::Queryable;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The runner binary: `DTS_RUNNER`, else `examples/dts` built now with cargo in the profile of
-/// this test (an up-to-date build returns at once).
+/// The runner binary: `DTS_RUNNER`, else the `dts` program cargo built for this test.
 fn runner() -> PathBuf {
-    if let Ok(path) = std::env::var("DTS_RUNNER") {
-        return PathBuf::from(path);
+    match std::env::var("DTS_RUNNER") {
+        Ok(path) => PathBuf::from(path),
+        Err(_) => PathBuf::from(env!("CARGO_BIN_EXE_dts")),
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut args = vec!["build", "-q", "-p", "dts-examples", "--example", "dts"];
-    if !cfg!(debug_assertions) {
-        args.push("--release");
-    }
-    let status = Command::new(cargo)
-        .args(&args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo {args:?} failed");
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap();
-    let path = profile_dir.join("examples").join("dts");
-    assert!(path.exists(), "{} was not built", path.display());
-    path
 }
 
 /// What a task file needs on its source: which server (an environment variable of
