@@ -96,6 +96,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl KafkaSink {
+    /// Produces one DDL record (schema sync's `CREATE`s in phase full, the stream's DDL in
+    /// phase incremental) outside any transaction.
+    async fn produce_ddl(&self, ddl: &Ddl, phase: Phase) -> Result<()> {
+        let now = now_ms();
+        let ev = Event {
+            origin: Origin {
+                phase,
+                position: None,
+                gtid: None,
+                commit_time_ms: now,
+                change_index: 0,
+                txn_size: 1,
+                now_ms: now,
+                part: 0,
+            },
+            body: Body::Ddl(ddl),
+        };
+        self.produce(vec![ev]).await.map(|_| ())
+    }
+
     /// Builds the producers and the admin client and checks the brokers answer (a metadata
     /// request). Topics are created later, when first written (or by
     /// [`Sink::apply_schema`]), with `options.partitions` partitions.
@@ -1020,21 +1040,7 @@ impl Sink for KafkaSink {
         }
         // Schema sync to Kafka is the table's CREATE TABLE record (see `schema_ddl`).
         let ddl = crate::schema_ddl::create_table_ddl(schema);
-        let now = now_ms();
-        let ev = Event {
-            origin: Origin {
-                phase: Phase::Full,
-                position: None,
-                gtid: None,
-                commit_time_ms: now,
-                change_index: 0,
-                txn_size: 1,
-                now_ms: now,
-                part: 0,
-            },
-            body: Body::Ddl(&ddl),
-        };
-        self.produce(vec![ev]).await.map(|_| ())
+        self.produce_ddl(&ddl, Phase::Full).await
     }
 
     /// Produces every row as an INSERT record (Debezium `op` `r`, as its snapshot reads) and
@@ -1118,39 +1124,11 @@ impl Sink for KafkaSink {
             tables,
             sql_mode: None,
         };
-        let now = now_ms();
-        let ev = Event {
-            origin: Origin {
-                phase: Phase::Full,
-                position: None,
-                gtid: None,
-                commit_time_ms: now,
-                change_index: 0,
-                txn_size: 1,
-                now_ms: now,
-                part: 0,
-            },
-            body: Body::Ddl(&ddl),
-        };
-        self.produce(vec![ev]).await.map(|_| ())
+        self.produce_ddl(&ddl, Phase::Full).await
     }
 
     async fn apply_ddl(&self, ddl: &Ddl) -> Result<()> {
-        let now = now_ms();
-        let ev = Event {
-            origin: Origin {
-                phase: Phase::Incremental,
-                position: None,
-                gtid: None,
-                commit_time_ms: now,
-                change_index: 0,
-                txn_size: 1,
-                now_ms: now,
-                part: 0,
-            },
-            body: Body::Ddl(ddl),
-        };
-        self.produce(vec![ev]).await.map(|_| ())
+        self.produce_ddl(ddl, Phase::Incremental).await
     }
 
     /// Produces every record of the batch in order, waits for every delivery report, and only
