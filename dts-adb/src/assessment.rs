@@ -1,24 +1,22 @@
 //! Migration assessment for an AnalyticDB for MySQL 3.0 destination (see
 //! [`dts_core::assessment`]): what the ADB type mapping and table layout of [`crate::ddl`] do to
-//! each selected table, plus the source-side checks shared with MySQL destinations (views,
-//! routines and foreign keys reaching outside the selection).
+//! each selected table. The source's part (views, routines and foreign keys reaching outside
+//! the selection) is the source's own, run by the task beside this one.
 
 use crate::ddl::{adb_type, create_table_sql, key_warning, DdlOptions};
 use async_trait::async_trait;
 use dts_core::assessment::{AssessedTable, AssessmentReport, Assessor, Severity, UNSUPPORTED};
 use dts_core::{ColumnType, TableSchema};
-use dts_mysql::MysqlEndpoint;
 
 /// The migration assessment of a MySQL → AnalyticDB task.
 pub struct AdbAssessor {
-    source: MysqlEndpoint,
     options: DdlOptions,
 }
 
 impl AdbAssessor {
-    /// An assessor reading the source at `source`, for tables created with `options`.
-    pub fn new(source: MysqlEndpoint, options: DdlOptions) -> Self {
-        Self { source, options }
+    /// An assessor of tables created with `options`.
+    pub fn new(options: DdlOptions) -> Self {
+        Self { options }
     }
 }
 
@@ -92,7 +90,6 @@ impl Assessor for AdbAssessor {
             dest.id = t.destination.id.clone();
             assess_adb_table(&dest, self.options, &mut report);
         }
-        dts_mysql::assessment::assess_source_objects(&self.source, tables, &mut report).await;
         report
     }
 }

@@ -1,5 +1,5 @@
 //! Foreign-key cascades ([`dts_core::DerivedChange`]) at an AnalyticDB destination: the same
-//! predicate statements as a MySQL destination (`dts_mysql::predicate`), on the destination
+//! predicate statements as a MySQL destination (`dts_mysql::wire::predicate`), on the destination
 //! tables this sink writes (merged tables included), restricted to the source table's own rows
 //! of a merged table by its [`crate::DATA_SOURCE_COLUMN`] at every level.
 //!
@@ -12,7 +12,7 @@
 use crate::ident::quote_table;
 use crate::AdbSink;
 use dts_core::{DerivedChange, TableId, Value};
-use dts_mysql::predicate::{derived_statement, Naming, Statement};
+use dts_mysql::wire::predicate::{derived_statement, Naming, Statement};
 
 /// How an ADB sink names tables in a derived change's statement.
 pub(crate) struct AdbNaming<'a>(pub &'a AdbSink);

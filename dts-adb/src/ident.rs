@@ -1,9 +1,9 @@
 //! Quoting of identifiers for the SQL this crate builds. Values always travel as bound
 //! parameters; only identifiers are spliced into statement text, and always through
-//! [`quote_ident`] — the MySQL destination's quoting (`dts_mysql::ident`), since ADB speaks the
+//! [`quote_ident`] — the MySQL destination's quoting (`dts_mysql::wire::ident`), since ADB speaks the
 //! same dialect for names. Only the list helper is this crate's own.
 
-pub use dts_mysql::ident::{quote_ident, quote_table};
+pub use dts_mysql::wire::ident::{quote_ident, quote_table};
 
 /// A comma-separated list of quoted identifiers.
 pub fn quote_list<S: AsRef<str>>(names: &[S]) -> String {

@@ -18,7 +18,7 @@
 //!   verification (`[validation]`) read on the ADB side by [`verify`].
 //! - **TLS** ([`AdbOptions::tls`], `[destination.tls]`): every connection (pool, checkpoint,
 //!   precheck, verification) is made through a [`dts_mysql::MysqlEndpoint`], encrypted and
-//!   verified exactly as for a MySQL destination (see [`dts_mysql::tls`]); the precheck
+//!   verified exactly as for a MySQL destination (see [`dts_mysql::wire::tls`]); the precheck
 //!   reports `destination.tls`.
 //! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
 //!   `__dts_data_source` column (`<task id>:<database>:<schema>:<table>` of the source table)
@@ -72,7 +72,7 @@ mod cascade;
 pub mod checkpoint;
 pub mod ddl;
 pub mod dropped;
-pub mod from_config;
+pub mod factory;
 pub mod ident;
 pub mod verify;
 pub mod write;
@@ -81,6 +81,7 @@ pub use ddl::{
     adb_type, create_table_sql, create_table_sql_with, DdlOptions, KeySource, Partition,
     TableClauses, TableLayout, AUTO_ID_COLUMN, DATA_SOURCE_COLUMN,
 };
+pub use factory::{AdbSinkFactory, MergeFilter};
 pub use write::{Limits, UpsertStyle, WriteStats};
 
 use async_trait::async_trait;
@@ -89,7 +90,7 @@ use dts_core::{
     Change, CheckResult, Checkpoint, ConflictingTables, Ddl, DdlKind, Error, ExistingRows,
     PrecheckReport, Result, Row, SchemaRef, Sink, TableId, TableSchema, Transaction,
 };
-use dts_mysql::MysqlEndpoint;
+use dts_mysql::wire::MysqlEndpoint;
 use ident::{quote_ident, quote_table};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Params, Pool, Value as Raw};
@@ -108,7 +109,7 @@ pub struct AdbOptions {
     pub url: String,
     /// TLS of every connection to the cluster (default `disabled`): the same settings and
     /// checks as a MySQL destination's `[destination.tls]`, applied by
-    /// [`dts_mysql::MysqlEndpoint`] (see [`dts_mysql::tls`]).
+    /// [`dts_mysql::MysqlEndpoint`] (see [`dts_mysql::wire::tls`]).
     pub tls: TlsConfig,
     /// Task id: checkpoint row key and first part of `__dts_data_source`.
     pub task_id: String,
@@ -282,7 +283,7 @@ impl Core {
 
     /// The connection pool, built at the first call. Under `tls.mode = verify_ca` one
     /// connection is opened first, so a certificate that does not name the host is verified
-    /// against a name it holds (see [`dts_mysql::tls`]).
+    /// against a name it holds (see [`dts_mysql::wire::tls`]).
     async fn pool(&self) -> Result<&Pool> {
         self.pool
             .get_or_try_init(|| async {
@@ -472,20 +473,9 @@ impl AdbSink {
         self.core.stats.snapshot()
     }
 
-    /// Writes every buffered change now and commits the checkpoint that covers them (call it
-    /// before stopping, so the next start does not replay them). Reports a failure of an
-    /// earlier background flush.
-    pub async fn flush(&self) -> Result<()> {
-        let mut pending = self.core.pending.lock().await;
-        if let Some(e) = pending.failed.take() {
-            return Err(e);
-        }
-        self.core.flush_pending(&mut pending, Cause::Other).await
-    }
-
     /// Flushes what is buffered and closes the connection pool.
     pub async fn disconnect(self) -> Result<()> {
-        let flushed = self.flush().await;
+        let flushed = Sink::flush(&self).await;
         let ep = self.core.ep.clone();
         let pool = self.core.pool.get().cloned();
         drop(self);
@@ -726,7 +716,7 @@ impl Sink for AdbSink {
         let mut report = PrecheckReport::default();
         // `destination.connectivity` and `destination.tls`, as for a MySQL destination.
         let Some(mut conn) =
-            dts_mysql::sink::precheck::connect_checked(&self.core.ep, &mut report).await
+            dts_mysql::wire::precheck::connect_checked(&self.core.ep, &mut report).await
         else {
             return report;
         };
@@ -846,7 +836,7 @@ impl Sink for AdbSink {
             })
             .collect();
         let mut conn = self.conn().await?;
-        dts_mysql::sync_types::missing_tables(&mut conn, &self.core.endpoint, &mapped)
+        dts_mysql::wire::catalog::missing_tables(&mut conn, &self.core.endpoint, &mapped)
             .await
             .map(Some)
     }
@@ -980,6 +970,17 @@ impl Sink for AdbSink {
         drop(pending);
         self.ensure_flusher();
         Ok(())
+    }
+
+    /// Writes every buffered change now and commits the checkpoint that covers them (call it
+    /// before stopping, so the next start does not replay them). Reports a failure of an
+    /// earlier background flush.
+    async fn flush(&self) -> Result<()> {
+        let mut pending = self.core.pending.lock().await;
+        if let Some(e) = pending.failed.take() {
+            return Err(e);
+        }
+        self.core.flush_pending(&mut pending, Cause::Other).await
     }
 
     async fn read_checkpoint(&self) -> Result<Option<Checkpoint>> {

@@ -59,8 +59,8 @@ use dts_core::verify::{
     ChunkSum, KeyRange, RepairDialect, RowDigest, SchemaView, SideTable, VerifyReader,
 };
 use dts_core::{Column, ColumnType, Error, Row, TableId, TableSchema, Value};
-use dts_mysql::conn::MysqlEndpoint;
-use dts_mysql::verify::{Encoding, MysqlVerifyReader, ReaderOptions, Spelling, SplitMethod};
+use dts_mysql::wire::verify::{Encoding, MysqlVerifyReader, ReaderOptions, Spelling, SplitMethod};
+use dts_mysql::wire::MysqlEndpoint;
 use std::fmt::Write as _;
 
 /// The MySQL source reader to pair with an [`AdbVerifyReader`]: the portable encoding in
@@ -439,7 +439,7 @@ impl RepairDialect for AdbRepairDialect {
 mod tests {
     use super::*;
     use dts_core::verify::SideTable;
-    use dts_mysql::verify::{checksum_expr, row_hash_expr};
+    use dts_mysql::wire::verify::{checksum_expr, row_hash_expr};
 
     fn col(name: &str, t: ColumnType, text: &str) -> Column {
         let mut c = Column::new(name, t, text);

@@ -30,8 +30,8 @@ use std::sync::Arc;
 const MAX_PARAMS: usize = 65_535;
 
 /// The driver parameter for a value: the MySQL destination's encoding
-/// (`dts_mysql::encode::to_param`), shared because ADB binds values over the same protocol.
-pub use dts_mysql::encode::to_param;
+/// (`dts_mysql::wire::encode::to_param`), shared because ADB binds values over the same protocol.
+pub use dts_mysql::wire::encode::to_param;
 
 /// How rows are upserted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

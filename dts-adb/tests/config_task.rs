@@ -1,6 +1,7 @@
 //! A whole MySQL → "ADB" task built from `examples/tasks/mysql_to_adb.toml` (database names
 //! changed to this file's `ab_cfg_` ones, servers from the test environment) through
-//! `dts_adb::from_config::build_adb_task`, as the `dts` program runs it. The destination is the
+//! the core task builder with the MySQL source and ADB sink factories, as the `dts` program
+//! composes it. The destination is the
 //! test environment's MariaDB (`DTS_TEST_DEST_URL`) in `mariadb_compat` mode; no ADB server was
 //! available.
 //!
@@ -11,8 +12,10 @@
 //! honoured; writes are flushed in batches; schema-changing DDL on a merged shard stops the
 //! task with an error naming the statement.
 
+mod build_support;
+
 use dts_core::config::TaskConfig;
-use dts_core::{Stage, StageStatus};
+use dts_core::{Sink, Stage, StageStatus};
 use mysql_async::prelude::Queryable;
 use std::time::{Duration, Instant};
 
@@ -282,7 +285,7 @@ async fn start(
     dts_core::TaskHandle,
     tokio::task::JoinHandle<dts_core::Result<()>>,
 ) {
-    let built = dts_adb::from_config::build_adb_task(config, state, None)
+    let built = build_support::build_adb_task(config, state)
         .await
         .unwrap_or_else(|e| panic!("the task does not build: {e}"));
     let sink = built.sink.clone();

@@ -7,6 +7,8 @@
 //! Needs `DTS_TEST_TLS_URL`, `DTS_TEST_TLS_CERT_DIR`, `DTS_TEST_SOURCE_URL` and
 //! `DTS_TEST_DEST_URL` from `scripts/test-env.sh env`. Databases are prefixed `ab_tls`.
 
+mod build_support;
+
 use dts_adb::{AdbOptions, AdbSink};
 use dts_core::config::{TaskConfig, TlsConfig, TlsMode};
 use dts_core::{CheckLevel, Sink, Stage, StageStatus, TaskHandle};
@@ -162,9 +164,9 @@ async fn config_task_over_verify_identity_copies_rows_and_applies_changes() {
         &tls_destination("localhost", "verify_identity", "ca.pem"),
         "[validation]\nfull_mode = \"sampled\"\nsampling_percent = 100\nschema = true\n",
     );
-    assert!(dts_mysql::from_config::unsupported_options(&config).is_empty());
+    assert!(dts_core::build::unsupported_options(&config).is_empty());
     let state = tempfile::tempdir().unwrap();
-    let built = dts_adb::from_config::build_adb_task(&config, state.path(), None)
+    let built = build_support::build_adb_task(&config, state.path())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(built.sink.endpoint().tls().mode, TlsMode::VerifyIdentity);
@@ -258,7 +260,7 @@ async fn wrong_ca_fails_clearly_naming_the_endpoint() {
         "",
     );
     let state = tempfile::tempdir().unwrap();
-    let built = dts_adb::from_config::build_adb_task(&config, state.path(), None)
+    let built = build_support::build_adb_task(&config, state.path())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let endpoint = format!("destination (127.0.0.1:{})", tls_port());
@@ -316,7 +318,7 @@ async fn required_tls_against_a_plain_destination_fails_at_precheck() {
         "",
     );
     let state = tempfile::tempdir().unwrap();
-    let built = dts_adb::from_config::build_adb_task(&config, state.path(), None)
+    let built = build_support::build_adb_task(&config, state.path())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let h = built.task.handle();

@@ -13,6 +13,8 @@
 //! changed column type; a task built from a configuration verifies (full and incremental)
 //! instead of refusing.
 
+mod build_support;
+
 use dts_adb::verify::{source_reader, AdbRepairDialect, AdbVerifyReader};
 use dts_adb::{AdbOptions, AdbSink};
 use dts_core::config::{FullVerificationMode, TaskConfig, VerificationBaseline};
@@ -20,8 +22,8 @@ use dts_core::verify::{
     chunk_sampled, DiffKind, FullOptions, Verifier, VerifyReader, VerifyTarget,
 };
 use dts_core::{ExistingRows, Sink, TableId, TableRoute, Value};
-use dts_mysql::conn::MysqlEndpoint;
-use dts_mysql::verify::SplitMethod;
+use dts_mysql::wire::conn::MysqlEndpoint;
+use dts_mysql::wire::verify::SplitMethod;
 use mysql_async::prelude::Queryable;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -521,17 +523,17 @@ async fn configured_task_with_an_adb_destination_verifies_instead_of_refusing() 
         )
     };
     let config = TaskConfig::parse_toml_str(&text(false)).unwrap();
-    assert!(dts_mysql::from_config::unsupported_options(&config).is_empty());
+    assert!(dts_core::build::unsupported_options(&config).is_empty());
     let state = tempfile::tempdir().unwrap();
     // Merged tables are refused for verification, naming the key.
     let merged = TaskConfig::parse_toml_str(&text(true)).unwrap();
-    let err = match dts_adb::from_config::build_adb_task(&merged, state.path(), None).await {
+    let err = match build_support::build_adb_task(&merged, state.path()).await {
         Ok(_) => panic!("verification of merged tables accepted"),
         Err(e) => e.to_string(),
     };
     assert!(err.contains("validation"), "{err}");
 
-    let built = dts_adb::from_config::build_adb_task(&config, state.path(), None)
+    let built = build_support::build_adb_task(&config, state.path())
         .await
         .unwrap();
     let job = built.verification.clone().expect("verification configured");

@@ -59,6 +59,11 @@ pub struct AssessmentReport {
 }
 
 impl AssessmentReport {
+    /// Adds the findings of `other` after this report's.
+    pub fn extend(&mut self, other: AssessmentReport) {
+        self.findings.extend(other.findings);
+    }
+
     /// Adds a finding.
     pub fn push(
         &mut self,

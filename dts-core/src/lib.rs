@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod assessment;
+pub mod build;
 pub mod cascade;
 pub mod change;
 pub mod checkpoint;

@@ -162,4 +162,11 @@ pub trait Sink: Send + Sync {
 
     /// The checkpoint this sink holds for the task, if any.
     async fn read_checkpoint(&self) -> Result<Option<Checkpoint>>;
+
+    /// Writes what the sink still buffers and commits the checkpoint covering it; the host
+    /// calls it once the task has returned, so the next start does not replay those changes.
+    /// The default — a sink that writes each batch before `apply` returns — has nothing to do.
+    async fn flush(&self) -> Result<()> {
+        Ok(())
+    }
 }

@@ -107,6 +107,26 @@ pub trait Source: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// The source's part of the migration assessment of `tables` (the task runs it beside the
+    /// destination's assessor): for example views or foreign keys that reach tables outside the
+    /// selection. Problems reading are findings, never errors. The default finds nothing.
+    async fn assess(
+        &self,
+        _tables: &[crate::assessment::AssessedTable],
+    ) -> crate::assessment::AssessmentReport {
+        crate::assessment::AssessmentReport::default()
+    }
+
+    /// A reader of this source for data verification, computing `encoding` (the destination's
+    /// reader computes the same one). `None` when the source cannot be read for verification
+    /// (the default).
+    fn verify_reader(
+        &self,
+        _encoding: crate::verify::Encoding,
+    ) -> Option<std::sync::Arc<dyn crate::verify::VerifyReader>> {
+        None
+    }
+
     /// Estimated row count of a table, for progress reporting (0 when unknown).
     async fn estimate_rows(&self, _schema: &SchemaRef) -> Result<u64> {
         Ok(0)

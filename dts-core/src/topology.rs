@@ -5,7 +5,7 @@
 //! - **Loop prevention** — a change one task applied must never be captured and sent back by the
 //!   other. Each task names its partner (`topology.partner_task_id`); the connector recognises
 //!   the partner's applied transactions in the binlog and drops them (for MySQL-family servers,
-//!   `dts_mysql::binlog::loop_guard` explains the marker it uses).
+//!   `dts_mysql::source::binlog::loop_guard` explains the marker it uses).
 //! - **Conflicts** — both tasks apply with a [`crate::ConflictPolicy`] (`topology.conflict_policy`,
 //!   or a user policy given in code).
 //! - **DDL** — only the forward task may synchronize DDL, and only unless
@@ -18,9 +18,13 @@
 //!   only) and checked against it ([`check_reverse`]).
 
 use crate::config::{
-    DestinationConfig, Endpoint, MysqlDestination, TaskConfig, TopologyMode, TwoWayRole,
+    ConfigError, ConflictPolicyKind, DestinationConfig, Endpoint, MysqlDestination, TaskConfig,
+    TopologyMode, TwoWayRole,
 };
+use crate::conflict::{ConflictPolicy, IgnorePolicy, OverwritePolicy, TaskFailedPolicy};
 use crate::filter::{Filter, TableRoute};
+use crate::task::TaskOptions;
+use crate::Error;
 use crate::{Ddl, Row, TableSchema};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -326,6 +330,84 @@ pub fn derive_reverse(forward: &TaskConfig, reverse_id: &str) -> Result<TaskConf
     reverse.topology.exclude_ddl = None;
     reverse.advanced = forward.advanced.clone();
     Ok(reverse)
+}
+
+/// The precheck warning about key-less tables, acknowledged when exactly-once write is on.
+pub const KEYLESS_WARNING: &str = "source.tables_without_primary_key";
+
+/// The built-in policy of a configured kind.
+pub fn policy_of(kind: ConflictPolicyKind) -> Arc<dyn ConflictPolicy> {
+    match kind {
+        ConflictPolicyKind::TaskFailed => Arc::new(TaskFailedPolicy),
+        ConflictPolicyKind::Overwrite => Arc::new(OverwritePolicy),
+        ConflictPolicyKind::Ignore => Arc::new(IgnorePolicy),
+    }
+}
+
+/// Runner options of a two-way task: the reverse task is incremental only (and skips the
+/// existing-tables check: its tables are the shared ones); exactly-once write
+/// acknowledges the key-less-table warning (those tables are then copied from one consistent
+/// snapshot and applied exactly once).
+pub fn two_way_task_options(options: &mut TaskOptions, settings: &TwoWaySettings) {
+    if settings.role == TwoWayRole::Reverse {
+        options.schema_sync = false;
+        options.full_sync = false;
+        // Its tables are the shared ones the forward task created: they exist by design, and
+        // the guide says the conflicting-tables mode does not apply to them.
+        options.conflicting_tables = crate::ConflictingTables::IgnoreErrorsAndProceed;
+    }
+    if settings.exactly_once_write
+        && !options
+            .acknowledged_warnings
+            .iter()
+            .any(|w| w == KEYLESS_WARNING)
+    {
+        options.acknowledged_warnings.push(KEYLESS_WARNING.into());
+    }
+}
+
+/// Checks a two-way task configuration beyond what [`TaskConfig::validate`](crate::config::TaskConfig::validate) covers: a task
+/// id (the partner names it), and an incremental-only reverse task. The pairing with the
+/// forward task is checked by [`crate::topology::check_reverse`] when both are at hand.
+pub fn check_config(config: &TaskConfig, settings: &TwoWaySettings) -> Result<(), Error> {
+    let invalid = |key: &str, msg: &str| Err(Error::Config(ConfigError::invalid(key, msg)));
+    if config.id.as_deref().is_none_or(str::is_empty) {
+        return invalid(
+            "id",
+            "a two-way task needs an id: its partner names it to recognise its applied changes",
+        );
+    }
+    if config.id == Some(settings.partner_task_id.clone()) {
+        return invalid(
+            "topology.partner_task_id",
+            "names this task itself; it must be the other task of the pair",
+        );
+    }
+    if settings.role == TwoWayRole::Reverse
+        && (config.sync_types.schema || config.sync_types.full_data)
+    {
+        return invalid(
+            "sync_types",
+            "the reverse task synchronizes incremental changes only (the forward task created \
+             and copied the shared tables): set sync_types.schema and sync_types.full_data to \
+             false",
+        );
+    }
+    let o = &config.objects;
+    let mapped = !o.mapping_rules.is_empty()
+        || o.databases.iter().any(|d| {
+            d.rename_to.is_some()
+                || d.tables
+                    .iter()
+                    .any(|t| t.rename_to.is_some() || !t.rename_columns.is_empty())
+        });
+    if settings.role == TwoWayRole::Reverse && mapped {
+        tracing::warn!(
+            task = config.id.as_deref().unwrap_or(""),
+            "the reverse task maps object names: not recommended, it may cause data inconsistency"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

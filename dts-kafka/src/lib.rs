@@ -170,6 +170,7 @@
 
 mod error;
 mod event;
+mod factory;
 pub mod format;
 mod hash;
 mod options;
@@ -178,6 +179,7 @@ mod route;
 mod schema_ddl;
 mod sink;
 
+pub use factory::KafkaSinkFactory;
 pub use format::avro::{dts_record_schema, DTS_RECORD_AVSC};
 pub use hash::{java_string_hash, partition_for_hash, partition_for_key};
 pub use options::{

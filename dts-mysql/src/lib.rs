@@ -22,29 +22,14 @@
 //! but not exercised by the test suite, since no MySQL server is available there.
 #![warn(missing_docs)]
 
-pub mod assessment;
-pub mod binlog;
-pub mod conn;
-pub mod ddl;
-pub mod decode;
-pub mod discovery;
-pub mod encode;
-pub mod foreign_keys;
-pub mod from_config;
-pub mod ident;
-pub mod position;
-pub mod precheck;
-pub mod predicate;
-pub mod scan;
-pub mod schema_objects;
+pub mod factory;
 pub mod sink;
-pub mod snapshot;
 pub mod source;
-pub mod sync_types;
-pub mod tls;
 pub mod two_way;
-pub mod verify;
+pub mod wire;
 
-pub use conn::{MysqlEndpoint, ServerInfo};
-pub use discovery::Scope;
+pub use factory::{build_mysql_task, MysqlSinkFactory, MysqlSourceFactory};
+pub use sink::{MysqlSink, SinkOptions};
 pub use source::{MysqlSource, SourceOptions};
+pub use wire::catalog::Scope;
+pub use wire::conn::{MysqlEndpoint, ServerInfo};

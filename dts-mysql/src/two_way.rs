@@ -28,33 +28,22 @@
 //! # Ok(()) }
 //! ```
 
-use crate::binlog::LoopGuard;
-use crate::conn::MysqlEndpoint;
-use crate::discovery::Scope;
 use crate::sink::conflict::DEFAULT_DELAY_PERIOD;
 use crate::sink::{MysqlSink, SinkOptions};
+use crate::source::binlog::LoopGuard;
 use crate::source::{MysqlSource, SourceOptions};
-use dts_core::config::{ConfigError, ConflictPolicyKind, TaskConfig, TwoWayRole};
-use dts_core::topology::TwoWaySettings;
+use crate::wire::catalog::Scope;
+use crate::wire::conn::MysqlEndpoint;
+use dts_core::config::TwoWayRole;
+#[cfg(test)]
+use dts_core::topology::KEYLESS_WARNING;
+use dts_core::topology::{two_way_task_options, TwoWaySettings};
 use dts_core::{
-    ConflictPolicy, DatabaseFilter, Error, FileCheckpointStore, IgnorePolicy, OverwritePolicy,
-    Task, TaskFailedPolicy, TaskOptions,
+    ConflictPolicy, DatabaseFilter, Error, FileCheckpointStore, Task, TaskFailedPolicy, TaskOptions,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The precheck warning about key-less tables, acknowledged when exactly-once write is on.
-pub const KEYLESS_WARNING: &str = "source.tables_without_primary_key";
-
-/// The built-in policy of a configured kind.
-pub fn policy_of(kind: ConflictPolicyKind) -> Arc<dyn ConflictPolicy> {
-    match kind {
-        ConflictPolicyKind::TaskFailed => Arc::new(TaskFailedPolicy),
-        ConflictPolicyKind::Overwrite => Arc::new(OverwritePolicy),
-        ConflictPolicyKind::Ignore => Arc::new(IgnorePolicy),
-    }
-}
 
 /// Sets up a source's binlog reader to drop what the partner applied. The partner's sink keeps
 /// its checkpoint rows in `checkpoint_database` of this task's source.
@@ -73,72 +62,6 @@ pub fn guard_source(
 pub fn two_way_sink(options: &mut SinkOptions, policy: Arc<dyn ConflictPolicy>, delay: Duration) {
     options.conflict_policy = Some(policy);
     options.overwrite_delayed_after = Some(delay);
-}
-
-/// Runner options of a two-way task: the reverse task is incremental only (and skips the
-/// existing-tables check: its tables are the shared ones); exactly-once write
-/// acknowledges the key-less-table warning (those tables are then copied from one consistent
-/// snapshot and applied exactly once).
-pub fn two_way_task_options(options: &mut TaskOptions, settings: &TwoWaySettings) {
-    if settings.role == TwoWayRole::Reverse {
-        options.schema_sync = false;
-        options.full_sync = false;
-        // Its tables are the shared ones the forward task created: they exist by design, and
-        // the guide says the conflicting-tables mode does not apply to them.
-        options.conflicting_tables = dts_core::ConflictingTables::IgnoreErrorsAndProceed;
-    }
-    if settings.exactly_once_write
-        && !options
-            .acknowledged_warnings
-            .iter()
-            .any(|w| w == KEYLESS_WARNING)
-    {
-        options.acknowledged_warnings.push(KEYLESS_WARNING.into());
-    }
-}
-
-/// Checks a two-way task configuration beyond what [`TaskConfig::validate`] covers: a task
-/// id (the partner names it), and an incremental-only reverse task. The pairing with the
-/// forward task is checked by [`dts_core::topology::check_reverse`] when both are at hand.
-pub fn check_config(config: &TaskConfig, settings: &TwoWaySettings) -> Result<(), Error> {
-    let invalid = |key: &str, msg: &str| Err(Error::Config(ConfigError::invalid(key, msg)));
-    if config.id.as_deref().is_none_or(str::is_empty) {
-        return invalid(
-            "id",
-            "a two-way task needs an id: its partner names it to recognise its applied changes",
-        );
-    }
-    if config.id == Some(settings.partner_task_id.clone()) {
-        return invalid(
-            "topology.partner_task_id",
-            "names this task itself; it must be the other task of the pair",
-        );
-    }
-    if settings.role == TwoWayRole::Reverse
-        && (config.sync_types.schema || config.sync_types.full_data)
-    {
-        return invalid(
-            "sync_types",
-            "the reverse task synchronizes incremental changes only (the forward task created \
-             and copied the shared tables): set sync_types.schema and sync_types.full_data to \
-             false",
-        );
-    }
-    let o = &config.objects;
-    let mapped = !o.mapping_rules.is_empty()
-        || o.databases.iter().any(|d| {
-            d.rename_to.is_some()
-                || d.tables
-                    .iter()
-                    .any(|t| t.rename_to.is_some() || !t.rename_columns.is_empty())
-        });
-    if settings.role == TwoWayRole::Reverse && mapped {
-        tracing::warn!(
-            task = config.id.as_deref().unwrap_or(""),
-            "the reverse task maps object names: not recommended, it may cause data inconsistency"
-        );
-    }
-    Ok(())
 }
 
 /// One task of a two-way pair, set up in code (whole databases, shared under their own names).

@@ -16,7 +16,7 @@ use dts_core::{
     TaskHandle, TaskOptions,
 };
 use dts_mysql::sink::{MysqlSink, SinkOptions};
-use dts_mysql::verify::MysqlVerifyReader;
+use dts_mysql::wire::verify::MysqlVerifyReader;
 use dts_mysql::{MysqlEndpoint, MysqlSource, Scope, SourceOptions};
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;

@@ -147,7 +147,7 @@ async fn xa_transaction_larger_than_a_fragment_is_held_until_commit_then_deliver
             scope: dts_mysql::Scope {
                 databases: vec![db.clone()],
             },
-            binlog: dts_mysql::binlog::BinlogOptions {
+            binlog: dts_mysql::source::binlog::BinlogOptions {
                 max_transaction_changes: 3,
                 ..Default::default()
             },

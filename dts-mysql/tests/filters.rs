@@ -1,6 +1,6 @@
 //! Objects, mapping and filtering end to end on the real servers (source → destination), each
 //! through full sync and then incremental write, with the task built from a configuration the
-//! way a host program builds it (`dts_mysql::from_config`): WHERE filters with rows moving in
+//! way a host program builds it (`dts_mysql::build_mysql_task`): WHERE filters with rows moving in
 //! and out, column subsets with renames under every capitalization policy, batch mapping
 //! rules, merged tables, DML/DDL operation selection, tables created later, masking and the
 //! ETL hook. Database names start with `fl_`.
@@ -1147,14 +1147,31 @@ async fn later_table_colliding_through_a_mapping_rule_is_not_merged_silently() {
 }
 
 /// The default capitalization policy towards a destination that stores names in lower case
-/// (`lower_case_table_names` ≠ 0, told to `build_parts` as the MySQL builder does after reading
-/// the variable): database and table names become lower-case, column names keep the source's
+/// (`lower_case_table_names` ≠ 0, told to the task builder as the MySQL sink factory does after
+/// reading the variable): database and table names become lower-case, column names keep the source's
 /// case, in schema sync, full sync, DML and DDL alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn default_capitalization_towards_a_lower_casing_destination() {
-    use dts_mysql::from_config::build_parts;
-    use dts_mysql::sink::{MysqlSink, SinkOptions};
-    use std::sync::Arc;
+    use dts_core::build::{BuiltSink, SinkFactory, SinkRequest, TaskBuilder};
+    use dts_core::config::{DestinationKind, TaskConfig};
+    use dts_mysql::{MysqlSinkFactory, MysqlSourceFactory};
+
+    /// The MySQL destination connector, telling the builder its server folds names to lower
+    /// case (as `lower_case_table_names` ≠ 0 would).
+    struct LowerCasing(MysqlSinkFactory);
+
+    #[async_trait::async_trait]
+    impl SinkFactory for LowerCasing {
+        fn kind(&self) -> DestinationKind {
+            DestinationKind::Mysql
+        }
+        async fn folds_names_to_lower(&self, _: &TaskConfig) -> dts_core::Result<bool> {
+            Ok(true)
+        }
+        async fn build(&self, request: SinkRequest<'_>) -> dts_core::Result<BuiltSink> {
+            self.0.build(request).await
+        }
+    }
     let db = unique_name("fl_Lower");
     let ddb = db.to_lowercase();
     let mut s = fresh(&[&db]).await;
@@ -1169,20 +1186,16 @@ async fn default_capitalization_towards_a_lower_casing_destination() {
     .await;
     let cfg = config(&format!("[[objects.databases]]\nname = \"{db}\"\n"));
     let state = tempfile::tempdir().unwrap();
-    let parts = build_parts(&cfg, state.path(), true).await.unwrap();
-    let sink = Arc::new(
-        MysqlSink::connect(
-            dest(),
-            SinkOptions {
-                task_id: parts.task_id.clone(),
-                ..Default::default()
-            },
-        )
+    let sources = MysqlSourceFactory::default();
+    let sinks = MysqlSinkFactory::default();
+    let task = TaskBuilder::new(&cfg, state.path())
+        .source(sources.clone())
+        .sink(LowerCasing(sinks.clone()))
+        .build()
         .await
-        .unwrap(),
-    );
-    let reader = parts.source.clone();
-    let task = parts.into_task(&cfg, sink.clone(), None).unwrap();
+        .unwrap()
+        .task;
+    let (reader, sink) = (sources.built().unwrap(), sinks.built().unwrap());
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
     let running = Running::new(handle, runner, reader, sink, state).await;

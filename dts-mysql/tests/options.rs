@@ -131,7 +131,7 @@ async fn full_sync_off_copies_nothing_and_streams_later_changes() {
     .await;
     let state = tempfile::tempdir().unwrap();
     let cfg = config(&db, "[sync_types]\nfull_data = false\n");
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap();
     let h = built.task.handle();
@@ -211,7 +211,7 @@ async fn start_time_begins_at_the_first_transaction_after_it() {
         conflicting_tables: dts_core::config::ConflictingTablesMode::IgnoreErrorsAndProceed,
         ..cfg
     };
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap();
     let h = built.task.handle();
@@ -249,7 +249,7 @@ async fn schema_off_issues_no_ddl_and_fails_on_missing_tables() {
     .await;
     let state = tempfile::tempdir().unwrap();
     let cfg = config(&db, "[sync_types]\nschema = false\n");
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap();
     let h = built.task.handle();
@@ -281,7 +281,7 @@ async fn schema_off_issues_no_ddl_and_fails_on_missing_tables() {
     )
     .await;
     let state = tempfile::tempdir().unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap();
     let h = built.task.handle();
@@ -327,7 +327,7 @@ async fn a_saved_connection_serves_two_tasks() {
     let mut runs = Vec::new();
     let mut handles = Vec::new();
     for c in [&c1, &c2] {
-        let built = dts_mysql::from_config::build_mysql_task(c, state.path(), None)
+        let built = dts_mysql::build_mysql_task(c, state.path(), None)
             .await
             .unwrap();
         assert_eq!(built.task_id, c.task_id());
@@ -413,7 +413,7 @@ name = "c"
     );
     let cfg = TaskConfig::from_toml_str(&text).unwrap();
     let state = tempfile::tempdir().unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap();
     let report = built.task.precheck().await.unwrap();
@@ -447,9 +447,8 @@ name = "c"
     let source = common::reader(common::source(), &db).await;
     let tables = dts_core::Source::discover(&source).await.unwrap();
     let a = tables.iter().find(|t| t.id.table == "a").unwrap().clone();
-    let assessor = dts_mysql::assessment::MysqlAssessor::new(
-        common::source(),
-        dts_mysql::assessment::DestinationProfile::Fixed {
+    let assessor = dts_mysql::sink::assessment::MysqlAssessor::new(
+        dts_mysql::sink::assessment::DestinationProfile::Fixed {
             limits: dts_core::assessment::KeyLimits::mysql_default(),
             version: "8.0.36".into(),
         },
@@ -560,9 +559,7 @@ async fn scanner_finds_personal_data_and_ignores_look_alikes() {
     )
     .await;
     let cfg = config(&db, "");
-    let report = dts_mysql::from_config::scan_config(&cfg, 150)
-        .await
-        .unwrap();
+    let report = dts_mysql::factory::scan_config(&cfg, 150).await.unwrap();
     let text = report.to_string();
     for (column, kind) in [
         ("contact", SensitiveKind::Email),
@@ -630,7 +627,7 @@ async fn start_position_and_gtid_are_exact() {
             conflicting_tables: dts_core::config::ConflictingTablesMode::IgnoreErrorsAndProceed,
             ..config(&db, &format!("[sync_types]\nfull_data = false\n{key}\n"))
         };
-        let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
             .await
             .unwrap();
         let h = built.task.handle();
@@ -658,7 +655,7 @@ async fn instance_class_sets_parallelism() {
     for (class, workers) in [(InstanceClass::Micro, 1), (InstanceClass::Large, 8)] {
         let mut cfg = config(&db, "");
         cfg.instance_class = Some(class);
-        let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+        let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
             .await
             .unwrap();
         assert_eq!(built.sink.options().workers, workers, "{class:?}");
@@ -675,12 +672,12 @@ async fn destination_write_options_reach_the_sink() {
         "connection = \"dst\"\nfull_sync_binlog = false\ndefer_secondary_indexes = false\nload_data = false\n",
     );
     let cfg = TaskConfig::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap();
     let o = built.sink.options();
     assert!(!o.full_sync_binlog && !o.defer_secondary_indexes && !o.load_data);
-    let built = dts_mysql::from_config::build_mysql_task(&config(&db, ""), state.path(), None)
+    let built = dts_mysql::build_mysql_task(&config(&db, ""), state.path(), None)
         .await
         .unwrap();
     let o = built.sink.options();

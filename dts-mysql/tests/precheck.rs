@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dts_core::{CheckLevel, CheckResult, PrecheckReport};
-use dts_mysql::precheck::{self, check_source};
+use dts_mysql::source::precheck::{self, check_source};
 use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::*;
 use mysql_async::{Conn, Opts};

@@ -129,7 +129,7 @@ fn whole_task(db: &str, dst: &str, migration: &str, extra: &str) -> String {
 
 async fn build(text: &str, state: &std::path::Path) -> dts_core::Task {
     let config = dts_core::config::TaskConfig::parse_toml_str(text).unwrap();
-    dts_mysql::from_config::build_mysql_task(&config, state, None)
+    dts_mysql::build_mysql_task(&config, state, None)
         .await
         .unwrap()
         .task
@@ -307,8 +307,8 @@ async fn objects_arrive_mapped_and_audit_triggers_do_not_fire_twice() {
         .collect();
     assert_eq!(expected.len(), 10);
     let verifier = dts_core::verify::Verifier::new(
-        std::sync::Arc::new(dts_mysql::verify::MysqlVerifyReader::new(source(), 2)),
-        std::sync::Arc::new(dts_mysql::verify::MysqlVerifyReader::new(dest(), 2)),
+        std::sync::Arc::new(dts_mysql::wire::verify::MysqlVerifyReader::new(source(), 2)),
+        std::sync::Arc::new(dts_mysql::wire::verify::MysqlVerifyReader::new(dest(), 2)),
         dts_core::verify::FullOptions::default(),
     );
     assert_eq!(

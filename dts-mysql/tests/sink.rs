@@ -75,7 +75,7 @@ async fn read_all(ep: MysqlEndpoint, schema: &SchemaRef) -> Vec<Row> {
 
 async fn drop_dest(db: &str) {
     let mut c = conn(&dest()).await;
-    let q = dts_mysql::ident::quote_ident;
+    let q = dts_mysql::wire::ident::quote_ident;
     exec_all(
         &mut c,
         &[
@@ -163,7 +163,7 @@ async fn show_create(ep: &MysqlEndpoint, schema: &TableSchema) -> String {
     let (_, sql): (String, String) = c
         .query_first(format!(
             "SHOW CREATE TABLE {}",
-            dts_mysql::ident::quote_table(&schema.id)
+            dts_mysql::wire::ident::quote_table(&schema.id)
         ))
         .await
         .unwrap()
@@ -1021,7 +1021,7 @@ async fn hostile_identifiers_round_trip() {
     drop_dest(&db).await;
     let table = "t`a'b\"c d.e_é";
     let mut c = conn(&dest()).await;
-    let q = dts_mysql::ident::quote_ident;
+    let q = dts_mysql::wire::ident::quote_ident;
     exec_all(
         &mut c,
         &[
@@ -1121,7 +1121,7 @@ async fn hostile_identifiers_round_trip() {
             .get(EXISTING_TABLES)
             .unwrap()
             .message
-            .contains(&dts_mysql::ident::quote_table(&t.id)),
+            .contains(&dts_mysql::wire::ident::quote_table(&t.id)),
         "{report}"
     );
     drop_dest(&db).await;

@@ -122,7 +122,7 @@ async fn foreign_keys_checks_partitions_row_format_and_invisible_columns_arrive(
 
     // The foreign key to the unselected table is a finding naming table, key and parent.
     let config = dts_core::config::TaskConfig::parse_toml_str(&task_file(false)).unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&config, state.path(), None)
         .await
         .unwrap();
     let report = built.task.precheck().await.unwrap();
@@ -140,7 +140,7 @@ async fn foreign_keys_checks_partitions_row_format_and_invisible_columns_arrive(
     drop(built);
 
     let config = dts_core::config::TaskConfig::parse_toml_str(&task_file(true)).unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&config, state.path(), None)
         .await
         .unwrap();
     let handle = built.task.handle();

@@ -11,7 +11,8 @@ mod common;
 use common::{exec_all, unique_name};
 use dts_core::config::{TaskConfig, TlsConfig, TlsMode};
 use dts_core::{CheckLevel, ConflictingTables, Error, Stage, StageStatus, TaskHandle};
-use dts_mysql::{precheck, MysqlEndpoint};
+use dts_mysql::source::precheck;
+use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -292,7 +293,7 @@ name = "tls_never"
     );
     let cfg = TaskConfig::from_toml_str(&text).unwrap();
     let state = tempfile::tempdir().unwrap();
-    let err = match dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None).await {
+    let err = match dts_mysql::build_mysql_task(&cfg, state.path(), None).await {
         Ok(_) => panic!("a TLS task against a server without TLS must not build"),
         Err(e) => e.to_string(),
     };
@@ -394,7 +395,7 @@ rename_to = "{dst_db}"
     );
     let cfg = TaskConfig::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let state = tempfile::tempdir().unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&cfg, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&cfg, state.path(), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 

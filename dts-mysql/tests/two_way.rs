@@ -323,14 +323,14 @@ async fn disjoint_writers_converge_without_echo() {
     let check = dts_core::topology::check_reverse(&forward, &reverse);
     assert!(check.is_ok() && check.warnings.is_empty(), "{check:?}");
 
-    let built = dts_mysql::from_config::build_mysql_task(&forward, dir.path(), None)
+    let built = dts_mysql::build_mysql_task(&forward, dir.path(), None)
         .await
         .unwrap();
     let fwd = built.task;
     let fh = fwd.handle();
     let fwd_run = tokio::spawn(async move { fwd.run().await });
     wait_stage(&fh, StageStatus::Running, "forward").await;
-    let rbuilt = dts_mysql::from_config::build_mysql_task(&reverse, dir.path(), None)
+    let rbuilt = dts_mysql::build_mysql_task(&reverse, dir.path(), None)
         .await
         .unwrap();
     let rev = rbuilt.task;

@@ -17,7 +17,7 @@ use dts_core::{
     Alert, AlertHook, Change, Ddl, DmlOps, Filter, Fragment, Position, Row, RowChange, RowOp,
     TableId, TableRoute, TableSchema, ThrottleSettings, Transaction, Value,
 };
-use dts_mysql::verify::{MysqlRepairDialect, MysqlVerifyReader, ReaderOptions, SplitMethod};
+use dts_mysql::wire::verify::{MysqlRepairDialect, MysqlVerifyReader, ReaderOptions, SplitMethod};
 use mysql_async::prelude::Queryable;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -973,9 +973,9 @@ async fn configured_verification_follows_the_start_rule_and_checks_applied_chang
     );
     let config = dts_core::config::TaskConfig::parse_toml_str(&text)
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
-    assert!(dts_mysql::from_config::unsupported_options(&config).is_empty());
+    assert!(dts_core::build::unsupported_options(&config).is_empty());
     let state = tempfile::tempdir().unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&config, state.path(), None)
         .await
         .unwrap();
     let job = built.verification.clone().expect("verification configured");
@@ -1059,7 +1059,7 @@ async fn configured_verification_is_shown_running_then_finished_in_the_status() 
     );
     let config = dts_core::config::TaskConfig::parse_toml_str(&text).unwrap();
     let state = tempfile::tempdir().unwrap();
-    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&config, state.path(), None)
         .await
         .unwrap();
     let handle = built.task.handle();

@@ -2,9 +2,9 @@
 //! destination kind, and the program's plain-HTTP alert webhook. Shared by the command line
 //! (`dts run`, `dts precheck`) and the management API (`dts serve`).
 
-use dts_core::config::{DestinationConfig, TaskConfig};
-use dts_core::verify::VerificationReport;
-use dts_core::{Alert, AlertHook, Task};
+use dts_core::build::{BuiltTask, TaskBuilder};
+use dts_core::config::TaskConfig;
+use dts_core::{Alert, AlertHook};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,42 +13,15 @@ use std::time::Duration;
 /// configuration's are all `std::error::Error`).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A verification running beside a task (`[validation]`): resolves to its report.
-pub type VerificationRun = tokio::task::JoinHandle<Result<VerificationReport, dts_core::Error>>;
+/// A task composed from a configuration, with what its host must do around `run`
+/// ([`BuiltTask::spawn_verification`] beside it, [`BuiltTask::finish`] after it).
+pub type ComposedTask = BuiltTask;
 
-/// A task composed from a configuration, with what its host must do around `run`.
-pub struct ComposedTask {
-    /// The task, ready to `precheck` or `run`.
-    pub task: Task,
-    /// The AnalyticDB sink, when the destination is one: it buffers changes across rounds, so
-    /// the host calls [`ComposedTask::finish`] once the task has returned.
-    pub adb_sink: Option<Arc<dts_adb::AdbSink>>,
-    /// The configured data verification (`[validation]`), if any.
-    pub verification: Option<Arc<dts_mysql::verify::VerificationJob>>,
-}
-
-impl ComposedTask {
-    /// Starts the configured verification (`[validation]`) beside the task under the guide's
-    /// start rules; `None` when the task has none.
-    pub fn spawn_verification(&self) -> Option<VerificationRun> {
-        let job = self.verification.clone()?;
-        Some(job.spawn(self.task.handle()))
-    }
-
-    /// After `run` returned: writes what an AnalyticDB sink still buffers and commits its
-    /// checkpoint (on failure the next run replays those changes).
-    pub async fn finish(&self) -> Result<(), BoxError> {
-        if let Some(sink) = &self.adb_sink {
-            sink.flush().await?;
-        }
-        Ok(())
-    }
-}
-
-/// Composes the task of a configuration: the MySQL source and filter from `dts-mysql`, and the
-/// sink of the configured destination kind. Progress is kept in `state_dir/<task id>.json`.
-/// Alerts go to `hook` when given, else to the configured webhook
-/// (`advanced.monitoring.webhook_url`, plain HTTP, see [`WebhookHook`]), else to the log.
+/// Composes the task of a configuration with [`TaskBuilder`]: the MySQL source, and the sink
+/// of whichever destination kind the file names (MySQL, Kafka, AnalyticDB), each from its own
+/// connector crate. Progress is kept in `state_dir/<task id>.json`. Alerts go to `hook` when
+/// given, else to the configured webhook (`advanced.monitoring.webhook_url`, plain HTTP, see
+/// [`WebhookHook`]), else to the log.
 pub async fn compose_task(
     config: &TaskConfig,
     state_dir: &Path,
@@ -58,34 +31,14 @@ pub async fn compose_task(
         Some(h) => Some(h),
         None => webhook_of(config)?,
     };
-    Ok(match &config.destination {
-        DestinationConfig::Mysql(_) => {
-            let built = dts_mysql::from_config::build_mysql_task(config, state_dir, hook).await?;
-            ComposedTask {
-                task: built.task,
-                adb_sink: None,
-                verification: built.verification,
-            }
-        }
-        DestinationConfig::Kafka(kafka) => {
-            let parts = dts_mysql::from_config::build_parts(config, state_dir, false).await?;
-            let options = dts_kafka::KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
-            let sink = Arc::new(dts_kafka::KafkaSink::connect(options).await?);
-            ComposedTask {
-                task: parts.into_task(config, sink, hook)?,
-                adb_sink: None,
-                verification: None,
-            }
-        }
-        DestinationConfig::Adb(_) => {
-            let built = dts_adb::from_config::build_adb_task(config, state_dir, hook).await?;
-            ComposedTask {
-                task: built.task,
-                adb_sink: Some(built.sink),
-                verification: built.verification,
-            }
-        }
-    })
+    Ok(TaskBuilder::new(config, state_dir)
+        .source(dts_mysql::MysqlSourceFactory::default())
+        .sink(dts_mysql::MysqlSinkFactory::default())
+        .sink(dts_kafka::KafkaSinkFactory::default())
+        .sink(dts_adb::AdbSinkFactory::default())
+        .alerts(hook)
+        .build()
+        .await?)
 }
 
 /// The configuration's webhook as an alert hook, when it names one.

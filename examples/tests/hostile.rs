@@ -9,7 +9,7 @@
 
 mod rs_support;
 
-use dts_mysql::ident::quote_ident as q;
+use dts_mysql::wire::ident::quote_ident as q;
 use mysql_async::prelude::Queryable;
 use rs_support::*;
 use std::time::Duration;
@@ -146,7 +146,7 @@ async fn hostile_names_and_values_arrive_exactly() {
         toml_str(&db)
     );
     let config = parse(&toml);
-    let built = dts_mysql::from_config::build_mysql_task(&config, &dir.path().join("state"), None)
+    let built = dts_mysql::build_mysql_task(&config, &dir.path().join("state"), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let handle = built.task.handle();

@@ -618,17 +618,16 @@ name = "b"
         brokers = env("DTS_TEST_KAFKA_BROKERS"),
     );
     let config = dts_core::config::TaskConfig::from_toml_str(&toml).unwrap();
-    let dts_core::config::DestinationConfig::Kafka(kafka) = &config.destination else {
-        panic!("{:?}", config.destination)
-    };
+    assert!(matches!(
+        config.destination,
+        dts_core::config::DestinationConfig::Kafka(_)
+    ));
     let dir = tempfile::tempdir().unwrap();
     // As the `dts` program (`dts_examples::runner`) composes a Kafka task.
-    let parts = dts_mysql::from_config::build_parts(&config, dir.path(), false)
+    let task = dts_examples::runner::compose_task(&config, dir.path(), None)
         .await
-        .unwrap();
-    let options = KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
-    let sink = Arc::new(KafkaSink::connect(options).await.unwrap());
-    let task = parts.into_task(&config, sink, None).unwrap();
+        .unwrap()
+        .task;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -113,7 +113,7 @@ async fn full_and_incremental_task_runs_as_minimal_accounts() {
     let state = dir.path().join("state");
 
     // The precheck's privilege checks pass for exactly these grants.
-    let built = dts_mysql::from_config::build_mysql_task(&config, &state, None)
+    let built = dts_mysql::build_mysql_task(&config, &state, None)
         .await
         .unwrap();
     let report = built.task.precheck().await.unwrap();
@@ -180,7 +180,7 @@ async fn full_and_incremental_task_runs_as_minimal_accounts() {
     )
     .await;
     let state2 = dir.path().join("state2");
-    let built = dts_mysql::from_config::build_mysql_task(&config, &state2, None)
+    let built = dts_mysql::build_mysql_task(&config, &state2, None)
         .await
         .unwrap();
     let report = built.task.precheck().await.unwrap();

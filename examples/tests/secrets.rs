@@ -173,7 +173,7 @@ async fn refused_logins_do_not_echo_passwords() {
             objects(&user)
         );
         let config = parse(&toml);
-        let e = match dts_mysql::from_config::build_mysql_task(&config, state.path(), None).await {
+        let e = match dts_mysql::build_mysql_task(&config, state.path(), None).await {
             Ok(_) => panic!("{side}: a wrong password was accepted"),
             Err(e) => e,
         };
@@ -208,7 +208,7 @@ async fn refused_logins_do_not_echo_passwords() {
         objects(&db)
     );
     let config = parse(&toml);
-    let built = dts_mysql::from_config::build_mysql_task(&config, state.path(), None)
+    let built = dts_mysql::build_mysql_task(&config, state.path(), None)
         .await
         .unwrap();
     exec_all(

@@ -7,7 +7,7 @@
 //! `tdef_` names in a copy of the file (nothing else changes), and created on its source with
 //! the tables the file selects. A new file needs a fixture here: the test names it otherwise.
 
-use dts_core::config::{DestinationConfig, TaskConfig};
+use dts_core::config::TaskConfig;
 use dts_core::{CheckLevel, PrecheckReport};
 use mysql_async::prelude::Queryable;
 use std::path::{Path, PathBuf};
@@ -229,7 +229,7 @@ fn every_shipped_task_file_parses_and_uses_only_supported_options() {
         config
             .validate()
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let refused = dts_mysql::from_config::unsupported_options(&config);
+        let refused = dts_core::build::unsupported_options(&config);
         assert!(
             refused.is_empty(),
             "{}: refused {refused:?}",
@@ -241,28 +241,10 @@ fn every_shipped_task_file_parses_and_uses_only_supported_options() {
 /// The precheck of a task built in-process the way the runner builds it.
 async fn precheck_built(config: &TaskConfig) -> PrecheckReport {
     let state = tempfile::tempdir().unwrap();
-    let task = match &config.destination {
-        DestinationConfig::Mysql(_) => {
-            dts_mysql::from_config::build_mysql_task(config, state.path(), None)
-                .await
-                .unwrap()
-                .task
-        }
-        DestinationConfig::Adb(_) => {
-            dts_adb::from_config::build_adb_task(config, state.path(), None)
-                .await
-                .unwrap()
-                .task
-        }
-        DestinationConfig::Kafka(kafka) => {
-            let parts = dts_mysql::from_config::build_parts(config, state.path(), false)
-                .await
-                .unwrap();
-            let options = dts_kafka::KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
-            let sink = std::sync::Arc::new(dts_kafka::KafkaSink::connect(options).await.unwrap());
-            parts.into_task(config, sink, None).unwrap()
-        }
-    };
+    let task = dts_examples::runner::compose_task(config, state.path(), None)
+        .await
+        .unwrap()
+        .task;
     task.precheck().await.unwrap()
 }
 

@@ -6,12 +6,12 @@
 //! (an event size larger than the bytes that follow; a malformed transaction payload event)
 //! or aborts (a PREVIOUS_GTIDS event claiming a huge count). The framing is contained here
 //! with `catch_unwind` as the reader contains it; event bodies go through the reader's own
-//! guard (`dts_mysql::binlog::guard::event_data`). A panic in dts code aborts the run and is
+//! guard (`dts_mysql::source::binlog::guard::event_data`). A panic in dts code aborts the run and is
 //! reported.
 #![no_main]
 
-use dts_mysql::binlog::table_map::schema_from_table_map;
-use dts_mysql::decode::{decode, Origin};
+use dts_mysql::source::binlog::table_map::schema_from_table_map;
+use dts_mysql::wire::decode::{decode, Origin};
 use libfuzzer_sys::fuzz_target;
 use mysql_common::binlog::consts::BinlogVersion;
 use mysql_common::binlog::events::{Event, EventData, TableMapEvent};
@@ -70,11 +70,11 @@ fuzz_target!(|data: &[u8]| {
         // dts's guard (header and claimed counts checked, only used event types parsed,
         // mysql_common's parsing contained) decides what is parsed: an abort here is a guard
         // that let a hostile count through.
-        let at = dts_mysql::binlog::guard::At {
+        let at = dts_mysql::source::binlog::guard::At {
             file: "fuzz",
             offset: 0,
         };
-        let Ok(Some(data)) = dts_mysql::binlog::guard::event_data(&event, "fuzz", at) else {
+        let Ok(Some(data)) = dts_mysql::source::binlog::guard::event_data(&event, "fuzz", at) else {
             continue;
         };
         match data {

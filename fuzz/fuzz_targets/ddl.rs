@@ -1,5 +1,5 @@
 //! DDL parsing and mapping: arbitrary text classified as a DDL statement
-//! (`dts_mysql::ddl::classify`) and routed through a configured object filter with renamed
+//! (`dts_mysql::source::ddl::classify`) and routed through a configured object filter with renamed
 //! databases, tables and columns and a DDL operation selection (`Filter::route_ddl`,
 //! `ddl_problem`), the way the task maps DDL read from the binlog. Nothing may panic.
 #![no_main]
@@ -46,10 +46,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = dts_mysql::ddl::is_ddl_statement(text);
-    let _ = dts_mysql::ddl::is_transaction_control(text);
+    let _ = dts_mysql::source::ddl::is_ddl_statement(text);
+    let _ = dts_mysql::source::ddl::is_transaction_control(text);
     for default_db in [None, Some("shop"), Some("crm")] {
-        let ddl = dts_mysql::ddl::classify(text, default_db);
+        let ddl = dts_mysql::source::ddl::classify(text, default_db);
         let f = filter();
         let _ = f.ddl_problem(&ddl);
         let _ = f.route_ddl(&ddl);

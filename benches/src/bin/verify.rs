@@ -26,7 +26,7 @@ use dts_benches::{
 use dts_core::config::{FullVerificationMode, VerificationBaseline};
 use dts_core::verify::{FullOptions, Verifier, VerifyReader, VerifyTarget};
 use dts_core::{TableId, TableRoute};
-use dts_mysql::verify::MysqlVerifyReader;
+use dts_mysql::wire::verify::MysqlVerifyReader;
 use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
 use serde_json::{json, Value};
@@ -170,7 +170,7 @@ async fn run_dts(chunk_rows: u64, adb: bool) -> Result<Run, BoxError> {
             Arc::new(dts_adb::verify::source_reader(
                 source_ep,
                 4,
-                dts_mysql::verify::SplitMethod::Auto,
+                dts_mysql::wire::verify::SplitMethod::Auto,
             )),
             Arc::new(dts_adb::verify::AdbVerifyReader::new(dest_ep, 4, true)),
         )

@@ -529,7 +529,9 @@ impl Task {
                     destination: (*r.destination).clone(),
                 })
                 .collect();
-            report.extend(assessor.assess(&assessed).await.to_precheck());
+            let mut assessment = assessor.assess(&assessed).await;
+            assessment.extend(self.source.assess(&assessed).await);
+            report.extend(assessment.to_precheck());
         }
         report
     }

@@ -519,6 +519,10 @@ impl Sink for VerifyingSink {
     async fn read_checkpoint(&self) -> Result<Option<Checkpoint>> {
         self.inner.read_checkpoint().await
     }
+
+    async fn flush(&self) -> Result<()> {
+        self.inner.flush().await
+    }
 }
 
 #[cfg(test)]

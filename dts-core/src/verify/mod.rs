@@ -35,8 +35,10 @@
 //! start::wait_for_start(handle)     the guide's start rule
 //! ```
 
+pub mod encoding;
 pub mod full;
 pub mod incremental;
+pub mod job;
 pub mod keys;
 pub mod plan;
 pub mod report;
@@ -44,11 +46,13 @@ pub mod schema_check;
 pub mod side;
 pub mod start;
 
+pub use encoding::Encoding;
 pub use full::{chunk_sampled, FullOptions, Verifier, VerifyTarget};
 pub use incremental::{
     IncrementalInconsistency, IncrementalOptions, IncrementalReport, IncrementalVerifier,
     VerifyingSink,
 };
+pub use job::VerificationJob;
 pub use plan::TablePlan;
 pub use report::{DiffKind, Difference, SchemaDifference, TableReport, VerificationReport};
 pub use side::{

@@ -95,8 +95,8 @@
 
 use super::sql::{self, InsertKind};
 use super::{checkpoint, MysqlSink};
-use crate::encode::to_param;
-use crate::ident::quote_ident;
+use crate::wire::encode::to_param;
+use crate::wire::ident::quote_ident;
 use dts_core::{
     Change, Checkpoint, Ddl, DdlKind, DerivedChange, Error, ErrorClass, Position, Result, Row,
     RowChange, RowOp, SchemaRef, TableId, TableSchema, Transaction, Value,
@@ -160,7 +160,7 @@ pub(super) enum Op<'a> {
     UpdateExact(&'a SchemaRef, &'a Row, &'a Row),
     /// Per-row path with conflict detection.
     Checked(&'a RowChange),
-    /// A foreign-key cascade's predicate change (see [`crate::predicate`]).
+    /// A foreign-key cascade's predicate change (see [`crate::wire::predicate`]).
     Derived(&'a DerivedChange),
 }
 
@@ -879,7 +879,7 @@ pub(super) async fn exec_ddl(
     };
     // A routine, trigger or event is created under the mode it was at the source.
     if let (DdlKind::Object(_), Some(mode)) = (ddl.kind, &ddl.sql_mode) {
-        let mode = crate::binlog::sql_mode::for_destination(mode, sink.server.is_mariadb());
+        let mode = crate::wire::session::for_destination(mode, sink.server.is_mariadb());
         conn.query_drop(format!(
             "SET SESSION sql_mode = '{}'",
             mode.replace('\'', "''")
@@ -1069,7 +1069,7 @@ pub(super) async fn exec_delete_keys<Q: Session>(
 
 /// Applies a foreign-key cascade's predicate change.
 async fn exec_derived<Q: Session>(sink: &MysqlSink, q: &mut Q, d: &DerivedChange) -> Result<()> {
-    let st = crate::predicate::derived_statement(d, &crate::predicate::Plain);
+    let st = crate::wire::predicate::derived_statement(d, &crate::wire::predicate::Plain);
     let params: Vec<Raw> = st.params.iter().map(to_param).collect();
     let what = format!("cascade {} (constraint `{}`) on", d.op.name(), d.constraint);
     let n = exec(sink, q, st.sql, params, &d.schema.id, &what, false).await?;

@@ -13,8 +13,8 @@
 //! creates one such row per worker when it connects, so a crash between the first commits of
 //! two workers cannot make the checkpoint look further than the slowest worker.
 
-use crate::ident::{quote_ident, quote_table};
 use crate::sink::sql::UpsertStyle;
+use crate::wire::ident::{quote_ident, quote_table};
 use dts_core::{Checkpoint, GtidFlavor, GtidSet, Position, TableId};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value as Raw};

@@ -61,8 +61,8 @@
 use super::apply::{exec_insert, Session};
 use super::sql::{self, InsertKind};
 use super::MysqlSink;
-use crate::encode::to_param;
-use crate::snapshot::decode_row;
+use crate::wire::encode::to_param;
+use crate::wire::rows::decode_row;
 use dts_core::{
     ColumnType, Conflict, ConflictKind, ConflictPolicy, Error, Resolution, Result, Row, RowChange,
     RowOp, TableSchema, Transaction, Value,
@@ -241,7 +241,7 @@ async fn read_rows<Q: Session>(
     let cols = schema
         .columns
         .iter()
-        .map(|c| crate::ident::quote_ident(&c.name))
+        .map(|c| crate::wire::ident::quote_ident(&c.name))
         .collect::<Vec<_>>()
         .join(", ");
     for run in runs {
@@ -253,7 +253,7 @@ async fn read_rows<Q: Session>(
             .unwrap_or_default();
         let text = format!(
             "SELECT {cols} FROM {} WHERE {cond} FOR UPDATE",
-            crate::ident::quote_table(&schema.id)
+            crate::wire::ident::quote_table(&schema.id)
         );
         let params: Vec<Raw> = images[run]
             .iter()

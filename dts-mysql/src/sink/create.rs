@@ -35,7 +35,7 @@
 //! explicitly). Text the server reported that must be passed through (type text, generation and
 //! default expressions) is checked by [`check_sql_fragment`] so it cannot end the clause it sits in.
 
-use crate::ident::quote_ident;
+use crate::wire::ident::quote_ident;
 use dts_core::{Column, ColumnType, Error, Index, TableSchema};
 
 /// Prefix length, in characters, given to a TEXT/BLOB column of a non-unique index whose prefix

@@ -30,8 +30,8 @@
 //! changes InnoDB derives at the source arrive as derived changes ([`dts_core::cascade`]).
 
 use super::MysqlSink;
-use crate::ident::quote_table;
 use crate::sink::create;
+use crate::wire::ident::quote_table;
 use dts_core::{Result, TableId, TableSchema};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, TxOpts};

@@ -27,8 +27,8 @@
 //! replace, `IGNORE` where it would ignore, neither for key-less tables.
 
 use super::sql::InsertKind;
-use crate::encode::to_param;
-use crate::ident::{quote_ident, quote_table};
+use crate::wire::encode::to_param;
+use crate::wire::ident::{quote_ident, quote_table};
 use bytes::{BufMut, Bytes, BytesMut};
 use dts_core::{Column, ColumnType, Row, TableSchema, Value};
 use mysql_async::Value as Raw;

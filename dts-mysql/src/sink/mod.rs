@@ -21,7 +21,7 @@
 //!
 //! # Writing values
 //!
-//! Values are bound as binary-protocol parameters by [`crate::encode::to_param`]. GEOMETRY
+//! Values are bound as binary-protocol parameters by [`crate::wire::encode::to_param`]. GEOMETRY
 //! values are bound as MySQL's internal format (4-byte SRID + WKB) exactly as read: both
 //! MariaDB and MySQL accept that format for a geometry column in `INSERT`, which keeps the SRID
 //! without a `ST_GeomFromWKB(?, srid)` wrapper per column.
@@ -47,6 +47,7 @@
 //! large transactions are handled.
 
 pub mod apply;
+pub mod assessment;
 pub mod checkpoint;
 mod compact;
 pub mod conflict;
@@ -57,9 +58,9 @@ pub mod objects;
 pub mod precheck;
 pub mod sql;
 
-use crate::conn::{MysqlEndpoint, ServerInfo};
-use crate::ident::quote_table;
-use crate::snapshot::SESSION_SETUP;
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
+use crate::wire::ident::quote_table;
+use crate::wire::session::SESSION_SETUP;
 use async_trait::async_trait;
 use checkpoint::{WorkerCheckpoint, CHECKPOINT_TABLE};
 use dts_core::{
@@ -504,11 +505,13 @@ impl Sink for MysqlSink {
             mode,
         )
         .await;
-        report.checks.push(crate::precheck::check_declared_type(
-            "destination",
-            self.options.declared_type,
-            &self.server,
-        ));
+        report
+            .checks
+            .push(crate::wire::precheck::check_declared_type(
+                "destination",
+                self.options.declared_type,
+                &self.server,
+            ));
         report
     }
 
@@ -531,7 +534,7 @@ impl Sink for MysqlSink {
     ) -> Result<Option<Vec<dts_core::TableId>>> {
         let mut conn = self.conn("check destination tables").await?;
         let label = format!("{} ({})", self.endpoint.label, self.endpoint.address());
-        crate::sync_types::missing_tables(&mut conn, &label, tables)
+        crate::wire::catalog::missing_tables(&mut conn, &label, tables)
             .await
             .map(Some)
     }

@@ -15,7 +15,7 @@
 //!   under at the source, on a connection of its own.
 
 use super::MysqlSink;
-use crate::ident::quote_ident;
+use crate::wire::ident::quote_ident;
 use dts_core::precheck::CheckResult;
 use dts_core::{
     Account, ConflictingTables, Error, GrantScope, ObjectKind, PrecheckReport, Result, SchemaObject,
@@ -366,7 +366,7 @@ impl MysqlSink {
     async fn object_conn(&self, object: &SchemaObject) -> Result<Conn> {
         let mut conn = self.dedicated_conn().await?;
         let mode =
-            crate::binlog::sql_mode::for_destination(&object.sql_mode, self.server.is_mariadb());
+            crate::wire::session::for_destination(&object.sql_mode, self.server.is_mariadb());
         let mut settings = vec![format!("SESSION sql_mode = '{}'", mode.replace('\'', "''"))];
         if let Some(c) = &object.collation_connection {
             settings.push(format!(

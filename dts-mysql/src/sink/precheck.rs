@@ -13,18 +13,15 @@
 //! the current account and its active role; table-level grants are not considered (they never
 //! cover tables the task creates).
 
-use crate::conn::MysqlEndpoint;
-use crate::ident::{quote_ident, quote_table};
+use crate::wire::conn::MysqlEndpoint;
+use crate::wire::ident::{quote_ident, quote_table};
+use crate::wire::precheck::connect_checked;
 use dts_core::{CheckResult, ConflictingTables, PrecheckReport, TableId, TableSchema};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-/// `destination.connectivity`: the account can connect and log in.
-pub const CONNECTIVITY: &str = "destination.connectivity";
-/// `destination.tls`: the session is encrypted and verified as the endpoint's `tls.mode` asks.
-pub const TLS: &str = "destination.tls";
+pub use crate::wire::precheck::{CONNECTIVITY, TLS};
 /// `destination.privileges`: the account may create and write the tables and the checkpoint.
 pub const PRIVILEGES: &str = "destination.privileges";
 /// `destination.existing_tables`: destination tables that already exist.
@@ -66,9 +63,6 @@ pub const REQUIRED_PRIVILEGES: [&str; 8] = [
 /// How many objects a message names before summarising the rest.
 pub const MAX_LISTED: usize = 20;
 
-/// How long the connectivity check waits.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Runs the destination checks for `tables` (destination names) under `mode`.
 pub async fn check_destination(
     endpoint: &MysqlEndpoint,
@@ -97,70 +91,6 @@ pub async fn check_destination(
         .push(check_mariadb_objects(&mut conn, tables).await);
     let _ = conn.disconnect().await;
     report
-}
-
-/// Opens the precheck's connection to a destination and records [`CONNECTIVITY`] and [`TLS`]
-/// in `report`: on success a pass naming the server and account, and the session's encryption
-/// as `tls.mode` asks; on failure an error (the endpoint, and for a TLS reason an error under
-/// [`TLS`] saying which setting to change) and `None`. Shared by every destination that speaks
-/// the MySQL protocol (the MySQL sink, the AnalyticDB sink of `dts-adb`).
-pub async fn connect_checked(
-    endpoint: &MysqlEndpoint,
-    report: &mut PrecheckReport,
-) -> Option<Conn> {
-    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, crate::tls::open(endpoint)).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            let tls_failure = crate::tls::failed_check(TLS, endpoint, &e);
-            report.checks.push(CheckResult::error(
-                CONNECTIVITY,
-                format!(
-                    "cannot connect to the destination at {}: {e}",
-                    endpoint.address()
-                ),
-                match (&tls_failure, crate::tls::access_hint(endpoint, &e)) {
-                    (Some(_), _) => format!("the connection failed for a TLS reason: see {TLS}"),
-                    (None, hint) => format!(
-                        "check host, port, account and password, and that the server accepts \
-                         connections from this host{}",
-                        hint.map(|h| format!("; {h}")).unwrap_or_default()
-                    ),
-                },
-            ));
-            report.checks.extend(tls_failure);
-            return None;
-        }
-        Err(_) => {
-            report.checks.push(CheckResult::error(
-                CONNECTIVITY,
-                format!(
-                    "the destination at {} did not answer within {} s",
-                    endpoint.address(),
-                    CONNECT_TIMEOUT.as_secs()
-                ),
-                "check that the server is running and reachable (firewall, port)",
-            ));
-            return None;
-        }
-    };
-    let version: String = conn
-        .query_first("SELECT @@version")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    report.checks.push(CheckResult::pass(
-        CONNECTIVITY,
-        format!(
-            "connected to {} as {} (server {version})",
-            endpoint.address(),
-            endpoint.user
-        ),
-    ));
-    report
-        .checks
-        .push(crate::tls::check_session(TLS, endpoint, &mut conn).await);
-    Some(conn)
 }
 
 fn query_failed(name: &str, what: &str, e: &mysql_async::Error) -> CheckResult {

@@ -1,10 +1,10 @@
 //! DML statement text for the sink: multi-row inserts in their four forms, deletes by key, and
 //! the exact (all-column) statements of tables without a key. Values always travel as bound
-//! parameters ([`crate::encode::to_param`]); only identifiers (quoted) and placeholders are in
+//! parameters ([`crate::wire::encode::to_param`]); only identifiers (quoted) and placeholders are in
 //! the text.
 
-use crate::encode::to_param;
-use crate::ident::{quote_ident, quote_table};
+use crate::wire::encode::to_param;
+use crate::wire::ident::{quote_ident, quote_table};
 use dts_core::{Column, ColumnType, Row, TableSchema, Value};
 use mysql_async::Value as Raw;
 

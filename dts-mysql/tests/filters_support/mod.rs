@@ -5,7 +5,7 @@
 
 use dts_core::config::TaskConfig;
 use dts_core::{Stage, StageStatus, Task, TaskHandle};
-use dts_mysql::from_config::build_mysql_task;
+use dts_mysql::build_mysql_task;
 use dts_mysql::sink::MysqlSink;
 use dts_mysql::{MysqlEndpoint, MysqlSource};
 use mysql_async::prelude::Queryable;

@@ -215,25 +215,10 @@ impl ManagedTask {
         }
     }
 
-    /// The runner's limits of a configuration, as `dts_mysql::from_config` derives them.
+    /// The runner's limits of a configuration, as the task builder derives them.
     fn throttle_settings(config: &TaskConfig) -> (ThrottleSettings, ThrottleSettings) {
-        let clamp = |v: u64| v.min(u64::from(u32::MAX)) as u32;
-        let f = &config.advanced.full_sync_throttle;
-        let full = ThrottleSettings {
-            queries_per_s: f.source_qps.map(clamp),
-            rows_per_s: f.rps.map(clamp),
-            bytes_per_s: f.mbps.map(|m| m.saturating_mul(1 << 20)),
-        };
-        let incremental = ThrottleSettings {
-            queries_per_s: None,
-            rows_per_s: config.incremental_rps_limit().map(clamp),
-            bytes_per_s: config
-                .advanced
-                .incremental_throttle
-                .mbps
-                .map(|m| m.saturating_mul(1 << 20)),
-        };
-        (full, incremental)
+        let options = dts_core::build::task_options(config, None, None);
+        (options.full_throttle, options.incremental_throttle)
     }
 
     fn snapshot(inner: &Inner) -> (TaskStatus, Progress) {

@@ -462,7 +462,7 @@ async fn snapshot(path: Path, keyed: bool, destination_extra: &str) -> Outcomes 
         WHOLE,
     ));
     let state = tempfile::tempdir().unwrap();
-    let built = match dts_mysql::from_config::build_mysql_task(&config, state.path(), None).await {
+    let built = match dts_mysql::build_mysql_task(&config, state.path(), None).await {
         Ok(b) => b,
         Err(e) => return all_failed(&[path], &format!("task not built: {e}")),
     };
@@ -512,7 +512,7 @@ async fn binlog(two_way: bool) -> Outcomes {
         &format!("{WHOLE}{topology}"),
     ));
     let state = tempfile::tempdir().unwrap();
-    let built = match dts_mysql::from_config::build_mysql_task(&config, state.path(), None).await {
+    let built = match dts_mysql::build_mysql_task(&config, state.path(), None).await {
         Ok(b) => b,
         Err(e) => return all_failed(&paths, &format!("task not built: {e}")),
     };
@@ -592,7 +592,7 @@ async fn verification() -> Outcomes {
         ),
     ));
     let state = tempfile::tempdir().unwrap();
-    let built = match dts_mysql::from_config::build_mysql_task(&config, state.path(), None).await {
+    let built = match dts_mysql::build_mysql_task(&config, state.path(), None).await {
         Ok(b) => b,
         Err(e) => return all_failed(&[path], &format!("task not built: {e}")),
     };
@@ -664,7 +664,7 @@ async fn adb() -> Outcomes {
     );
     let config = parse(&task_toml(&src, &src, &dst, &destination, WHOLE));
     let state = tempfile::tempdir().unwrap();
-    let built = match dts_adb::from_config::build_adb_task(&config, state.path(), None).await {
+    let built = match dts_examples::runner::compose_task(&config, state.path(), None).await {
         Ok(b) => b,
         Err(e) => return all_failed(&[path], &format!("task not built: {e}")),
     };
@@ -738,7 +738,7 @@ async fn masking() -> Outcomes {
         );
         let config = parse(&toml);
         let state = tempfile::tempdir().unwrap();
-        let o = match dts_mysql::from_config::build_mysql_task(&config, state.path(), None).await {
+        let o = match dts_mysql::build_mysql_task(&config, state.path(), None).await {
             Err(e) => refused_naming(&e.to_string(), case),
             Ok(built) => match run_to_incremental(built.task).await {
                 Ok(()) => {
@@ -776,7 +776,7 @@ async fn masking() -> Outcomes {
         &format!("{WHOLE}[advanced.masking]\nenabled = true\n{rules}"),
     ));
     let state = tempfile::tempdir().unwrap();
-    let run = match dts_mysql::from_config::build_mysql_task(&config, state.path(), None).await {
+    let run = match dts_mysql::build_mysql_task(&config, state.path(), None).await {
         Ok(b) => run_to_incremental(b.task).await,
         Err(e) => Err(format!("task not built: {e}")),
     };

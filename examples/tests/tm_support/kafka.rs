@@ -68,16 +68,13 @@ pub async fn run(format: KafkaDataFormat) -> Outcomes {
         "[sync_types]\nschema = true\nfull_data = true\nincremental = true\n",
     ));
     let state = tempfile::tempdir().unwrap();
-    let dts_core::config::DestinationConfig::Kafka(kafka) = &config.destination else {
-        unreachable!()
-    };
-    let built = async {
-        let parts = dts_mysql::from_config::build_parts(&config, state.path(), false).await?;
-        let options = dts_kafka::KafkaSinkOptions::from_config(kafka, parts.task_id.clone());
-        let sink = Arc::new(dts_kafka::KafkaSink::connect(options).await?);
-        parts.into_task(&config, sink, None)
-    }
-    .await;
+    assert!(matches!(
+        config.destination,
+        dts_core::config::DestinationConfig::Kafka(_)
+    ));
+    let built = dts_examples::runner::compose_task(&config, state.path(), None)
+        .await
+        .map(|b| b.task);
     let task = match built {
         Ok(t) => Arc::new(t),
         Err(e) => return all_failed(&[path], &format!("task not built: {e}")),

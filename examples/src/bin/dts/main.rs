@@ -88,7 +88,7 @@ enum Command {
         /// Task file.
         task: PathBuf,
         /// Rows sampled per table.
-        #[arg(long, default_value_t = dts_mysql::scan::DEFAULT_SAMPLE_ROWS)]
+        #[arg(long, default_value_t = dts_mysql::source::scan::DEFAULT_SAMPLE_ROWS)]
         sample_rows: usize,
     },
     /// Print what to run at the destination when the application moves over to it: the
@@ -232,7 +232,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Scan { task, sample_rows } => {
             let config = TaskConfig::from_toml_file(&task)?;
-            let report = dts_mysql::from_config::scan_config(&config, sample_rows).await?;
+            let report = dts_mysql::factory::scan_config(&config, sample_rows).await?;
             if report.findings.is_empty() {
                 println!("no likely personal data found in the selected tables");
             } else {

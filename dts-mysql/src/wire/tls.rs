@@ -24,7 +24,7 @@
 //! server and CA for the life of the process, so pools built after the first connection use it
 //! directly.
 
-use crate::conn::MysqlEndpoint;
+use crate::wire::conn::MysqlEndpoint;
 use dts_core::config::{TlsConfig, TlsMode};
 use dts_core::CheckResult;
 use mysql_async::prelude::Queryable;

@@ -9,31 +9,25 @@
 //!   reaches zero.
 //! - Incremental verification starts when full data sync is done (the destination tables
 //!   exist): from then on, every batch the task applies is re-read on both sides (the task's
-//!   sink is wrapped in a [`VerifyingSink`](dts_core::verify::VerifyingSink)).
+//!   sink is wrapped in a [`VerifyingSink`](crate::verify::VerifyingSink)).
 //! - Alerts go to the task's alert hook.
 
-use super::MysqlVerifyReader;
-use crate::conn::MysqlEndpoint;
-use crate::source::MysqlSource;
-use dts_core::config::{FullVerificationMode, MaskingConfig, TaskConfig, ValidationConfig};
-use dts_core::verify::incremental::dml_ops;
-use dts_core::verify::start::wait_for_start;
-use dts_core::verify::{
+use crate::config::{FullVerificationMode, MaskingConfig, TaskConfig, ValidationConfig};
+use crate::verify::incremental::dml_ops;
+use crate::verify::start::wait_for_start;
+use crate::verify::{
     FullOptions, IncrementalOptions, IncrementalVerifier, VerificationReport, Verifier,
     VerifyReader, VerifyTarget,
 };
-use dts_core::{AlertHook, Error, Filter, LogAlertHook, Source, Stage, StageStatus, TaskHandle};
+use crate::{AlertHook, Error, Filter, LogAlertHook, Source, Stage, StageStatus, TaskHandle};
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
-
-/// Connections per side used by verification.
-const POOL: usize = 4;
 
 /// A task's configured verification.
 pub struct VerificationJob {
     config: ValidationConfig,
     incremental_sync: bool,
-    source: Arc<MysqlSource>,
+    source: Arc<dyn Source>,
     filter: Arc<dyn Filter>,
     masking: MaskingConfig,
     verifier: Verifier,
@@ -43,27 +37,12 @@ pub struct VerificationJob {
 
 impl VerificationJob {
     /// The verification `config.validation` describes, over the task's `source` (for table
-    /// discovery) and `filter`, reading the two servers at `source_ep` and `destination_ep`.
+    /// discovery and its schema objects) and `filter`, reading the two sides through the given
+    /// readers (both must compute the same canonical [`Encoding`](crate::verify::Encoding)).
     /// Alerts go to `hook` (the log when `None`).
     pub fn new(
         config: &TaskConfig,
-        source: Arc<MysqlSource>,
-        filter: Arc<dyn Filter>,
-        source_ep: MysqlEndpoint,
-        destination_ep: MysqlEndpoint,
-        hook: Option<Arc<dyn AlertHook>>,
-    ) -> Self {
-        let source_reader = Arc::new(MysqlVerifyReader::new(source_ep, POOL));
-        let dest_reader = Arc::new(MysqlVerifyReader::new(destination_ep, POOL));
-        Self::with_readers(config, source, filter, source_reader, dest_reader, hook)
-    }
-
-    /// The verification `config.validation` describes, reading through the given readers: how
-    /// a destination of another kind plugs in its own reading side (both readers must compute
-    /// the same canonical encoding).
-    pub fn with_readers(
-        config: &TaskConfig,
-        source: Arc<MysqlSource>,
+        source: Arc<dyn Source>,
         filter: Arc<dyn Filter>,
         source_reader: Arc<dyn VerifyReader>,
         dest_reader: Arc<dyn VerifyReader>,
@@ -108,7 +87,7 @@ impl VerificationJob {
     }
 
     /// The incremental verifier, when incremental verification is on (feed it with a
-    /// [`VerifyingSink`](dts_core::verify::VerifyingSink)).
+    /// [`VerifyingSink`](crate::verify::VerifyingSink)).
     pub fn incremental(&self) -> Option<Arc<IncrementalVerifier>> {
         self.incremental.clone()
     }
@@ -176,7 +155,7 @@ impl VerificationJob {
                 .iter()
                 .filter(|o| o.database != "dts_meta")
                 .filter_map(|o| match self.filter.route_object(o) {
-                    dts_core::ObjectRoute::Create(o) => Some(o),
+                    crate::ObjectRoute::Create(o) => Some(o),
                     _ => None,
                 })
                 .collect::<Vec<_>>(),

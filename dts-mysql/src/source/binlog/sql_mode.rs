@@ -73,34 +73,6 @@ pub fn of_query(q: &QueryEvent<'_>) -> Option<String> {
     })
 }
 
-/// Modes MySQL 8 no longer has (MariaDB still does): left out of a `SET sql_mode` sent to a
-/// MySQL destination.
-pub const NOT_IN_MYSQL8: [&str; 11] = [
-    "NO_AUTO_CREATE_USER",
-    "POSTGRESQL",
-    "ORACLE",
-    "MSSQL",
-    "DB2",
-    "MAXDB",
-    "NO_KEY_OPTIONS",
-    "NO_TABLE_OPTIONS",
-    "NO_FIELD_OPTIONS",
-    "MYSQL323",
-    "MYSQL40",
-];
-
-/// `mode` for the destination: unchanged for MariaDB, without [`NOT_IN_MYSQL8`] for MySQL.
-pub fn for_destination(mode: &str, mariadb: bool) -> String {
-    if mariadb {
-        return mode.to_owned();
-    }
-    mode.split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty() && !NOT_IN_MYSQL8.iter().any(|n| n.eq_ignore_ascii_case(m)))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,10 +90,10 @@ mod tests {
             "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"
         );
         assert_eq!(
-            for_destination(&names, false),
+            crate::wire::session::for_destination(&names, false),
             "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
         );
-        assert_eq!(for_destination(&names, true), names);
+        assert_eq!(crate::wire::session::for_destination(&names, true), names);
         assert_eq!(sql_mode_names(0), "");
     }
 }

@@ -1,24 +1,17 @@
 //! Full-data reads: keyset-paginated chunks, and one-transaction consistent reads of tables
 //! without a usable key.
 
-use crate::conn::{MysqlEndpoint, ServerInfo};
-use crate::decode::{decode, Origin};
-use crate::encode::to_param;
-use crate::ident::{quote_ident, quote_table};
-use crate::position::read_position;
+use crate::source::position::read_position;
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
+use crate::wire::ident::{quote_ident, quote_table};
+use crate::wire::rows::{decode_partial_row, keyset_condition};
+use crate::wire::session::SESSION_SETUP;
 use dts_core::{Chunk, ChunkRequest, ConsistentRead, Error, Row, SchemaRef, TableSchema};
 use futures::StreamExt;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Pool, Value as Raw};
+use mysql_async::Pool;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-
-/// Session settings of every snapshot connection: UTC so TIMESTAMPs are instants, utf8mb4
-/// results so text arrives in one encoding.
-pub const SESSION_SETUP: [&str; 2] = [
-    "SET time_zone = '+00:00'",
-    "SET character_set_results = utf8mb4",
-];
 
 /// The column positions a read fetches: the requested subset plus the key columns, in table
 /// order; every column when no subset is given.
@@ -38,48 +31,6 @@ fn select_list(schema: &TableSchema, positions: &[usize]) -> String {
         .map(|i| quote_ident(&schema.columns[*i].name))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// `(k1 > ?) OR (k1 = ? AND k2 > ?) …` — the keyset condition, in a form both MySQL's and
-/// MariaDB's range optimizers turn into an index range scan.
-pub fn keyset_condition(keys: &[String], after: &[dts_core::Value]) -> (String, Vec<Raw>) {
-    let mut ors = Vec::with_capacity(keys.len());
-    let mut params = Vec::new();
-    for i in 0..keys.len() {
-        let mut ands = Vec::with_capacity(i + 1);
-        for (j, key) in keys.iter().enumerate().take(i) {
-            ands.push(format!("{} = ?", quote_ident(key)));
-            params.push(to_param(&after[j]));
-        }
-        ands.push(format!("{} > ?", quote_ident(&keys[i])));
-        params.push(to_param(&after[i]));
-        ors.push(format!("({})", ands.join(" AND ")));
-    }
-    (ors.join(" OR "), params)
-}
-
-/// Decodes one driver row of `schema` holding every column.
-pub fn decode_row(schema: &TableSchema, row: mysql_async::Row) -> Result<Row, Error> {
-    let all: Vec<usize> = (0..schema.columns.len()).collect();
-    decode_partial_row(schema, &all, row)
-}
-
-/// Decodes a driver row holding the columns at `positions` into a full-width row (`Null` for
-/// the columns not read).
-pub fn decode_partial_row(
-    schema: &TableSchema,
-    positions: &[usize],
-    row: mysql_async::Row,
-) -> Result<Row, Error> {
-    let mut out = vec![dts_core::Value::Null; schema.columns.len()];
-    for (v, &i) in row.unwrap().into_iter().zip(positions) {
-        let c = &schema.columns[i];
-        out[i] = decode(c, v, Origin::Snapshot).map_err(|m| Error::Schema {
-            table: schema.id.clone(),
-            message: format!("column {}: {m}", c.name),
-        })?;
-    }
-    Ok(out)
 }
 
 /// Reads one chunk.

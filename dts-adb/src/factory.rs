@@ -1,8 +1,7 @@
-//! Building a MySQL → AnalyticDB for MySQL 3.0 [`Task`] from a [`TaskConfig`] with
-//! `[destination] type = "adb"`: the source, filter and runner options come from
-//! `dts_mysql::from_config::build_parts` (shared with the MySQL and Kafka destinations); this
-//! module adds the [`AdbSink`] built from the destination section and, with `merge_tables`,
-//! the [`MergeFilter`] that lets the sink tell shards apart.
+//! The AnalyticDB for MySQL 3.0 connector's factory for [`dts_core::build::TaskBuilder`]:
+//! [`AdbSinkFactory`] builds the [`AdbSink`] of a `[destination] type = "adb"` section and, with
+//! `merge_tables`, the [`MergeFilter`] that lets the sink tell shards apart. The source, the
+//! filter and the runner options are the builder's; the host registers a source connector.
 //!
 //! Keys of the destination section and where they go:
 //!
@@ -21,49 +20,26 @@
 //! `[destination.tls]` encrypts every connection to the cluster — the sink's pool, the
 //! precheck (which reports `destination.tls`) and the verification reader — exactly as for a
 //! MySQL destination (`mode` disabled / required / verify_ca / verify_identity, `ca_cert`,
-//! `client_cert`, `client_key`; see [`dts_mysql::tls`]). Two-way topologies are refused (ADB
+//! `client_cert`, `client_key`; see [`dts_mysql::wire::tls`]). Two-way topologies are refused (ADB
 //! is a one-way destination).
 //!
-//! `[validation]` builds a [`VerificationJob`] reading the source with the portable encoding and
-//! the destination with [`AdbVerifyReader`] (see [`crate::verify`]); with incremental
+//! `[validation]` verifies with the source read in the portable encoding
+//! ([`Encoding::Portable`]) and the destination with [`AdbVerifyReader`] (see [`crate::verify`]); with incremental
 //! verification the task's sink is wrapped so applied batches are re-read. Verification of
 //! merged tables is refused (key `validation`).
 
-use crate::verify::{source_reader, AdbVerifyReader};
+use crate::verify::AdbVerifyReader;
 use crate::{AdbOptions, AdbSink, TableClauses};
+use async_trait::async_trait;
+use dts_core::build::{BuiltSink, SinkFactory, SinkRequest};
 use dts_core::config::{
-    AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, TaskConfig, TopologyMode,
+    AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, DestinationKind,
+    TaskConfig, TopologyMode,
 };
-use dts_core::{AlertHook, Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema, Task};
-use dts_mysql::verify::{SplitMethod, VerificationJob};
-use std::path::Path;
-use std::sync::Arc;
+use dts_core::verify::Encoding;
+use dts_core::{Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-
-/// A task built from a configuration, with its sink (call [`AdbSink::flush`] after the task
-/// stops so buffered changes are written and their checkpoint committed).
-pub struct BuiltAdbTask {
-    /// The task, ready to `run`.
-    pub task: Task,
-    /// Its destination.
-    pub sink: Arc<AdbSink>,
-    /// The task id (checkpoint row key, first part of `__dts_data_source`).
-    pub task_id: String,
-    /// The configured data verification (`[validation]`), if any: start it with
-    /// [`BuiltAdbTask::spawn_verification`] next to `task.run()`.
-    pub verification: Option<Arc<VerificationJob>>,
-}
-
-impl BuiltAdbTask {
-    /// Starts the configured verification under the guide's start rules (see
-    /// [`VerificationJob::spawn`]); `None` when none is configured.
-    pub fn spawn_verification(
-        &self,
-    ) -> Option<tokio::task::JoinHandle<Result<dts_core::verify::VerificationReport, Error>>> {
-        let job = self.verification.clone()?;
-        Some(job.spawn(self.task.handle()))
-    }
-}
 
 /// Connections per side used by verification.
 const VERIFY_POOL: usize = 4;
@@ -134,86 +110,87 @@ pub fn options_from_config(
     Ok(options)
 }
 
-/// Builds the task of an ADB-destination configuration. Alerts (`advanced.monitoring`) go to
-/// `alert_hook` when given, else to the log.
-pub async fn build_adb_task(
-    config: &TaskConfig,
-    state_dir: &Path,
-    alert_hook: Option<Arc<dyn AlertHook>>,
-) -> Result<BuiltAdbTask, Error> {
-    let DestinationConfig::Adb(adb) = &config.destination else {
-        return Err(unsupported(
+/// Builds the [`AdbSink`] of a `[destination] type = "adb"` section for
+/// [`dts_core::build::TaskBuilder`]: the sink, the [`MergeFilter`] when `merge_tables`, the
+/// verification reader and the migration assessment. Keeps the sink it built, for hosts that
+/// want the typed handle ([`AdbSinkFactory::built`]).
+#[derive(Clone, Default)]
+pub struct AdbSinkFactory {
+    built: Arc<OnceLock<Arc<AdbSink>>>,
+}
+
+impl AdbSinkFactory {
+    /// The sink this factory built, once it has.
+    pub fn built(&self) -> Option<Arc<AdbSink>> {
+        self.built.get().cloned()
+    }
+}
+
+fn adb_section(config: &TaskConfig) -> Result<&AdbDestination, Error> {
+    match &config.destination {
+        DestinationConfig::Adb(adb) => Ok(adb),
+        _ => Err(unsupported(
             "destination.type",
-            "this builder runs AnalyticDB destinations only",
-        ));
-    };
-    if config.topology.mode == TopologyMode::TwoWay {
-        return Err(unsupported(
-            "topology.mode",
-            "two-way synchronization with an AnalyticDB destination (one-way only)",
-        ));
+            "the AnalyticDB connector builds AnalyticDB destinations only",
+        )),
     }
-    let settings = config
-        .destination_settings()?
-        .ok_or_else(|| unsupported("destination", "no connection settings"))?;
-    let mut parts = dts_mysql::from_config::build_parts(config, state_dir, false).await?;
-    let options = options_from_config(adb, &settings, &parts.task_id)?;
-    let sink = Arc::new(AdbSink::new(options)?);
-    if adb.merge_tables {
-        parts.filter = Arc::new(MergeFilter::new(parts.filter.clone(), sink.clone()));
+}
+
+#[async_trait]
+impl SinkFactory for AdbSinkFactory {
+    fn kind(&self) -> DestinationKind {
+        DestinationKind::Adb
     }
-    let task_id = parts.task_id.clone();
-    let source_ep = parts.source.endpoint().clone();
-    let verification = if config.validation.is_enabled() {
-        if adb.merge_tables {
+
+    fn check(&self, config: &TaskConfig) -> Result<(), Error> {
+        let adb = adb_section(config)?;
+        if config.topology.mode == TopologyMode::TwoWay {
+            return Err(unsupported(
+                "topology.mode",
+                "two-way synchronization with an AnalyticDB destination (one-way only)",
+            ));
+        }
+        if config.validation.is_enabled() && adb.merge_tables {
             return Err(unsupported(
                 "validation",
                 "data verification of merged tables (merge_tables = true)",
             ));
         }
-        let dest_ep = sink.endpoint().clone();
-        Some(Arc::new(VerificationJob::with_readers(
-            config,
-            parts.source.clone(),
-            parts.filter.clone(),
-            Arc::new(source_reader(
-                source_ep.clone(),
-                VERIFY_POOL,
-                SplitMethod::Auto,
-            )),
-            Arc::new(AdbVerifyReader::new(
-                dest_ep,
-                VERIFY_POOL,
-                sink.options().mariadb_compat,
-            )),
-            alert_hook.clone(),
-        )))
-    } else {
-        None
-    };
-    // Incremental verification sees every batch the sink is handed (buffered batches are
-    // confirmed once flushed, within the verifier's lag window).
-    let task_sink: Arc<dyn dts_core::Sink> =
-        match verification.as_ref().and_then(|v| v.incremental()) {
-            Some(inc) => Arc::new(dts_core::verify::VerifyingSink::new(sink.clone(), inc)),
-            None => sink.clone(),
+        Ok(())
+    }
+
+    async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {
+        let config = request.config;
+        let adb = adb_section(config)?;
+        let settings = config
+            .destination_settings()?
+            .ok_or_else(|| unsupported("destination", "no connection settings"))?;
+        let options = options_from_config(adb, &settings, request.task_id)?;
+        let sink = Arc::new(AdbSink::new(options)?);
+        let filter: Arc<dyn Filter> = if adb.merge_tables {
+            Arc::new(MergeFilter::new(request.filter, sink.clone()))
+        } else {
+            request.filter
         };
-    let mut task = parts.into_task(config, task_sink, alert_hook)?;
-    if config.migration.migration_assessment {
+        // Buffered batches are confirmed by incremental verification once flushed, within the
+        // verifier's lag window.
+        let reader = AdbVerifyReader::new(
+            sink.endpoint().clone(),
+            VERIFY_POOL,
+            sink.options().mariadb_compat,
+        );
         let ddl = crate::ddl::DdlOptions {
             merged: adb.merge_tables,
             mariadb_compat: sink.options().mariadb_compat,
         };
-        task = task.with_assessment(Arc::new(crate::assessment::AdbAssessor::new(
-            source_ep, ddl,
-        )));
+        let _ = self.built.set(sink.clone());
+        Ok(BuiltSink {
+            sink,
+            filter,
+            verify_reader: Some((Arc::new(reader), Encoding::Portable)),
+            assessor: Some(Arc::new(crate::assessment::AdbAssessor::new(ddl))),
+        })
     }
-    Ok(BuiltAdbTask {
-        task,
-        sink,
-        task_id,
-        verification,
-    })
 }
 
 /// The task filter of a merging task. The sink receives schemas and rows under destination
@@ -281,6 +258,7 @@ impl Filter for MergeFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn adb_config(destination: &str) -> TaskConfig {
         TaskConfig::from_toml_str(&format!(

@@ -5,8 +5,8 @@
 //! hold phone or card numbers); dates, binary data, JSON and geometry are skipped. Each table is
 //! read once, `sample_rows` rows at most, without an `ORDER BY` (the server's cheapest rows).
 
-use crate::conn::MysqlEndpoint;
-use crate::ident::{quote_ident, quote_table};
+use crate::wire::conn::MysqlEndpoint;
+use crate::wire::ident::{quote_ident, quote_table};
 use dts_core::scan::{scan_column, ColumnSample, ScanOptions, ScanReport};
 use dts_core::task::mapping::Mapper;
 use dts_core::{ColumnType, Error, Filter, SchemaRef, Source};

@@ -1,13 +1,15 @@
 //! Reading table structure from `information_schema`.
 
-use crate::conn::ServerInfo;
-use crate::ident::quote_table;
+pub mod objects;
+
+use crate::wire::conn::ServerInfo;
+use crate::wire::ident::quote_table;
 use dts_core::{
     CheckConstraint, Column, ColumnType, Error, Index, TableId, TableSchema, SYSTEM_DATABASES,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Which tables to read: all user tables, or the named databases only.
 #[derive(Clone, Debug, Default)]
@@ -179,7 +181,7 @@ pub async fn discover_tables(
     server: &ServerInfo,
     scope: &Scope,
 ) -> Result<Vec<TableSchema>, Error> {
-    let map = |e| crate::conn::classify("source", "schema discovery", e);
+    let map = |e| crate::wire::conn::classify("source", "schema discovery", e);
 
     // MariaDB implements JSON as LONGTEXT with a JSON_VALID check constraint; the other
     // checks are the table's own.
@@ -366,7 +368,7 @@ pub async fn discover_table(
 
 /// Lists views, triggers, events and routines in `scope`.
 pub async fn discover_other_objects(conn: &mut Conn, scope: &Scope) -> Result<OtherObjects, Error> {
-    let map = |e| crate::conn::classify("source", "object discovery", e);
+    let map = |e| crate::wire::conn::classify("source", "object discovery", e);
     let mut out = OtherObjects::default();
     let queries: [(&str, &str, &str); 4] = [
         ("information_schema.VIEWS", "TABLE_SCHEMA", "TABLE_NAME"),
@@ -443,6 +445,47 @@ async fn read_checks(
                 get_str(r, 3)?,
             ))
         })
+        .collect())
+}
+
+/// The tables of `tables` that do not exist on the server behind `conn` (names compared as
+/// the server compares them: exactly, or case-insensitively under `lower_case_table_names` or
+/// when the server has no such variable). `endpoint` names the server in errors.
+pub async fn missing_tables(
+    conn: &mut Conn,
+    endpoint: &str,
+    tables: &[TableSchema],
+) -> Result<Vec<TableId>, Error> {
+    let fold: u32 = conn
+        .query_first("SELECT @@lower_case_table_names")
+        .await
+        .unwrap_or(Some(1))
+        .unwrap_or(0);
+    let key = |db: &str, t: &str| {
+        if fold != 0 {
+            (db.to_lowercase(), t.to_lowercase())
+        } else {
+            (db.to_string(), t.to_string())
+        }
+    };
+    let databases: BTreeSet<&str> = tables.iter().map(|t| t.id.database.as_str()).collect();
+    let mut present = BTreeSet::new();
+    for db in databases {
+        let names: Vec<String> = conn
+            .exec(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
+                (db,),
+            )
+            .await
+            .map_err(|e| {
+                crate::wire::conn::classify(endpoint, &format!("list tables of {db}"), e)
+            })?;
+        present.extend(names.into_iter().map(|n| key(db, &n)));
+    }
+    Ok(tables
+        .iter()
+        .filter(|t| !present.contains(&key(&t.id.database, &t.id.table)))
+        .map(|t| t.id.clone())
         .collect())
 }
 

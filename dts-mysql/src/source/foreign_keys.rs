@@ -2,7 +2,7 @@
 //! joined with `KEY_COLUMN_USAGE`): what the task derives InnoDB's cascades from
 //! ([`dts_core::cascade`]).
 
-use crate::discovery::Scope;
+use crate::wire::catalog::Scope;
 use dts_core::{Error, ForeignKey, ReferentialAction, TableId};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// The foreign keys whose child table is in `scope` (the parent may be anywhere), in a stable
 /// order (child database, constraint name).
 pub async fn read_foreign_keys(conn: &mut Conn, scope: &Scope) -> Result<Vec<ForeignKey>, Error> {
-    let map = |e| crate::conn::classify("source", "read foreign keys", e);
+    let map = |e| crate::wire::conn::classify("source", "read foreign keys", e);
     let (cond, params) = scope.where_clause("rc.CONSTRAINT_SCHEMA");
     let sql = format!(
         "SELECT rc.CONSTRAINT_SCHEMA, rc.CONSTRAINT_NAME, rc.TABLE_NAME, \

@@ -81,9 +81,27 @@ impl MysqlEndpoint {
         })
     }
 
+    /// The endpoint a task file's connection settings describe (`label` names it in errors);
+    /// the password is resolved from the settings' source (inline, environment or file).
+    pub fn from_settings(
+        label: &str,
+        settings: &dts_core::config::ConnectionSettings,
+    ) -> Result<Self, Error> {
+        let password = settings.resolve_password()?;
+        let password = (!password.expose().is_empty()).then(|| password.expose().to_string());
+        Ok(Self::new(
+            label,
+            settings.host.clone(),
+            settings.port,
+            settings.user.clone(),
+            password,
+        )
+        .with_tls(settings.tls.clone()))
+    }
+
     /// The same endpoint with TLS settings (`[source.tls]`, `[destination.tls]`, …): every
     /// connection made through it — pools, the binlog connection, the precheck — is then
-    /// encrypted and verified as `tls.mode` says (see [`crate::tls`]).
+    /// encrypted and verified as `tls.mode` says (see [`crate::wire::tls`]).
     pub fn with_tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;
         self
@@ -117,23 +135,23 @@ impl MysqlEndpoint {
             .prefer_socket(false)
             .stmt_cache_size(256)
             .pool_opts(PoolOpts::default().with_constraints(constraints))
-            .ssl_opts(crate::tls::ssl_opts(
+            .ssl_opts(crate::wire::tls::ssl_opts(
                 &self.tls,
-                crate::tls::learned_name(self),
+                crate::wire::tls::learned_name(self),
             ))
             .into()
     }
 
     /// A connection pool. Under `tls.mode = verify_ca` to a host the certificate does not
     /// name, build it after a first [`MysqlEndpoint::connect`] to that server (as the source and
-    /// sink do), which learns the name to verify (see [`crate::tls`]).
+    /// sink do), which learns the name to verify (see [`crate::wire::tls`]).
     pub fn pool(&self, pool_max: usize) -> Pool {
         Pool::new(self.opts(pool_max))
     }
 
     /// One new connection (encrypted as the TLS settings say).
     pub async fn connect(&self) -> Result<Conn, Error> {
-        crate::tls::open(self)
+        crate::wire::tls::open(self)
             .await
             .map_err(|e| self.map_err("connect", e))
     }
@@ -144,7 +162,7 @@ impl MysqlEndpoint {
     /// change.
     pub fn map_err(&self, what: &str, e: mysql_async::Error) -> Error {
         let endpoint = format!("{} ({})", self.label, self.address());
-        if let Some(why) = crate::tls::describe_failure(self, &e) {
+        if let Some(why) = crate::wire::tls::describe_failure(self, &e) {
             return Error::Other {
                 object: endpoint,
                 message: format!("{what}: {why}"),

@@ -1,10 +1,28 @@
-//! [`MysqlSource`]: the `dts_core::Source` of a MySQL-family server.
+//! The source side of the MySQL connector: [`MysqlSource`], the `dts_core::Source` of a
+//! MySQL-family server, and what it is made of — the full-data reads ([`snapshot`]), binlog
+//! capture ([`binlog`]) and DDL reading ([`ddl`]), the start position ([`start`], [`position`]),
+//! foreign keys ([`foreign_keys`]), schema objects and accounts ([`schema_objects`]), the
+//! precheck ([`precheck`], with the grants parser in [`grants`]), the migration assessment's
+//! source checks ([`assessment`]) and the personal-data scan ([`scan`]). Tables are discovered
+//! through [`crate::wire::catalog`], which verification shares.
 
-use crate::binlog::{BinlogOptions, BinlogReader};
-use crate::conn::{MysqlEndpoint, ServerInfo};
-use crate::discovery::{discover_other_objects, discover_tables, OtherObjects, Scope};
-use crate::position::read_position;
-use crate::snapshot::{self, SESSION_SETUP};
+pub mod assessment;
+pub mod binlog;
+pub mod ddl;
+pub mod foreign_keys;
+pub(crate) mod grants;
+pub mod position;
+pub mod precheck;
+pub mod scan;
+pub mod schema_objects;
+pub mod snapshot;
+pub mod start;
+
+use crate::source::binlog::{BinlogOptions, BinlogReader};
+use crate::source::position::read_position;
+use crate::wire::catalog::{discover_other_objects, discover_tables, OtherObjects, Scope};
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
+use crate::wire::session::SESSION_SETUP;
 use async_trait::async_trait;
 use dts_core::{
     Chunk, ChunkRequest, ConsistentRead, Error, Position, Result, SchemaRef, Source, StreamEvent,
@@ -96,14 +114,41 @@ impl MysqlSource {
 
 #[async_trait]
 impl Source for MysqlSource {
+    async fn assess(
+        &self,
+        tables: &[dts_core::assessment::AssessedTable],
+    ) -> dts_core::assessment::AssessmentReport {
+        let mut report = dts_core::assessment::AssessmentReport::default();
+        crate::source::assessment::assess_source_objects(&self.endpoint, tables, &mut report).await;
+        report
+    }
+
+    fn verify_reader(
+        &self,
+        encoding: dts_core::verify::Encoding,
+    ) -> Option<Arc<dyn dts_core::verify::VerifyReader>> {
+        use crate::wire::verify::{MysqlVerifyReader, ReaderOptions};
+        Some(Arc::new(MysqlVerifyReader::with_options(
+            self.endpoint.clone(),
+            crate::factory::VERIFY_POOL,
+            ReaderOptions {
+                encoding,
+                ..Default::default()
+            },
+        )))
+    }
+
     async fn precheck(&self) -> dts_core::PrecheckReport {
         let mut report =
-            crate::precheck::check_source(&self.endpoint, &self.options.scope.databases).await;
-        report.checks.push(crate::precheck::check_declared_type(
-            "source",
-            self.options.declared_type,
-            &self.server,
-        ));
+            crate::source::precheck::check_source(&self.endpoint, &self.options.scope.databases)
+                .await;
+        report
+            .checks
+            .push(crate::wire::precheck::check_declared_type(
+                "source",
+                self.options.declared_type,
+                &self.server,
+            ));
         report
     }
 
@@ -120,24 +165,25 @@ impl Source for MysqlSource {
 
     async fn foreign_keys(&self) -> Result<Vec<dts_core::ForeignKey>> {
         let mut conn = self.endpoint.connect().await?;
-        crate::foreign_keys::read_foreign_keys(&mut conn, &self.options.scope).await
+        crate::source::foreign_keys::read_foreign_keys(&mut conn, &self.options.scope).await
     }
 
     async fn schema_objects(&self) -> Result<Vec<dts_core::SchemaObject>> {
         let mut conn = self.endpoint.connect().await?;
-        crate::schema_objects::read_schema_objects(&mut conn, &self.options.scope).await
+        crate::wire::catalog::objects::read_schema_objects(&mut conn, &self.options.scope).await
     }
 
     async fn precheck_objects(
         &self,
         objects: &[dts_core::SchemaObject],
     ) -> dts_core::PrecheckReport {
-        crate::schema_objects::check_definers(&self.endpoint, objects).await
+        crate::source::schema_objects::check_definers(&self.endpoint, objects).await
     }
 
     async fn accounts(&self, names: &[String]) -> Result<Vec<dts_core::Account>> {
         let mut conn = self.endpoint.connect().await?;
-        crate::schema_objects::read_accounts(&mut conn, names, self.server.is_mariadb()).await
+        crate::source::schema_objects::read_accounts(&mut conn, names, self.server.is_mariadb())
+            .await
     }
 
     async fn estimate_rows(&self, schema: &SchemaRef) -> Result<u64> {

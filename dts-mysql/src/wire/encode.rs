@@ -61,7 +61,7 @@ fn time(t: &Time) -> Raw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode, Origin};
+    use crate::wire::decode::{decode, Origin};
     use dts_core::{Column, ColumnType, Timestamp};
 
     #[test]

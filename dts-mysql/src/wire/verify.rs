@@ -59,16 +59,12 @@
 //! two sides may see rows fall into neighbouring chunks, which still compares them (the row
 //! compare inside a differing chunk is by exact key value).
 
-mod job;
-
-pub use job::VerificationJob;
-
-use crate::conn::{MysqlEndpoint, ServerInfo};
-use crate::decode::{decode, Origin};
-use crate::discovery::discover_table;
-use crate::encode::to_param;
-use crate::ident::{quote_ident, quote_str, quote_table};
-use crate::snapshot::{decode_row, keyset_condition};
+use crate::wire::catalog::discover_table;
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
+use crate::wire::decode::{decode, Origin};
+use crate::wire::encode::to_param;
+use crate::wire::ident::{quote_ident, quote_str, quote_table};
+use crate::wire::rows::{decode_row, keyset_condition};
 use async_trait::async_trait;
 use dts_core::verify::{ChunkSum, KeyRange, RepairDialect, RowDigest, SideTable, VerifyReader};
 use dts_core::{Column, ColumnType, Error, Row, TableId, TableSchema, Value};
@@ -86,18 +82,7 @@ pub const VERIFY_SESSION: [&str; 2] = ["SET NAMES utf8mb4", "SET time_zone = '+0
 /// Keys per `IN` list of a lookup by key.
 const KEYS_PER_QUERY: usize = 500;
 
-/// The canonical row encoding a reader computes. Both sides of a compare must use the same
-/// one (see the module documentation).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Encoding {
-    /// MySQL-family pairs: `CONVERT(… USING utf8mb4)`, decimals without trailing zeros, full
-    /// fractional seconds, digests as decimal numbers.
-    #[default]
-    Native,
-    /// Pairs with an AnalyticDB destination: only functions ADB 3.0 documents, temporal values
-    /// cut to milliseconds.
-    Portable,
-}
+pub use dts_core::verify::Encoding;
 
 /// The server family verification SQL is written for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -608,10 +593,10 @@ impl VerifyReader for MysqlVerifyReader {
             .get_conn()
             .await
             .map_err(|e| self.ep.map_err("verification connection", e))?;
-        let scope = crate::discovery::Scope {
+        let scope = crate::wire::catalog::Scope {
             databases: vec![database.to_owned()],
         };
-        let objects = crate::schema_objects::read_schema_objects(&mut conn, &scope).await?;
+        let objects = crate::wire::catalog::objects::read_schema_objects(&mut conn, &scope).await?;
         Ok(Some(
             objects
                 .into_iter()

@@ -11,7 +11,7 @@
 //!
 //! Every identifier is quoted with [`quote_ident`]; every value is a bound parameter.
 
-use crate::ident::quote_ident;
+use crate::wire::ident::quote_ident;
 use dts_core::{CascadeOp, DerivedChange, RowMatch, TableId, Value};
 
 /// A statement with `?` placeholders and its parameters, in order.
@@ -40,7 +40,7 @@ pub struct Plain;
 
 impl Naming for Plain {
     fn table(&self, table: &TableId) -> String {
-        crate::ident::quote_table(table)
+        crate::wire::ident::quote_table(table)
     }
 }
 

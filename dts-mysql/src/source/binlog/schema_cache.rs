@@ -5,8 +5,8 @@
 //! and names when `binlog_row_metadata=FULL`); on mismatch the table is re-read from the server,
 //! so a schema never silently decodes images it does not describe.
 
-use crate::conn::ServerInfo;
-use crate::discovery::{discover_table, discover_tables, Scope};
+use crate::wire::catalog::{discover_table, discover_tables, Scope};
+use crate::wire::conn::ServerInfo;
 use dts_core::{Error, SchemaRef, TableId};
 use mysql_async::Conn;
 use std::collections::HashMap;

@@ -19,10 +19,10 @@ use super::versioning;
 use super::xa::{
     self, parse_prepare, PendingXa, PreparedXa, XaStatement, Xid, FL_PREPARED_XA, XA_PREPARE_EVENT,
 };
-use crate::conn::{MysqlEndpoint, ServerInfo};
-use crate::decode::{decode, Origin};
-use crate::discovery::Scope;
-use crate::ident::quote_str;
+use crate::wire::catalog::Scope;
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
+use crate::wire::decode::{decode, Origin};
+use crate::wire::ident::quote_str;
 use dts_core::{
     Change, DdlKind, Error, ErrorClass, Fragment, Position, RowChange, RowOp, SchemaRef,
     StreamEvent, TableId, Transaction,
@@ -422,11 +422,11 @@ impl BinlogReader {
                     }
                     let schema_name = q.schema();
                     let default_db = (!schema_name.is_empty()).then(|| schema_name.into_owned());
-                    let mut ddl = crate::ddl::classify(&sql, default_db.as_deref());
+                    let mut ddl = crate::source::ddl::classify(&sql, default_db.as_deref());
                     if matches!(ddl.kind, DdlKind::Object(_)) {
                         ddl.sql_mode = super::sql_mode::of_query(&q);
                     }
-                    if ddl.kind != DdlKind::Other || crate::ddl::is_ddl_statement(&sql) {
+                    if ddl.kind != DdlKind::Other || crate::source::ddl::is_ddl_statement(&sql) {
                         self.refresh_after_ddl(&mut schemas, &ddl).await?;
                     }
                     let in_scope = ddl.tables.is_empty()
@@ -434,7 +434,7 @@ impl BinlogReader {
                     let mut t = txn.take().unwrap_or_else(|| {
                         TxnBuilder::new(self.position(&file, start, &state.tracker), None, true)
                     });
-                    if in_scope && !crate::ddl::is_transaction_control(&sql) {
+                    if in_scope && !crate::source::ddl::is_transaction_control(&sql) {
                         t.changes.push(Change::Ddl(ddl));
                     }
                     if t.standalone {

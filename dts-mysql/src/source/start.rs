@@ -2,21 +2,20 @@
 //! when full data synchronization is off (binlog coordinates, a GTID set or a point in time),
 //! and which destination tables are missing when schema synchronization is off.
 
-use crate::conn::{MysqlEndpoint, ServerInfo};
-use crate::position::read_position;
+use crate::source::position::read_position;
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
 use dts_core::config::StartAt;
-use dts_core::{Error, GtidSet, Position, TableId, TableSchema};
+use dts_core::{Error, GtidSet, Position};
 use futures::StreamExt;
 use mysql_async::binlog::events::Event;
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStreamRequest, Conn};
-use std::collections::BTreeSet;
 
 /// Binlog event types that open a transaction: MySQL GTID and anonymous GTID, MariaDB GTID.
 const TRANSACTION_STARTS: [u8; 3] = [
     0x21,
     0x22,
-    crate::binlog::mariadb_events::MARIADB_GTID_EVENT,
+    crate::source::binlog::mariadb_events::MARIADB_GTID_EVENT,
 ];
 /// `FORMAT_DESCRIPTION_EVENT`: the first real event of every binlog file.
 const FORMAT_DESCRIPTION: u8 = 0x0f;
@@ -176,43 +175,4 @@ async fn position_at_time(
         }
     }
     read_position(&mut conn, ep, server).await
-}
-
-/// The tables of `tables` that do not exist on the server behind `conn` (names compared as
-/// the server compares them: exactly, or case-insensitively under `lower_case_table_names` or
-/// when the server has no such variable). `endpoint` names the server in errors.
-pub async fn missing_tables(
-    conn: &mut Conn,
-    endpoint: &str,
-    tables: &[TableSchema],
-) -> Result<Vec<TableId>, Error> {
-    let fold: u32 = conn
-        .query_first("SELECT @@lower_case_table_names")
-        .await
-        .unwrap_or(Some(1))
-        .unwrap_or(0);
-    let key = |db: &str, t: &str| {
-        if fold != 0 {
-            (db.to_lowercase(), t.to_lowercase())
-        } else {
-            (db.to_string(), t.to_string())
-        }
-    };
-    let databases: BTreeSet<&str> = tables.iter().map(|t| t.id.database.as_str()).collect();
-    let mut present = BTreeSet::new();
-    for db in databases {
-        let names: Vec<String> = conn
-            .exec(
-                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?",
-                (db,),
-            )
-            .await
-            .map_err(|e| crate::conn::classify(endpoint, &format!("list tables of {db}"), e))?;
-        present.extend(names.into_iter().map(|n| key(db, &n)));
-    }
-    Ok(tables
-        .iter()
-        .filter(|t| !present.contains(&key(&t.id.database, &t.id.table)))
-        .map(|t| t.id.clone())
-        .collect())
 }

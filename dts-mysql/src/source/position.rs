@@ -1,6 +1,6 @@
 //! Reading the source's current binlog position (file, offset and GTID set).
 
-use crate::conn::{MysqlEndpoint, ServerInfo};
+use crate::wire::conn::{MysqlEndpoint, ServerInfo};
 use dts_core::{Error, GtidFlavor, GtidSet, Position};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
