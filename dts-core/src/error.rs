@@ -17,7 +17,14 @@ pub enum ErrorClass {
     Definite,
 }
 
-/// Errors of dts tasks and connectors. Every message names the object and the cause.
+/// The underlying error a dts [`Error`] was made from (a driver's, an I/O error), kept as its
+/// [`source`](std::error::Error::source) so hosts can inspect the chain.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Errors of dts tasks and connectors. Every message names the object and the cause; the
+/// three classed variants keep the underlying error, when there is one, as their `source()`.
+/// Build them with the constructor that names the class — [`Error::connection`],
+/// [`Error::transient`], [`Error::definite`] — and [`Error::caused_by`].
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Could not connect to, or lost the connection to, a server.
@@ -27,6 +34,9 @@ pub enum Error {
         endpoint: String,
         /// What the driver reported.
         message: String,
+        /// The driver's error, when there is one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// A statement failed in a way a retry may fix (deadlock, lock wait timeout, …).
     #[error("transient error on {object}: {message}")]
@@ -35,6 +45,9 @@ pub enum Error {
         object: String,
         /// What the server reported.
         message: String,
+        /// The driver's error, when there is one.
+        #[source]
+        cause: Option<Cause>,
     },
     /// The task configuration is invalid.
     #[error("invalid configuration: {0}")]
@@ -87,6 +100,9 @@ pub enum Error {
         object: String,
         /// The cause.
         message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        cause: Option<Cause>,
     },
 }
 
@@ -105,12 +121,44 @@ impl Error {
         self.class() != ErrorClass::Definite
     }
 
-    /// Shorthand for [`Error::Other`].
-    pub fn other(object: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A lost or failed connection to `endpoint`: retried within the connection retry window.
+    pub fn connection(endpoint: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Connection {
+            endpoint: endpoint.into(),
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A failure on `object` a later attempt may not hit: retried within the window for other
+    /// issues.
+    pub fn transient(object: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Transient {
+            object: object.into(),
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A failure on `object` no retry can fix: the task fails at once ([`Error::Other`]).
+    pub fn definite(object: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Other {
             object: object.into(),
             message: message.into(),
+            cause: None,
         }
+    }
+
+    /// This error with `cause` as its [`source`](std::error::Error::source) (for the
+    /// connection, transient and definite variants; the others keep theirs).
+    pub fn caused_by(mut self, cause: impl Into<Cause>) -> Self {
+        if let Error::Connection { cause: c, .. }
+        | Error::Transient { cause: c, .. }
+        | Error::Other { cause: c, .. } = &mut self
+        {
+            *c = Some(cause.into());
+        }
+        self
     }
 }
 
@@ -123,17 +171,31 @@ mod tests {
 
     #[test]
     fn classes() {
-        let c = Error::Connection {
-            endpoint: "source".into(),
-            message: "reset".into(),
-        };
+        let c = Error::connection("source", "reset");
         assert_eq!(c.class(), ErrorClass::Connection);
         assert!(c.is_retryable());
+        assert_eq!(
+            Error::transient("t", "deadlock").class(),
+            ErrorClass::Transient
+        );
+        assert_eq!(Error::definite("t", "bad").class(), ErrorClass::Definite);
         let p = Error::BinlogPurged {
             file: "bin.000001".into(),
             message: "gone".into(),
         };
         assert_eq!(p.class(), ErrorClass::Definite);
         assert!(p.to_string().contains("bin.000001"));
+    }
+
+    #[test]
+    fn the_cause_is_the_source() {
+        use std::error::Error as _;
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let e = Error::connection("source (h:1)", "read binlog: reset by peer").caused_by(io);
+        let source = e.source().expect("the I/O error is the source");
+        assert_eq!(source.to_string(), "reset by peer");
+        assert!(Error::definite("x", "y").source().is_none());
+        // Variants without a cause slot keep none.
+        assert!(Error::Stopped.caused_by("x").source().is_none());
     }
 }

@@ -61,7 +61,7 @@ pub use conflict::{
     Conflict, ConflictKind, ConflictPolicy, IgnorePolicy, OverwritePolicy, Resolution,
     TaskFailedPolicy,
 };
-pub use error::{Error, ErrorClass, Result};
+pub use error::{Cause, Error, ErrorClass, Result};
 pub use filter::{DatabaseFilter, DmlOps, Filter, TableRoute, SYSTEM_DATABASES};
 pub use position::{GtidFlavor, GtidSet, Position};
 pub use precheck::{CheckLevel, CheckResult, PrecheckReport};

@@ -118,6 +118,7 @@ pub trait Sink: Send + Sync {
         Err(crate::error::Error::Other {
             object: object.label(),
             message: "this destination holds tables only".into(),
+            cause: None,
         })
     }
 
@@ -138,6 +139,7 @@ pub trait Sink: Send + Sync {
         Err(crate::error::Error::Other {
             object: account.label(),
             message: "this destination has no accounts to create".into(),
+            cause: None,
         })
     }
 

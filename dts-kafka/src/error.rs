@@ -62,8 +62,9 @@ pub(crate) fn classify(endpoint: &str, object: &str, e: &KafkaError) -> Error {
         Some(code) if is_retryable(code) => Error::Connection {
             endpoint: endpoint.to_owned(),
             message: format!("{object}: {e}"),
+            cause: None,
         },
-        _ => Error::other(object, format!("kafka error: {e}")),
+        _ => Error::definite(object, format!("kafka error: {e}")),
     }
 }
 

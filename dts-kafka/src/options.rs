@@ -112,7 +112,7 @@ pub(crate) fn check_topic_name(what: &str, topic: &str) -> Result<()> {
     if valid {
         Ok(())
     } else {
-        Err(Error::other(
+        Err(Error::definite(
             what,
             format!(
                 "`{topic}` is not a valid Kafka topic name (1-249 characters of A-Z, a-z, 0-9, `.`, `_`, `-`)"
@@ -226,7 +226,7 @@ impl KafkaSinkOptions {
     /// Checks what can be checked without a broker; errors name the option.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.brokers.is_empty() || self.brokers.iter().any(|b| b.trim().is_empty()) {
-            return Err(Error::other(
+            return Err(Error::definite(
                 "kafka destination brokers",
                 format!("must list at least one host:port, got {:?}", self.brokers),
             ));
@@ -240,26 +240,26 @@ impl KafkaSinkOptions {
             check_topic_name(&format!("kafka topic mapping for {object}"), topic)?;
         }
         if self.task_id.is_empty() {
-            return Err(Error::other(
+            return Err(Error::definite(
                 "kafka destination task_id",
                 "must not be empty: it keys the checkpoint",
             ));
         }
         if self.partitions == Some(0) {
-            return Err(Error::other(
+            return Err(Error::definite(
                 "kafka destination partitions",
                 "must be greater than 0",
             ));
         }
         if self.max_message_bytes < 1024 {
-            return Err(Error::other(
+            return Err(Error::definite(
                 "kafka destination max_message_bytes",
                 format!("{} is too small (at least 1024)", self.max_message_bytes),
             ));
         }
         if let Some(cols) = &self.partition_key_columns {
             if cols.is_empty() || cols.iter().any(|c| c.is_empty()) {
-                return Err(Error::other(
+                return Err(Error::definite(
                     "kafka destination partition_key_columns",
                     "must list at least one non-empty column name when set",
                 ));

@@ -126,7 +126,7 @@ impl KafkaSink {
         let checkpoint_producer = Self::new_producer(&options, KafkaAcks::All, None)?;
         let admin: AdminClient<DefaultClientContext> = Self::base_config(&options)
             .create()
-            .map_err(|e| Error::other("kafka admin client", format!("cannot create: {e}")))?;
+            .map_err(|e| Error::definite("kafka admin client", format!("cannot create: {e}")))?;
         let sink = Self {
             ctx: EncodeContext {
                 format: options.format,
@@ -185,7 +185,7 @@ impl KafkaSink {
         Self::producer_config(o, acks, compression)
             .create()
             .map_err(|e| {
-                Error::other(
+                Error::definite(
                     "kafka producer",
                     format!("cannot create with the given settings: {e}"),
                 )
@@ -273,6 +273,7 @@ impl KafkaSink {
         Error::Connection {
             endpoint: self.endpoint.clone(),
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -420,7 +421,7 @@ impl KafkaSink {
 
     /// The error for a record larger than the limit.
     fn too_large(&self, what: &str, size: usize, limit: usize) -> Error {
-        Error::other(
+        Error::definite(
             what,
             format!(
                 "encoded record is {size} bytes, larger than the {limit}-byte message limit \
@@ -450,7 +451,7 @@ impl KafkaSink {
                 RDKafkaErrorCode::MessageSizeTooLarge
                 | RDKafkaErrorCode::InvalidMessageSize
                 | RDKafkaErrorCode::MessageBatchTooLarge,
-            ) => Error::other(
+            ) => Error::definite(
                 what,
                 format!(
                     "the broker rejected the record as too large ({e}); raise the topic's \
@@ -727,7 +728,7 @@ impl KafkaSink {
         .set("allow.auto.create.topics", "false");
         Self::apply_overrides(&self.options, &mut c);
         c.create()
-            .map_err(|e| Error::other("kafka checkpoint reader", format!("cannot create: {e}")))
+            .map_err(|e| Error::definite("kafka checkpoint reader", format!("cannot create: {e}")))
     }
 
     /// High minus low watermark of every partition of a topic (records it holds).
@@ -1160,6 +1161,7 @@ impl Sink for KafkaSink {
         .map_err(|message| Error::Connection {
             endpoint: self.endpoint.clone(),
             message: format!("reading the checkpoint from topic {topic}: {message}"),
+            cause: None,
         })?;
         let Some((offset, payload)) = found else {
             return Ok(None);

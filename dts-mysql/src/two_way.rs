@@ -139,7 +139,7 @@ impl TwoWayTaskOptions {
         destination: MysqlEndpoint,
     ) -> Result<(Task, Arc<MysqlSource>, Arc<MysqlSink>), Error> {
         if self.task_id == self.partner_task_id {
-            return Err(Error::other(
+            return Err(Error::definite(
                 "two-way task",
                 format!("task {} names itself as its partner", self.task_id),
             ));

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_GH_OST_SHADOW_REGEX: &str = "^_(.+)_(?:gho|new)$";
 /// The guide's default regular expression for gh-ost useless (leftover) tables.
 pub const DEFAULT_GH_OST_USELESS_REGEX: &str = "^_(.+)_(?:ghc|del|old)$";
-/// Default of `connection_retry_minutes` ("The default retry duration is 720 minutes").
-pub const DEFAULT_CONNECTION_RETRY_MINUTES: u32 = 720;
-/// Default of `other_retry_minutes` ("The default retry duration is 10 minutes").
-pub const DEFAULT_OTHER_RETRY_MINUTES: u32 = 10;
+/// Default of `connection_retry_minutes`: the task's ([`crate::task::defaults`]).
+pub const DEFAULT_CONNECTION_RETRY_MINUTES: u32 = crate::task::defaults::CONNECTION_RETRY_MINUTES;
+/// Default of `other_retry_minutes`: the task's ([`crate::task::defaults`]).
+pub const DEFAULT_OTHER_RETRY_MINUTES: u32 = crate::task::defaults::OTHER_RETRY_MINUTES;
 /// Allowed range of `connection_retry_minutes` ("10 to 1440 minutes").
 pub const CONNECTION_RETRY_RANGE: std::ops::RangeInclusive<u32> = 10..=1440;
 /// Allowed range of `other_retry_minutes` ("1 to 1440 minutes").
@@ -95,7 +95,7 @@ impl Default for AdvancedConfig {
             other_retry_minutes: DEFAULT_OTHER_RETRY_MINUTES,
             full_sync_throttle: FullSyncThrottle::default(),
             incremental_throttle: IncrementalThrottle::default(),
-            write_heartbeat: true,
+            write_heartbeat: crate::task::defaults::WRITE_HEARTBEAT,
             environment_tag: None,
             scene_label: None,
             etl: EtlConfig::default(),

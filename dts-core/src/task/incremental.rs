@@ -29,7 +29,7 @@ impl Task {
         let start = state
             .start_position
             .clone()
-            .ok_or_else(|| Error::other("task", "no start position recorded"))?;
+            .ok_or_else(|| Error::definite("task", "no start position recorded"))?;
         // Changes of key-less tables already in their consistent snapshot are not replayed.
         let snapshots: HashMap<TableId, Position> = state
             .tables
@@ -102,6 +102,7 @@ impl Task {
                 return Err(Error::Connection {
                     endpoint: "source".into(),
                     message: "change stream ended".into(),
+                    cause: None,
                 });
             };
             // While a backlog streams in, gather a larger round: each apply round has a fixed

@@ -27,6 +27,7 @@
 //! task), so a host can install any exporter.
 
 pub mod alerts;
+pub mod defaults;
 pub mod etl;
 mod foreign_keys;
 mod full_sync;
@@ -126,10 +127,10 @@ impl Default for TaskOptions {
             batch_max_rows: 10_000,
             conflicting_tables: ConflictingTables::PrecheckAndReportErrors,
             acknowledged_warnings: Vec::new(),
-            connection_retry: Duration::from_secs(720 * 60),
-            other_retry: Duration::from_secs(10 * 60),
+            connection_retry: defaults::CONNECTION_RETRY,
+            other_retry: defaults::OTHER_RETRY,
             idle_checkpoint_interval: Duration::from_secs(5),
-            write_heartbeat: false,
+            write_heartbeat: defaults::WRITE_HEARTBEAT,
             full_throttle: ThrottleSettings::default(),
             incremental_throttle: ThrottleSettings::default(),
             start_position: None,

@@ -102,17 +102,23 @@ impl RetryWindow {
 pub(crate) fn exhausted(error: Error, window: Duration) -> Error {
     let within = format_window(window);
     match error {
-        Error::Connection { endpoint, message } => Error::Connection {
+        Error::Connection {
+            endpoint, message, ..
+        } => Error::Connection {
             endpoint,
             message: format!(
                 "{message}; not reconnected within the connection retry window ({within})"
             ),
+            cause: None,
         },
-        Error::Transient { object, message } => Error::Transient {
+        Error::Transient {
+            object, message, ..
+        } => Error::Transient {
             object,
             message: format!(
                 "{message}; still failing after the retry window for other issues ({within})"
             ),
+            cause: None,
         },
         other => other,
     }
@@ -290,10 +296,11 @@ mod tests {
     #[test]
     fn definite_errors_are_not_retried() {
         let mut w = RetryWindow::new(Duration::from_secs(60), Duration::from_secs(1));
-        assert!(w.next_delay(&Error::other("x", "y")).is_none());
+        assert!(w.next_delay(&Error::definite("x", "y")).is_none());
         let conn = Error::Connection {
             endpoint: "source".into(),
             message: "reset".into(),
+            cause: None,
         };
         assert!(w.next_delay(&conn).is_some());
     }
@@ -304,6 +311,7 @@ mod tests {
         let t = Error::Transient {
             object: "t".into(),
             message: "deadlock".into(),
+            cause: None,
         };
         assert!(w.next_delay(&t).is_none());
         w.reset();
@@ -318,6 +326,7 @@ mod tests {
             Error::Connection {
                 endpoint: "source (127.0.0.1:3306)".into(),
                 message: "connect: refused".into(),
+                cause: None,
             },
             Duration::from_secs(600),
         );
@@ -328,6 +337,7 @@ mod tests {
             Error::Transient {
                 object: "destination".into(),
                 message: "deadlock".into(),
+                cause: None,
             },
             Duration::from_millis(2500),
         );
@@ -341,6 +351,7 @@ mod tests {
         let c = Error::Connection {
             endpoint: "d".into(),
             message: "x".into(),
+            cause: None,
         };
         let first = w.next_delay(&c).unwrap();
         let mut last = first;

@@ -386,6 +386,7 @@ impl Verifier {
         plan.destination.as_ref().ok_or_else(|| Error::Other {
             object: plan.destination_id.to_string(),
             message: "the destination table does not exist".into(),
+            cause: None,
         })
     }
 

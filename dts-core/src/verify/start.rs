@@ -20,6 +20,7 @@ pub async fn wait_for_start(handle: &TaskHandle, incremental: bool) -> Result<()
             return Err(Error::Other {
                 object: "verification".into(),
                 message: format!("the task failed before verification could start: {reason}"),
+                cause: None,
             });
         }
         let full_done = status.borrow().stage(Stage::FullDataSync).status.is_done();

@@ -442,7 +442,7 @@ pub(crate) fn encode(ev: &Event, ctx: &EncodeContext) -> Result<Vec<u8>> {
         ("bornTimestamp".into(), Avro::Long(source_ts as i64)),
     ]);
     datum(&record)
-        .map_err(|e| Error::other(ev.describe(), format!("cannot encode as DTS Avro: {e}")))
+        .map_err(|e| Error::definite(ev.describe(), format!("cannot encode as DTS Avro: {e}")))
 }
 
 /// Length of the single-object-encoding header (`C3 01` + 8-byte schema fingerprint).

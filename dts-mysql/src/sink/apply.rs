@@ -433,7 +433,7 @@ fn plan<'a>(batch: &'a [Transaction], last: &Checkpoint, policy: bool) -> Result
             continue;
         }
         if i < batch.len() && !batch[i - 1].fragment.last {
-            return Err(Error::other(
+            return Err(Error::definite(
                 "incremental batch",
                 format!(
                     "the transaction starting at {} is unfinished (its last fragment is \
@@ -870,6 +870,7 @@ pub(super) async fn exec_ddl(
                         Error::Other {
                             object: what.clone(),
                             message,
+                            cause: None,
                         },
                         true,
                     )

@@ -163,7 +163,7 @@ impl fmt::Debug for SinkOptions {
 
 impl SinkOptions {
     fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::other("sink options", m));
+        let bad = |m: String| Err(Error::definite("sink options", m));
         if self.task_id.is_empty() || self.task_id.chars().count() > 64 {
             return bad(format!(
                 "task_id must be 1-64 characters (got {:?})",
@@ -262,7 +262,7 @@ impl MysqlSink {
             conn.query_drop("SET SESSION sql_log_bin = 0")
                 .await
                 .map_err(|e| {
-                    Error::other(
+                    Error::definite(
                         &endpoint.label,
                         format!(
                             "full_sync_binlog = false needs the privilege to set sql_log_bin \

@@ -404,6 +404,7 @@ impl MysqlSink {
         .map_err(|message| Error::Other {
             object: object.label(),
             message,
+            cause: None,
         })?;
         conn.query_drop(drop_statement(object))
             .await
@@ -648,6 +649,7 @@ impl MysqlSink {
             Error::Other {
                 object: format!("account {}", account.label()),
                 message: format!("{what}: {}", code.replace(&account.create, "CREATE USER …")),
+                cause: None,
             }
         };
         let create = create_user_statement(&account.create, self.server.is_mariadb());

@@ -16,7 +16,7 @@ pub async fn read_position(
         .await
         .map_err(|e| ep.map_err("read binlog position", e))?;
     let row = row.ok_or_else(|| {
-        Error::other(
+        Error::definite(
             &ep.label,
             "binary logging is off (SHOW MASTER STATUS is empty): enable log_bin",
         )

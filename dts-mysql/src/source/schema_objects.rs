@@ -105,6 +105,7 @@ pub async fn read_accounts(
                         message: "migration.accounts names it, but the source has no such \
                                   account"
                             .into(),
+                        cause: None,
                     })
                 }
             }
@@ -120,6 +121,7 @@ pub async fn read_accounts(
         let create = create.ok_or_else(|| Error::Other {
             object: format!("account '{user}'@'{host}'"),
             message: "SHOW CREATE USER returned nothing".into(),
+            cause: None,
         })?;
         let lines: Vec<String> = conn
             .query(format!("SHOW GRANTS FOR {account}"))

@@ -132,7 +132,7 @@ pub async fn read_consistent(
             .and_then(|p| p.parse().ok())
             .unwrap_or(0);
         if file.is_empty() {
-            return Err(Error::other(
+            return Err(Error::definite(
                 &ep.label,
                 "binary logging is off: no snapshot position",
             ));
@@ -190,7 +190,9 @@ pub async fn read_consistent(
                 .stream::<mysql_async::Row>()
                 .await
                 .map_err(|e| ep.map_err("consistent read", e))?
-                .ok_or_else(|| Error::other(&ep.label, "consistent read returned no result set"))?;
+                .ok_or_else(|| {
+                    Error::definite(&ep.label, "consistent read returned no result set")
+                })?;
             let mut batch = Vec::with_capacity(batch_rows);
             while let Some(row) = stream.next().await {
                 let row = row.map_err(|e| ep.map_err("consistent read", e))?;

@@ -38,7 +38,7 @@ pub async fn resolve_start(
             let mut conn = endpoint.connect().await?;
             let files = binlog_files(&mut conn, endpoint).await?;
             if !files.contains(file) {
-                return Err(Error::other(
+                return Err(Error::definite(
                     &endpoint.label,
                     format!(
                         "sync_types.start_position: binlog file {file} is not on the source \
@@ -115,7 +115,7 @@ async fn file_start_time(
             return Ok(event.header().timestamp());
         }
     }
-    Err(Error::other(
+    Err(Error::definite(
         &ep.label,
         format!("binlog file {file} has no format description event"),
     ))
@@ -129,7 +129,7 @@ async fn position_at_time(
     let mut conn = ep.connect().await?;
     let files = binlog_files(&mut conn, ep).await?;
     let Some(first) = files.first() else {
-        return Err(Error::other(
+        return Err(Error::definite(
             &ep.label,
             "binary logging is off: enable log_bin",
         ));

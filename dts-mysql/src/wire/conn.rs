@@ -60,6 +60,7 @@ impl MysqlEndpoint {
         let opts = Opts::from_url(url).map_err(|e| Error::Other {
             object: label.clone(),
             message: format!("bad connection URL: {e}"),
+            cause: None,
         })?;
         // Only host, port and account are taken from the URL: refuse TLS parameters rather
         // than connect without the encryption they ask for.
@@ -69,6 +70,7 @@ impl MysqlEndpoint {
                 message: "TLS parameters in the connection URL (require_ssl, verify_ca, …) are \
                           not read; pass the TLS settings with MysqlEndpoint::with_tls"
                     .into(),
+                cause: None,
             });
         }
         Ok(Self {
@@ -163,10 +165,7 @@ impl MysqlEndpoint {
     pub fn map_err(&self, what: &str, e: mysql_async::Error) -> Error {
         let endpoint = format!("{} ({})", self.label, self.address());
         if let Some(why) = crate::wire::tls::describe_failure(self, &e) {
-            return Error::Other {
-                object: endpoint,
-                message: format!("{what}: {why}"),
-            };
+            return Error::definite(endpoint, format!("{what}: {why}")).caused_by(e);
         }
         classify(&endpoint, what, e)
     }
@@ -174,16 +173,24 @@ impl MysqlEndpoint {
     /// [`MysqlEndpoint::map_err`] for a statement a destination executes (DDL, DML, its
     /// checkpoint): the guide's "DDL or DML execution errors" are retried within the window
     /// for other issues, so any error the server answers with is
-    /// [`Error::Transient`](dts_core::Error::Transient) — a narrowed column, a dropped table or
-    /// a missing privilege may be put right while the task retries. Connection and TLS failures
-    /// and access denials at login keep their classes.
+    /// [`dts_core::Error::Transient`] — a narrowed column, a dropped table or a missing
+    /// privilege may be put right while the task retries. Connection and TLS failures and
+    /// access denials at login keep their classes.
     pub fn map_write_err(&self, what: &str, e: mysql_async::Error) -> Error {
         let execution = matches!(
             &e,
             mysql_async::Error::Server(s) if !LOGIN_DENIED_CODES.contains(&s.code)
         );
         match self.map_err(what, e) {
-            Error::Other { object, message } if execution => Error::Transient { object, message },
+            Error::Other {
+                object,
+                message,
+                cause,
+            } if execution => Error::Transient {
+                object,
+                message,
+                cause,
+            },
             mapped => mapped,
         }
     }
@@ -203,28 +210,25 @@ const TRANSIENT_CODES: [u16; 6] = [
     3024, // ER_QUERY_TIMEOUT
 ];
 
-/// Classifies a driver error: I/O and connection errors are `Connection`, deadlocks and lock
-/// waits `Transient`, the rest definite.
+/// Classifies a driver error, keeping it as the error's source: I/O and connection errors are
+/// `Connection`; deadlocks, lock waits, killed sessions and errors the driver does not classify
+/// `Transient`; access denials and the server's other answers definite.
 pub fn classify(endpoint: &str, what: &str, e: mysql_async::Error) -> Error {
     use mysql_async::Error as E;
-    match &e {
-        E::Io(_) | E::Driver(_) => Error::Connection {
-            endpoint: endpoint.to_string(),
-            message: format!("{what}: {e}"),
-        },
-        E::Server(s) if TRANSIENT_CODES.contains(&s.code) => Error::Transient {
-            object: endpoint.to_string(),
-            message: format!("{what}: {e}"),
-        },
-        E::Server(s) if s.code == 1045 || s.code == 1044 => Error::Other {
-            object: endpoint.to_string(),
-            message: format!("access denied ({what}): {}", s.message),
-        },
-        _ => Error::Other {
-            object: endpoint.to_string(),
-            message: format!("{what}: {e}"),
-        },
-    }
+    let error = match &e {
+        E::Io(_) | E::Driver(_) => Error::connection(endpoint, format!("{what}: {e}")),
+        E::Server(s) if TRANSIENT_CODES.contains(&s.code) => {
+            Error::transient(endpoint, format!("{what}: {e}"))
+        }
+        E::Server(s) if LOGIN_DENIED_CODES.contains(&s.code) => {
+            Error::definite(endpoint, format!("access denied ({what}): {}", s.message))
+        }
+        // Not classified by the driver: retried within the window for other issues rather
+        // than failing the task at once.
+        E::Other(_) => Error::transient(endpoint, format!("{what}: {e}")),
+        E::Server(_) | E::Url(_) => Error::definite(endpoint, format!("{what}: {e}")),
+    };
+    error.caused_by(e)
 }
 
 /// The server family, which decides GTID handling and some SQL.

@@ -64,7 +64,7 @@ impl fmt::Display for At<'_> {
 
 /// The error for a malformed event read from `endpoint` at `at`.
 pub fn malformed(endpoint: &str, at: At<'_>, detail: impl fmt::Display) -> Error {
-    Error::other(
+    Error::definite(
         endpoint,
         format!("malformed binlog event in {at}: {detail}; the stream was stopped there"),
     )

@@ -24,8 +24,8 @@ use crate::wire::conn::{MysqlEndpoint, ServerInfo};
 use crate::wire::decode::{decode, Origin};
 use crate::wire::ident::quote_str;
 use dts_core::{
-    Change, DdlKind, Error, ErrorClass, Fragment, Position, RowChange, RowOp, SchemaRef,
-    StreamEvent, TableId, Transaction,
+    Change, DdlKind, Error, Fragment, Position, RowChange, RowOp, SchemaRef, StreamEvent, TableId,
+    Transaction,
 };
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -35,7 +35,7 @@ use mysql_async::binlog::value::BinlogValue;
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStreamRequest, GnoInterval, Sid};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -52,10 +52,6 @@ pub struct BinlogOptions {
     pub heartbeat: Duration,
     /// Transactions buffered between the reader and the consumer.
     pub channel_capacity: usize,
-    /// How long the reader itself keeps reconnecting after the replication connection is
-    /// lost. Zero (the default): the loss is reported to the consumer at once, so a task's
-    /// retry window (with its backoff, status and configured length) governs reconnection.
-    pub reconnect_window: Duration,
     /// Two-way synchronization: drop transactions the partner task applied (see
     /// [`super::loop_guard`]).
     pub loop_guard: Option<LoopGuard>,
@@ -69,7 +65,6 @@ impl Default for BinlogOptions {
             max_transaction_changes: 20_000,
             heartbeat: Duration::from_secs(1),
             channel_capacity: 64,
-            reconnect_window: Duration::ZERO,
             loop_guard: None,
         }
     }
@@ -118,14 +113,14 @@ impl BinlogReader {
         if !from.file.is_empty() {
             check_file_present(&mut probe, &self.endpoint, &from.file).await?;
         } else if from.gtid_set.is_none() {
-            return Err(Error::other(
+            return Err(Error::definite(
                 &self.endpoint.label,
                 "a stream needs a binlog file or a GTID set to start from",
             ));
         }
         drop(probe);
         let tracker = GtidTracker::new(self.server.flavor, from.gtid_set.as_ref())
-            .map_err(|m| Error::other(&self.endpoint.label, m))?;
+            .map_err(|m| Error::definite(&self.endpoint.label, m))?;
         let (tx, rx) = mpsc::channel(self.options.channel_capacity);
         let reader = self.clone();
         tokio::spawn(async move {
@@ -135,23 +130,10 @@ impl BinlogReader {
                 pending_xa: PendingXa::default(),
                 scan_limit: None,
             };
-            let mut retry_since: Option<Instant> = None;
-            loop {
-                let result = reader.run(&mut state, &tx).await;
-                let err = match result {
-                    Ok(()) => return, // consumer went away
-                    Err(e) => e,
-                };
-                if err.class() == ErrorClass::Connection {
-                    let since = *retry_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() < reader.options.reconnect_window && !tx.is_closed() {
-                        tracing::warn!(error = %err, resume = %state.resume, "binlog connection lost; reconnecting");
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                        continue;
-                    }
-                }
+            // A lost connection, like any failure, ends the stream: the task's retry window
+            // (with its backoff, status and configured length) decides whether to reconnect.
+            if let Err(err) = reader.run(&mut state, &tx).await {
                 let _ = tx.send(Err(err)).await;
-                return;
             }
         });
         Ok(ReceiverStream::new(rx).boxed())
@@ -184,8 +166,9 @@ impl BinlogReader {
         } else if from.file.is_empty() {
             if let GtidTracker::Mysql(set) = &state.tracker {
                 for (uuid, ranges) in set.intervals() {
-                    let bytes = parse_uuid(uuid)
-                        .ok_or_else(|| Error::other(&ep.label, format!("bad GTID uuid {uuid}")))?;
+                    let bytes = parse_uuid(uuid).ok_or_else(|| {
+                        Error::definite(&ep.label, format!("bad GTID uuid {uuid}"))
+                    })?;
                     let mut sid = Sid::new(bytes);
                     for (a, b) in ranges {
                         sid = sid.with_interval(GnoInterval::new(*a, b + 1));
@@ -234,6 +217,7 @@ impl BinlogReader {
                     return Err(Error::Connection {
                         endpoint: format!("{} ({})", ep.label, ep.address()),
                         message: "binlog stream ended".into(),
+                        cause: None,
                     })
                 }
             };
@@ -257,7 +241,7 @@ impl BinlogReader {
 
             if type_raw == MARIADB_GTID_EVENT {
                 let g = MariadbGtid::parse(event.data(), header.server_id())
-                    .ok_or_else(|| Error::other(&ep.label, "malformed MariaDB GTID event"))?;
+                    .ok_or_else(|| Error::definite(&ep.label, "malformed MariaDB GTID event"))?;
                 let begin = self.position(&file, start, &state.tracker);
                 state.scan_limit.get_or_insert_with(|| begin.clone());
                 let mut t =
@@ -446,7 +430,7 @@ impl BinlogReader {
                 }
                 EventData::RowsEvent(rows) => {
                     let Some(tme) = stream.get_tme(rows.table_id()) else {
-                        return Err(Error::other(
+                        return Err(Error::definite(
                             &ep.label,
                             format!(
                                 "row event for unknown table id {} at {file}:{start}",

@@ -19,7 +19,7 @@
 //! A restarted reader begins after its checkpoint and may meet the commit of an XID whose
 //! prepare lies before it (prepared before the task started, or before the last checkpoint).
 //! It then reads the binlog again, from the start of ever earlier files up to where its stream
-//! began, until it finds that XID prepared and not yet decided ([`BinlogReader::find_prepared`]);
+//! began, until it finds that XID prepared and not yet decided (`BinlogReader::find_prepared`);
 //! the checkpoint never needs to hold rows. A commit whose prepare is no longer in the binlog
 //! is a definite error naming the XID, never a silent skip.
 

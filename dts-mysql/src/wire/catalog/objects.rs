@@ -178,6 +178,7 @@ fn missing(kind: ObjectKind, db: &str, name: &str) -> Error {
     Error::Other {
         object: format!("{kind} {db}.{name}"),
         message: "it disappeared while the source's objects were read; retry".into(),
+        cause: None,
     }
 }
 
@@ -188,5 +189,6 @@ fn unreadable(kind: ObjectKind, db: &str, name: &str) -> Error {
                   grant it SELECT on mysql.proc (MariaDB) / SHOW_ROUTINE (MySQL 8), or make it \
                   the definer"
             .into(),
+        cause: None,
     }
 }
