@@ -7,3 +7,17 @@ pub mod console;
 pub mod runner;
 pub mod state_dir;
 pub mod two_way_policy;
+
+/// The examples of the crate READMEs, compiled and run as doctests of this crate (which
+/// depends on every crate of the workspace): `cargo test -p dts-examples --doc`.
+#[cfg(doctest)]
+pub mod readme_examples {
+    #[doc = include_str!("../../dts-core/README.md")]
+    pub struct DtsCore;
+    #[doc = include_str!("../../dts-mysql/README.md")]
+    pub struct DtsMysql;
+    #[doc = include_str!("../../dts-kafka/README.md")]
+    pub struct DtsKafka;
+    #[doc = include_str!("../../dts-adb/README.md")]
+    pub struct DtsAdb;
+}
