@@ -1,11 +1,15 @@
 //! The `dts` program's library: task composition from a configuration ([`runner`]), the
 //! management API a host can mount ([`api`]), the web console served beside it ([`console`]),
-//! where the program keeps its state ([`state_dir`]), and helpers of the example programs.
+//! where the program keeps its state ([`state_dir`]), the metrics it adds to the engine's
+//! ([`task_metrics`]), what its progress display shows
+//! ([`progress_view`]), and helpers of the example programs.
 
 pub mod api;
 pub mod console;
+pub mod progress_view;
 pub mod runner;
 pub mod state_dir;
+pub mod task_metrics;
 pub mod two_way_policy;
 
 /// The examples of the crate READMEs, compiled and run as doctests of this crate (which

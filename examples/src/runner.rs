@@ -5,7 +5,7 @@
 use dts_core::config::{DestinationConfig, TaskConfig};
 use dts_core::verify::VerificationReport;
 use dts_core::{Alert, AlertHook, Task};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,81 @@ impl ComposedTask {
     pub fn spawn_verification(&self) -> Option<VerificationRun> {
         let job = self.verification.clone()?;
         Some(job.spawn(self.task.handle()))
+    }
+
+    /// Writes the statements that repair what `report` lists (upserts of the source rows for
+    /// missing and different keys, deletes for extra ones, masked as the task masks) to
+    /// `state_dir/<task id>.repair.sql`; `None` when there is nothing to repair.
+    pub async fn write_repair_sql(
+        &self,
+        config: &TaskConfig,
+        report: &VerificationReport,
+        state_dir: &Path,
+    ) -> Result<Option<PathBuf>, BoxError> {
+        let Some(job) = &self.verification else {
+            return Ok(None);
+        };
+        if report.tables.iter().all(|t| t.differences.is_empty()) {
+            return Ok(None);
+        }
+        let (plans, _) = job.verifier().plan(&job.targets().await?).await;
+        let filter = dts_core::objects::ConfigFilter::from_config(config)?;
+        let statements = match &config.destination {
+            DestinationConfig::Adb(adb) => {
+                let dialect = dts_adb::verify::AdbRepairDialect {
+                    mariadb_compat: adb.mariadb_compat,
+                };
+                job.verifier()
+                    .repair_sql(&plans, report, &dialect, Some(&filter))
+                    .await?
+            }
+            _ => {
+                job.verifier()
+                    .repair_sql(
+                        &plans,
+                        report,
+                        &dts_mysql::verify::MysqlRepairDialect,
+                        Some(&filter),
+                    )
+                    .await?
+            }
+        };
+        if statements.is_empty() {
+            return Ok(None);
+        }
+        std::fs::create_dir_all(state_dir)?;
+        let path = state_dir.join(format!("{}.repair.sql", config.task_id()));
+        let mut text = format!(
+            "-- dts: repair of task {} after verification ({} inconsistent row(s)); run at the destination\n",
+            config.task_id(),
+            report.inconsistent()
+        );
+        for s in statements {
+            text.push_str(&s);
+            text.push_str(";\n");
+        }
+        std::fs::write(&path, text)?;
+        Ok(Some(path))
+    }
+
+    /// The verification report as text, with the repair SQL file it points to (written by
+    /// [`ComposedTask::write_repair_sql`]); a failure to write it is said in the text.
+    pub async fn report_text(
+        &self,
+        config: &TaskConfig,
+        report: &VerificationReport,
+        state_dir: &Path,
+    ) -> String {
+        let mut text = report.to_text();
+        match self.write_repair_sql(config, report, state_dir).await {
+            Ok(Some(path)) => text.push_str(&format!("  repair SQL: {}\n", path.display())),
+            Ok(None) if report.inconsistent() > 0 => text.push_str(
+                "  repair SQL: none (row-count verification lists no keys; run full-field verification)\n",
+            ),
+            Ok(None) => {}
+            Err(e) => text.push_str(&format!("  repair SQL could not be written: {e}\n")),
+        }
+        text
     }
 
     /// After `run` returned: writes what an AnalyticDB sink still buffers and commits its
