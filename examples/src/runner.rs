@@ -37,18 +37,24 @@ impl ComposedTask {
 
     /// Writes the statements that repair what `report` lists (upserts of the source rows for
     /// missing and different keys, deletes for extra ones, masked as the task masks) to
-    /// `state_dir/<task id>.repair.sql`; `None` when there is nothing to repair.
+    /// `state_dir/<task id>.repair.sql`; `None` when there is nothing to repair (a file of an
+    /// earlier run is then removed, so no stale repair is left to run).
     pub async fn write_repair_sql(
         &self,
         config: &TaskConfig,
         report: &VerificationReport,
         state_dir: &Path,
     ) -> Result<Option<PathBuf>, BoxError> {
+        let path = state_dir.join(format!("{}.repair.sql", config.task_id()));
+        let nothing = |path: &Path| match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(None),
+        };
         let Some(job) = &self.verification else {
-            return Ok(None);
+            return nothing(&path);
         };
         if report.tables.iter().all(|t| t.differences.is_empty()) {
-            return Ok(None);
+            return nothing(&path);
         }
         let (plans, _) = job.verifier().plan(&job.targets().await?).await;
         let filter = dts_core::objects::ConfigFilter::from_config(config)?;
@@ -73,10 +79,9 @@ impl ComposedTask {
             }
         };
         if statements.is_empty() {
-            return Ok(None);
+            return nothing(&path);
         }
         std::fs::create_dir_all(state_dir)?;
-        let path = state_dir.join(format!("{}.repair.sql", config.task_id()));
         let mut text = format!(
             "-- dts: repair of task {} after verification ({} inconsistent row(s)); run at the destination\n",
             config.task_id(),
