@@ -7,7 +7,8 @@
 //!   it is copied; once it is done, its final (average) rate and the time it took, frozen;
 //! - which tables get a bar ([`frame`]): every table when there are at most
 //!   [`ALL_BARS_UP_TO`], else only the tables being copied (at most [`MAX_BARS`]); one summary
-//!   line always counts tables and rows of the whole copy with its rate and ETA.
+//!   line always counts tables and rows of the whole copy with its rate and ETA. A table counts as
+//!   under way once rows of it are copied (the engine reports rows per finished chunk).
 
 use dts_core::task::TableStatus;
 use std::collections::{BTreeMap, VecDeque};
@@ -262,7 +263,6 @@ pub fn frame(rows: Vec<TableRow>, full_rate: f64, full_eta_s: Option<u64>) -> Fr
     let total = rows.len();
     let done = rows.iter().filter(|r| r.is_done()).count();
     let copying = rows.iter().filter(|r| r.is_copying()).count();
-    let waiting = total - done - copying;
     let rows_done: u64 = rows.iter().map(|r| r.rows_done).sum();
     let rows_total: u64 = rows.iter().map(|r| r.rows_total).sum();
     let all_done = done == total;
@@ -280,15 +280,11 @@ pub fn frame(rows: Vec<TableRow>, full_rate: f64, full_eta_s: Option<u64>) -> Fr
         group_digits(done as u64),
         group_digits(total as u64)
     );
-    if !all_done {
-        summary.push_str(&format!(
-            ", {} copying, {} waiting",
-            group_digits(copying as u64),
-            group_digits(waiting as u64)
-        ));
-        if hidden_copying > 0 {
-            summary.push_str(&format!(" ({hidden_copying} not drawn)"));
-        }
+    if copying > 0 {
+        summary.push_str(&format!(", {} under way", group_digits(copying as u64)));
+    }
+    if hidden_copying > 0 {
+        summary.push_str(&format!(" ({hidden_copying} not drawn)"));
     }
     summary.push_str(&format!(
         " | {} of {} rows",
@@ -387,7 +383,7 @@ mod tests {
         assert_eq!(f.bars.len(), 3);
         assert_eq!(
             f.summary.as_deref(),
-            Some("full sync: 0 of 3 tables copied, 0 copying, 3 waiting | 0 of 300 rows | 1,235 rows/s | ETA 1m15s")
+            Some("full sync: 0 of 3 tables copied | 0 of 300 rows | 1,235 rows/s | ETA 1m15s")
         );
     }
 
@@ -410,7 +406,7 @@ mod tests {
         assert_eq!(names, ["d.t1500", "d.t1501", "d.t1502", "d.t1503"]);
         assert_eq!(
             f.summary.as_deref(),
-            Some("full sync: 1,500 of 2,000 tables copied, 4 copying, 496 waiting | 15,016 of 20,000 rows | 80 rows/s | ETA 7s")
+            Some("full sync: 1,500 of 2,000 tables copied, 4 under way | 15,016 of 20,000 rows | 80 rows/s | ETA 7s")
         );
         // More tables copied at once than bars: the rest are counted, not drawn.
         for i in 1_504..1_600 {
@@ -421,7 +417,7 @@ mod tests {
         assert_eq!(f.bars.len(), MAX_BARS);
         let summary = f.summary.unwrap();
         assert!(
-            summary.contains("100 copying, 400 waiting (84 not drawn)"),
+            summary.contains("copied, 100 under way (84 not drawn) |"),
             "{summary}"
         );
         assert!(summary.ends_with("ETA -"), "{summary}");
