@@ -10,7 +10,15 @@
 #
 #   QUICKSTART_TABLES=4 QUICKSTART_ROWS=100000 QUICKSTART_LOAD_SECONDS=20 scripts/quickstart.sh
 #   QUICKSTART_DATABASE=sbtest   the database copied (the task file's `sbtest` is renamed)
+#   scripts/quickstart.sh --data-only   servers and sample data only, for `dts serve` (README)
 set -euo pipefail
+
+DATA_ONLY=0
+case "${1:-}" in
+  "") ;;
+  --data-only) DATA_ONLY=1 ;;
+  *) echo "usage: $0 [--data-only]" >&2; exit 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -37,7 +45,9 @@ if ! command -v sysbench >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y sysbench >/dev/null
 fi
 
-if [ -n "${DTS:-}" ]; then
+if [ "$DATA_ONLY" = 1 ]; then
+  DTS=true
+elif [ -n "${DTS:-}" ]; then
   :
 elif command -v dts >/dev/null; then
   DTS="$(command -v dts)"
@@ -46,7 +56,7 @@ else
   cargo build --release -p dts-examples --bin dts 2>&1 | tail -1
   DTS="$ROOT/target/release/dts"
 fi
-echo "== $("$DTS" --version) ($DTS)"
+[ "$DATA_ONLY" = 1 ] || echo "== $("$DTS" --version) ($DTS)"
 STATE_DIR="${XDG_STATE_HOME:-$HOME/.local/state}/dts"
 [[ "$STATE_DIR" = /* ]] || STATE_DIR="$HOME/.local/state/dts"
 
@@ -54,8 +64,13 @@ TASK_FILE=examples/tasks/quickstart.toml
 TASK_ID=quickstart
 if [ "$DB" != sbtest ]; then
   TASK_ID="quickstart-$DB"
-  TASK_FILE="$(mktemp --suffix=.toml)"
-  trap 'rm -f "$TASK_FILE"' EXIT
+  if [ "$DATA_ONLY" = 1 ]; then
+    mkdir -p "$STATE_DIR"
+    TASK_FILE="$STATE_DIR/$TASK_ID.toml"
+  else
+    TASK_FILE="$(mktemp --suffix=.toml)"
+    trap 'rm -f "$TASK_FILE"' EXIT
+  fi
   sed -e "s/^id = \"quickstart\"/id = \"$TASK_ID\"/" -e "s/^name = \"sbtest\"/name = \"$DB\"/" \
     -e "s/sbtest to/$DB to/" examples/tasks/quickstart.toml >"$TASK_FILE"
 fi
@@ -74,6 +89,10 @@ rm -f "$STATE_DIR/$TASK_ID.json"
   FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'dts_meta' AND COLUMN_NAME = 'task_id'" |
   "${DST[@]}"
 "${SB[@]}" oltp_write_only prepare >/dev/null
+if [ "$DATA_ONLY" = 1 ]; then
+  echo "== ready: \`dts serve\`, then create the task of $TASK_FILE (README.md, Operating it)"
+  exit 0
+fi
 
 echo "== running the task while a light write load (${LOAD_SECONDS}s at 100 tx/s) runs"
 echo "   (state in $STATE_DIR; Ctrl-C stops it with checkpoints saved)"
