@@ -16,6 +16,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A verification running beside a task (`[validation]`): resolves to its report.
 pub type VerificationRun = tokio::task::JoinHandle<Result<VerificationReport, dts_core::Error>>;
 
+/// A verification report as the program shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportText {
+    /// The report: per table its counts and the differing keys as users write them
+    /// (`id=208`), then the repair SQL file.
+    pub text: String,
+    /// Where the repair statements were written, when rows differ.
+    pub repair_sql_file: Option<PathBuf>,
+}
+
 /// A task composed from a configuration, with what its host must do around `run`.
 pub struct ComposedTask {
     /// The task, ready to `precheck` or `run`.
@@ -102,17 +112,24 @@ impl ComposedTask {
         config: &TaskConfig,
         report: &VerificationReport,
         state_dir: &Path,
-    ) -> String {
+    ) -> ReportText {
         let mut text = report.to_text();
+        let mut repair_sql_file = None;
         match self.write_repair_sql(config, report, state_dir).await {
-            Ok(Some(path)) => text.push_str(&format!("  repair SQL: {}\n", path.display())),
+            Ok(Some(path)) => {
+                text.push_str(&format!("  repair SQL: {}\n", path.display()));
+                repair_sql_file = Some(path);
+            }
             Ok(None) if report.inconsistent() > 0 => text.push_str(
                 "  repair SQL: none (row-count verification lists no keys; run full-field verification)\n",
             ),
             Ok(None) => {}
             Err(e) => text.push_str(&format!("  repair SQL could not be written: {e}\n")),
         }
-        text
+        ReportText {
+            text,
+            repair_sql_file,
+        }
     }
 
     /// After `run` returned: writes what an AnalyticDB sink still buffers and commits its

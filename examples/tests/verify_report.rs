@@ -73,7 +73,8 @@ async fn the_report_names_keys_per_table_and_points_to_a_repair_file_that_works(
         .expect("[validation] builds a job");
     let report = job.run_full().await.unwrap();
     assert_eq!(report.inconsistent(), 4, "{}", report.to_text());
-    let text = composed.report_text(&config, &report, state.path()).await;
+    let shown = composed.report_text(&config, &report, state.path()).await;
+    let text = shown.text;
     let repair = state.path().join(format!("{db}.repair.sql"));
     for expected in [
         format!("  {db}.t -> {db}.t: checked "),
@@ -86,6 +87,7 @@ async fn the_report_names_keys_per_table_and_points_to_a_repair_file_that_works(
         assert!(text.contains(&expected), "no {expected:?} in\n{text}");
     }
     assert!(!text.contains("Int("), "{text}");
+    assert_eq!(shown.repair_sql_file.as_deref(), Some(repair.as_path()));
 
     // The repair file makes the destination match.
     let sql = std::fs::read_to_string(&repair).unwrap();
@@ -102,11 +104,83 @@ async fn the_report_names_keys_per_table_and_points_to_a_repair_file_that_works(
     }
     let again = job.run_full().await.unwrap();
     assert!(again.is_clean(), "{}", again.to_text());
-    let clean = composed.report_text(&config, &again, state.path()).await;
+    let clean = composed
+        .report_text(&config, &again, state.path())
+        .await
+        .text;
     assert!(!clean.contains("repair SQL"), "{clean}");
     assert!(
         !repair.exists(),
         "the repair file of the earlier run is left"
     );
+    cleanup(&db).await;
+}
+
+/// Through `dts serve`: a destination table that already holds a row the source lacks (the
+/// task is told to proceed over existing tables), so the verification after the copy finds it;
+/// the API's verification view (what the console shows) names the key, points to the repair
+/// file and returns its statements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_shows_the_keys_and_the_repair_sql() {
+    let db = format!("ops_{}", unique("verify_api"));
+    prepare(&db, 300).await;
+    let mut dst = connect("DTS_TEST_DEST_URL").await;
+    exec_all(
+        &mut dst,
+        &[
+            format!("CREATE DATABASE `{db}`"),
+            format!("CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v VARCHAR(40), pad CHAR(100))"),
+            format!("INSERT INTO `{db}`.t VALUES (90001, 'only here', 'p')"),
+        ],
+    )
+    .await;
+    let toml = task_toml(&db).replacen(
+        &format!("id = \"{db}\"\n"),
+        &format!("id = \"{db}\"\nconflicting_tables = \"ignore_errors_and_proceed\"\n"),
+        1,
+    ) + "\n[validation]\nfull_mode = \"sampled\"\nsampling_percent = 100\n";
+    let state = tempfile::tempdir().unwrap();
+    let server = Server::start(state.path(), &[]).await;
+    server
+        .expect(
+            "POST",
+            "/api/tasks",
+            Some(serde_json::json!({ "toml": toml })),
+            201,
+        )
+        .await;
+    server
+        .expect("POST", &format!("/api/tasks/{db}/start"), None, 200)
+        .await;
+    let v = eventually(WAIT, "the verification to finish", || async {
+        // 404 until the run is composed and its verification is set up.
+        let (status, v) = server
+            .call("GET", &format!("/api/tasks/{db}/verification"), None)
+            .await;
+        if status == 404 {
+            return None;
+        }
+        assert_eq!(status, 200, "{v}");
+        if v["state"] == "failed" {
+            panic!("verification failed: {v}");
+        }
+        (v["state"] == "finished").then_some(v)
+    })
+    .await;
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("extra         1: id=90001\n"), "{text}");
+    let file = state.path().join(format!("{db}.repair.sql"));
+    assert_eq!(v["repair_sql_file"], file.display().to_string(), "{v}");
+    assert!(
+        text.contains(&format!("repair SQL: {}", file.display())),
+        "{text}"
+    );
+    let sql = v["repair_sql"].as_str().unwrap();
+    assert!(
+        sql.contains(&format!("DELETE FROM `{db}`.`t` WHERE `id` = 90001")),
+        "{sql}"
+    );
+    assert_eq!(sql, std::fs::read_to_string(&file).unwrap());
+    drop(server);
     cleanup(&db).await;
 }

@@ -11,6 +11,7 @@ use super::store::{Desired, PrecheckRecord, Store, TaskRecord};
 use super::views::{
     ConfigView, FullThrottle, FullView, IncrementalThrottle, MetricsView, PrecheckView, Sample,
     StageView, TableView, TaskDetail, TaskSummary, ThrottleView, VerificationView,
+    REPAIR_SQL_SHOWN,
 };
 use crate::runner::{compose_task, ComposedTask};
 use crate::task_metrics::TaskMetrics;
@@ -684,6 +685,8 @@ impl ManagedTask {
             state: "waiting",
             report: None,
             text: None,
+            repair_sql_file: None,
+            repair_sql: None,
             error: None,
         });
         Some(tokio::spawn(async move {
@@ -691,12 +694,15 @@ impl ManagedTask {
                 Ok(Ok(report)) => {
                     TaskMetrics::verification(&self.id, Ok(&report));
                     // Keys as users write them, per table, and the repair SQL file.
-                    let text = composed
+                    let shown = composed
                         .report_text(&config, &report, &self.state_dir)
                         .await;
+                    let repair_sql = shown.repair_sql_file.as_deref().and_then(read_shown);
                     VerificationView {
                         state: "finished",
-                        text: Some(text),
+                        text: Some(shown.text),
+                        repair_sql_file: shown.repair_sql_file.map(|p| p.display().to_string()),
+                        repair_sql,
                         report: serde_json::to_value(&report).ok(),
                         error: None,
                     }
@@ -707,6 +713,8 @@ impl ManagedTask {
                         state: "failed",
                         report: None,
                         text: None,
+                        repair_sql_file: None,
+                        repair_sql: None,
                         error: Some(e.to_string()),
                     }
                 }
@@ -714,6 +722,8 @@ impl ManagedTask {
                     state: "failed",
                     report: None,
                     text: None,
+                    repair_sql_file: None,
+                    repair_sql: None,
                     error: Some(e.to_string()),
                 },
             };
@@ -796,4 +806,22 @@ fn compose_error(e: &crate::runner::BoxError) -> ApiError {
         crate::runner::FailureKind::Config => ApiError::bad_request(e.to_string()),
         _ => ApiError::upstream(e.to_string()),
     }
+}
+
+/// The first [`REPAIR_SQL_SHOWN`] bytes of a repair SQL file (cut at a character boundary, with
+/// a note when cut).
+fn read_shown(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if text.len() <= REPAIR_SQL_SHOWN {
+        return Some(text);
+    }
+    let mut end = REPAIR_SQL_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!(
+        "{}\n-- … cut here: the whole script is in {}\n",
+        &text[..end],
+        path.display()
+    ))
 }

@@ -273,7 +273,10 @@ async fn run(command: Command) -> Result<(), Failure> {
                             TaskMetrics::verification(&id, Ok(&report));
                             print!(
                                 "{}",
-                                composed.report_text(&config, &report, &state_dir).await
+                                composed
+                                    .report_text(&config, &report, &state_dir)
+                                    .await
+                                    .text
                             );
                         }
                         Ok(Err(e)) => {
