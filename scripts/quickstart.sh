@@ -42,7 +42,9 @@ else
 fi
 if ! command -v sysbench >/dev/null; then
   echo "installing sysbench…"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y sysbench >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq sysbench >/dev/null
 fi
 
 if [ "$DATA_ONLY" = 1 ]; then
