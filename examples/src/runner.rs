@@ -47,8 +47,9 @@ impl ComposedTask {
 
     /// Writes the statements that repair what `report` lists (upserts of the source rows for
     /// missing and different keys, deletes for extra ones, masked as the task masks) to
-    /// `state_dir/<task id>.repair.sql`; `None` when there is nothing to repair (a file of an
-    /// earlier run is then removed, so no stale repair is left to run).
+    /// `state_dir/<task id>.repair.sql` (mode 0600: it holds row values); `None` when there is
+    /// nothing to repair (a file of an earlier run is then removed, so no stale repair is left
+    /// to run).
     pub async fn write_repair_sql(
         &self,
         config: &TaskConfig,
@@ -101,7 +102,19 @@ impl ComposedTask {
             text.push_str(&s);
             text.push_str(";\n");
         }
-        std::fs::write(&path, text)?;
+        // It holds row values of the source: readable by the program's user only.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Also when an earlier file was created with another mode.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
         Ok(Some(path))
     }
 

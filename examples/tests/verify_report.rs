@@ -89,6 +89,12 @@ async fn the_report_names_keys_per_table_and_points_to_a_repair_file_that_works(
     assert!(!text.contains("Int("), "{text}");
     assert_eq!(shown.repair_sql_file.as_deref(), Some(repair.as_path()));
 
+    // The repair file holds row values: the program's user alone reads it.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&repair).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
     // The repair file makes the destination match.
     let sql = std::fs::read_to_string(&repair).unwrap();
     let statements: Vec<&str> = sql
