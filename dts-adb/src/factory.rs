@@ -188,6 +188,9 @@ impl SinkFactory for AdbSinkFactory {
             sink,
             filter,
             verify_reader: Some((Arc::new(reader), Encoding::Portable)),
+            repair_dialect: Some(Arc::new(crate::verify::AdbRepairDialect {
+                mariadb_compat: adb.mariadb_compat,
+            })),
             assessor: Some(Arc::new(crate::assessment::AdbAssessor::new(ddl))),
         })
     }

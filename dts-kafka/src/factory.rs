@@ -55,6 +55,7 @@ impl SinkFactory for KafkaSinkFactory {
             sink,
             filter: request.filter,
             verify_reader: None,
+            repair_dialect: None,
             assessor: None,
         })
     }

@@ -145,6 +145,7 @@ impl SinkFactory for MysqlSinkFactory {
             sink,
             filter: request.filter,
             verify_reader: Some((Arc::new(reader), Encoding::Native)),
+            repair_dialect: Some(Arc::new(crate::wire::verify::MysqlRepairDialect)),
             assessor: Some(Arc::new(assessor)),
         })
     }

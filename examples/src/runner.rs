@@ -4,8 +4,9 @@
 
 use dts_core::build::{BuiltTask, TaskBuilder};
 use dts_core::config::TaskConfig;
+use dts_core::verify::VerificationReport;
 use dts_core::{Alert, AlertHook};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,109 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A task composed from a configuration, with what its host must do around `run`
 /// ([`BuiltTask::spawn_verification`] beside it, [`BuiltTask::finish`] after it).
 pub type ComposedTask = BuiltTask;
+
+/// A verification report as the program shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportText {
+    /// The report: per table its counts and the differing keys as users write them
+    /// (`id=208`), then the repair SQL file.
+    pub text: String,
+    /// Where the repair statements were written, when rows differ.
+    pub repair_sql_file: Option<PathBuf>,
+}
+
+/// What the program does with a verification report of a composed task: the repair SQL file
+/// and the text shown to the operator.
+#[allow(async_fn_in_trait)]
+pub trait RepairReport {
+    /// The task's configured verification, if any.
+    fn verification_job(&self) -> Option<&Arc<dts_core::verify::VerificationJob>>;
+
+    /// Writes the statements that repair what `report` lists (upserts of the source rows for
+    /// missing and different keys, deletes for extra ones, masked as the task masks) to
+    /// `state_dir/<task id>.repair.sql` (mode 0600: it holds row values); `None` when there is
+    /// nothing to repair (a file of an earlier run is then removed, so no stale repair is left
+    /// to run).
+    async fn write_repair_sql(
+        &self,
+        config: &TaskConfig,
+        report: &VerificationReport,
+        state_dir: &Path,
+    ) -> Result<Option<PathBuf>, BoxError> {
+        let path = state_dir.join(format!("{}.repair.sql", config.task_id()));
+        let nothing = |path: &Path| match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(None),
+        };
+        let Some(job) = self.verification_job() else {
+            return nothing(&path);
+        };
+        if report.tables.iter().all(|t| t.differences.is_empty()) {
+            return nothing(&path);
+        }
+        let statements = job.repair_sql(report).await?;
+        if statements.is_empty() {
+            return nothing(&path);
+        }
+        std::fs::create_dir_all(state_dir)?;
+        let mut text = format!(
+            "-- dts: repair of task {} after verification ({} inconsistent row(s)); run at the destination\n",
+            config.task_id(),
+            report.inconsistent()
+        );
+        for s in statements {
+            text.push_str(&s);
+            text.push_str(";\n");
+        }
+        // It holds row values of the source: readable by the program's user only.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Also when an earlier file was created with another mode.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        Ok(Some(path))
+    }
+
+    /// The verification report as text, with the repair SQL file it points to (written by
+    /// [`RepairReport::write_repair_sql`]); a failure to write it is said in the text.
+    async fn report_text(
+        &self,
+        config: &TaskConfig,
+        report: &VerificationReport,
+        state_dir: &Path,
+    ) -> ReportText {
+        let mut text = report.to_text();
+        let mut repair_sql_file = None;
+        match self.write_repair_sql(config, report, state_dir).await {
+            Ok(Some(path)) => {
+                text.push_str(&format!("  repair SQL: {}\n", path.display()));
+                repair_sql_file = Some(path);
+            }
+            Ok(None) if report.inconsistent() > 0 => text.push_str(
+                "  repair SQL: none (row-count verification lists no keys; run full-field verification)\n",
+            ),
+            Ok(None) => {}
+            Err(e) => text.push_str(&format!("  repair SQL could not be written: {e}\n")),
+        }
+        ReportText {
+            text,
+            repair_sql_file,
+        }
+    }
+}
+
+impl RepairReport for BuiltTask {
+    fn verification_job(&self) -> Option<&Arc<dts_core::verify::VerificationJob>> {
+        self.verification.as_ref()
+    }
+}
 
 /// Composes the task of a configuration with [`TaskBuilder`]: the MySQL source, and the sink
 /// of whichever destination kind the file names (MySQL, Kafka, AnalyticDB), each from its own

@@ -29,7 +29,9 @@ use crate::assessment::Assessor;
 use crate::config::{ConfigError, DestinationKind, TaskConfig};
 use crate::objects::ConfigFilter;
 use crate::topology::TwoWaySettings;
-use crate::verify::{Encoding, VerificationJob, VerificationReport, VerifyReader, VerifyingSink};
+use crate::verify::{
+    Encoding, RepairDialect, VerificationJob, VerificationReport, VerifyReader, VerifyingSink,
+};
 use crate::{
     AlertHook, Error, FileCheckpointStore, Filter, LatencyRule, LogAlertHook, Position, Result,
     Sink, Source, Task,
@@ -89,6 +91,8 @@ pub struct BuiltSink {
     /// reader must compute to compare with it; `None` when the destination cannot be read
     /// back (then `[validation]` is refused).
     pub verify_reader: Option<(Arc<dyn VerifyReader>, Encoding)>,
+    /// How repair statements for the destination are written (verification's repair SQL).
+    pub repair_dialect: Option<Arc<dyn RepairDialect>>,
     /// The destination's part of the migration assessment (`migration_assessment`).
     pub assessor: Option<Arc<dyn Assessor>>,
 }
@@ -324,14 +328,18 @@ impl<'a> TaskBuilder<'a> {
         let source_reader = source
             .verify_reader(*encoding)
             .ok_or_else(|| refused("data verification of this source (it cannot be read back)"))?;
-        Ok(Some(Arc::new(VerificationJob::new(
+        let mut job = VerificationJob::new(
             config,
             source.clone(),
             sink.filter.clone(),
             source_reader,
             dest_reader.clone(),
             self.alert_hook.clone(),
-        ))))
+        );
+        if let Some(dialect) = &sink.repair_dialect {
+            job = job.with_repair_dialect(dialect.clone());
+        }
+        Ok(Some(Arc::new(job)))
     }
 }
 

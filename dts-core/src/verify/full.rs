@@ -318,6 +318,7 @@ impl Verifier {
             let mut table = TableReport {
                 source: Some(plan.source_schema.id.clone()),
                 destination: Some(plan.destination_id.clone()),
+                key_columns: plan.source.key.clone(),
                 notes: plan.notes.clone(),
                 ..Default::default()
             };

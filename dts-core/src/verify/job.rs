@@ -16,8 +16,8 @@ use crate::config::{FullVerificationMode, MaskingConfig, TaskConfig, ValidationC
 use crate::verify::incremental::dml_ops;
 use crate::verify::start::wait_for_start;
 use crate::verify::{
-    FullOptions, IncrementalOptions, IncrementalVerifier, VerificationReport, Verifier,
-    VerifyReader, VerifyTarget,
+    FullOptions, IncrementalOptions, IncrementalVerifier, RepairDialect, VerificationReport,
+    Verifier, VerifyReader, VerifyTarget,
 };
 use crate::{AlertHook, Error, Filter, LogAlertHook, Source, Stage, StageStatus, TaskHandle};
 use std::sync::{Arc, Mutex};
@@ -33,6 +33,7 @@ pub struct VerificationJob {
     verifier: Verifier,
     incremental: Option<Arc<IncrementalVerifier>>,
     incremental_loop: Mutex<Option<JoinHandle<()>>>,
+    repair_dialect: Option<Arc<dyn RepairDialect>>,
 }
 
 impl VerificationJob {
@@ -83,7 +84,31 @@ impl VerificationJob {
             verifier,
             incremental,
             incremental_loop: Mutex::new(None),
+            repair_dialect: None,
         }
+    }
+
+    /// Repair statements are written in `dialect` (the destination's,
+    /// [`VerificationJob::repair_sql`]).
+    pub fn with_repair_dialect(mut self, dialect: Arc<dyn RepairDialect>) -> Self {
+        self.repair_dialect = Some(dialect);
+        self
+    }
+
+    /// The statements that repair what `report` lists, in the destination's dialect: upserts
+    /// of the source rows for missing and different keys, deletes for extra ones, masked as
+    /// the task masks (see [`Verifier::repair_sql`]).
+    pub async fn repair_sql(&self, report: &VerificationReport) -> Result<Vec<String>, Error> {
+        let Some(dialect) = &self.repair_dialect else {
+            return Err(Error::definite(
+                "verification",
+                "the destination's connector offers no repair dialect",
+            ));
+        };
+        let (plans, _) = self.verifier.plan(&self.targets().await?).await;
+        self.verifier
+            .repair_sql(&plans, report, dialect.as_ref(), Some(self.filter.as_ref()))
+            .await
     }
 
     /// The incremental verifier, when incremental verification is on (feed it with a

@@ -65,6 +65,10 @@ pub struct TableReport {
     pub extra: u64,
     /// Rows present on both sides with different values.
     pub different: u64,
+    /// The names of the key columns at the source, in key order (what [`Difference::key`]
+    /// holds the values of).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_columns: Vec<String>,
     /// The differing rows, by key, up to the run's limit.
     pub differences: Vec<Difference>,
     /// True when more rows differ than are listed.
@@ -88,6 +92,51 @@ impl TableReport {
             .filter(|d| d.kind == kind)
             .map(|d| d.key.clone())
             .collect()
+    }
+
+    /// A key as a user writes it: `id=208`, `(order_id=7, line=2)` for a composite key, with
+    /// strings quoted as SQL literals (`code='A-1'`).
+    pub fn key_text(&self, key: &[Value]) -> String {
+        let parts: Vec<String> = key
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match self.key_columns.get(i) {
+                Some(c) => format!("{c}={}", literal(v)),
+                None => literal(v),
+            })
+            .collect();
+        if parts.len() == 1 {
+            parts.into_iter().next().unwrap_or_default()
+        } else {
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+/// A key value as a SQL literal.
+fn literal(v: &Value) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"));
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Int(n) => n.to_string(),
+        Value::UInt(n) | Value::Bit(n) => n.to_string(),
+        Value::Year(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Double(f) => f.to_string(),
+        Value::Decimal(s) => s.clone(),
+        Value::Text(s) | Value::Enum(s) | Value::Json(s) => quote(s),
+        Value::Set(items) => quote(&items.join(",")),
+        Value::Bytes(b) | Value::Geometry(b) => {
+            let mut out = String::from("0x");
+            for byte in b.iter() {
+                let _ = write!(out, "{byte:02X}");
+            }
+            out
+        }
+        Value::Date(d) => quote(&d.to_string()),
+        Value::Time(t) => quote(&t.to_string()),
+        Value::DateTime(d) => quote(&d.to_string()),
+        Value::Timestamp(t) => quote(&t.to_utc_datetime().to_string()),
     }
 }
 
@@ -202,9 +251,19 @@ impl VerificationReport {
                 out.push_str(" INCOMPLETE");
             }
             out.push('\n');
-            for d in &t.differences {
-                let key: Vec<String> = d.key.iter().map(|v| format!("{v:?}")).collect();
-                let _ = writeln!(out, "    {:<9} key ({})", d.kind.as_str(), key.join(", "));
+            for kind in [DiffKind::Missing, DiffKind::Extra, DiffKind::Different] {
+                let keys = t.keys(kind);
+                if keys.is_empty() {
+                    continue;
+                }
+                let listed: Vec<String> = keys.iter().map(|k| t.key_text(k)).collect();
+                let _ = writeln!(
+                    out,
+                    "    {:<9} {:>5}: {}",
+                    kind.as_str(),
+                    listed.len(),
+                    listed.join(", ")
+                );
             }
             if t.differences_truncated {
                 let _ = writeln!(out, "    … more differing rows not listed");
@@ -227,5 +286,50 @@ impl VerificationReport {
             let _ = writeln!(out, "  error: {e}");
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_named_and_grouped_per_kind() {
+        let diff = |kind, key: Vec<Value>| Difference { kind, key };
+        let t = TableReport {
+            source: Some(TableId::new("shop", "orders")),
+            destination: Some(TableId::new("shop", "orders")),
+            key_columns: vec!["id".into()],
+            checked: 10,
+            missing: 2,
+            different: 1,
+            differences: vec![
+                diff(DiffKind::Missing, vec![Value::Int(208)]),
+                diff(DiffKind::Different, vec![Value::UInt(3)]),
+                diff(DiffKind::Missing, vec![Value::Int(209)]),
+            ],
+            complete: true,
+            ..Default::default()
+        };
+        let report = VerificationReport {
+            tables: vec![t.clone()],
+            ..Default::default()
+        };
+        let text = report.to_text();
+        assert!(text.contains("missing       2: id=208, id=209\n"), "{text}");
+        assert!(text.contains("different     1: id=3\n"), "{text}");
+        assert!(!text.contains("Int("), "{text}");
+        let composite = TableReport {
+            key_columns: vec!["code".into(), "line".into()],
+            ..t
+        };
+        assert_eq!(
+            composite.key_text(&[Value::Text("it's".into()), Value::Int(2)]),
+            "(code='it''s', line=2)"
+        );
+        assert_eq!(
+            composite.key_text(&[Value::Bytes(vec![0xab, 1].into())]),
+            "code=0xAB01"
+        );
     }
 }

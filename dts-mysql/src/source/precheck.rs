@@ -23,7 +23,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dts_core::Error> {
-//! use dts_mysql::precheck::{check_source, BINLOG_FORMAT};
+//! use dts_mysql::source::precheck::{check_source, BINLOG_FORMAT};
 //! use dts_mysql::MysqlEndpoint;
 //!
 //! let endpoint = MysqlEndpoint::from_url("source", "mysql://root@127.0.0.1:33061")?;

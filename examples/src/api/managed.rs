@@ -11,8 +11,10 @@ use super::store::{Desired, PrecheckRecord, Store, TaskRecord};
 use super::views::{
     ConfigView, FullThrottle, FullView, IncrementalThrottle, MetricsView, PrecheckView, Sample,
     StageView, TableView, TaskDetail, TaskSummary, ThrottleView, VerificationView,
+    REPAIR_SQL_SHOWN,
 };
-use crate::runner::{compose_task, ComposedTask};
+use crate::runner::{compose_task, ComposedTask, RepairReport};
+use crate::task_metrics::TaskMetrics;
 use dts_core::config::TaskConfig;
 use dts_core::precheck::CheckLevel;
 use dts_core::stage::TaskStatus;
@@ -615,7 +617,7 @@ impl ManagedTask {
     /// One run: compose, run, record how it ended.
     async fn drive(self: Arc<Self>, config: TaskConfig) {
         let composed = match compose_task(&config, &self.state_dir, None).await {
-            Ok(c) => c,
+            Ok(c) => Arc::new(c),
             Err(e) => {
                 let message = compose_error(&e).to_string();
                 self.finish_run(None, Err(message));
@@ -641,7 +643,7 @@ impl ManagedTask {
             inner.table_rates = TableRates::default();
         }
         let sampler = tokio::spawn(Self::sample(Arc::downgrade(&self), handle.clone()));
-        let verification = self.clone().watch_verification(&composed);
+        let verification = self.clone().watch_verification(&composed, &config);
         tracing::info!(task = %self.id, "task started");
         let result = composed.task.run().await;
         let flushed = composed.finish().await;
@@ -659,33 +661,54 @@ impl ManagedTask {
 
     fn watch_verification(
         self: Arc<Self>,
-        composed: &ComposedTask,
+        composed: &Arc<ComposedTask>,
+        config: &TaskConfig,
     ) -> Option<tokio::task::JoinHandle<()>> {
         let run = composed.spawn_verification()?;
+        let (composed, config) = (composed.clone(), config.clone());
         self.lock().verification = Some(VerificationView {
             state: "waiting",
             report: None,
             text: None,
+            repair_sql_file: None,
+            repair_sql: None,
             error: None,
         });
         Some(tokio::spawn(async move {
             let view = match run.await {
-                Ok(Ok(report)) => VerificationView {
-                    state: "finished",
-                    text: Some(report.to_text()),
-                    report: serde_json::to_value(&report).ok(),
-                    error: None,
-                },
-                Ok(Err(e)) => VerificationView {
-                    state: "failed",
-                    report: None,
-                    text: None,
-                    error: Some(e.to_string()),
-                },
+                Ok(Ok(report)) => {
+                    TaskMetrics::verification(&self.id, Ok(&report));
+                    // Keys as users write them, per table, and the repair SQL file.
+                    let shown = composed
+                        .report_text(&config, &report, &self.state_dir)
+                        .await;
+                    let repair_sql = shown.repair_sql_file.as_deref().and_then(read_shown);
+                    VerificationView {
+                        state: "finished",
+                        text: Some(shown.text),
+                        repair_sql_file: shown.repair_sql_file.map(|p| p.display().to_string()),
+                        repair_sql,
+                        report: serde_json::to_value(&report).ok(),
+                        error: None,
+                    }
+                }
+                Ok(Err(e)) => {
+                    TaskMetrics::verification(&self.id, Err(()));
+                    VerificationView {
+                        state: "failed",
+                        report: None,
+                        text: None,
+                        repair_sql_file: None,
+                        repair_sql: None,
+                        error: Some(e.to_string()),
+                    }
+                }
                 Err(e) => VerificationView {
                     state: "failed",
                     report: None,
                     text: None,
+                    repair_sql_file: None,
+                    repair_sql: None,
                     error: Some(e.to_string()),
                 },
             };
@@ -722,12 +745,17 @@ impl ManagedTask {
 
     /// Takes a chart sample every second while the run lasts.
     async fn sample(me: std::sync::Weak<Self>, handle: TaskHandle) {
+        let mut metrics = match me.upgrade() {
+            Some(m) => TaskMetrics::new(&m.id),
+            None => return,
+        };
         let mut tick = tokio::time::interval(Duration::from_millis(INTERVAL_MS));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tick.tick().await;
             let Some(me) = me.upgrade() else { return };
             let p = handle.progress();
+            metrics.publish(&handle.status(), &p);
             // The copy's rate stays at its last value once the copy is done: chart it only
             // while the Full Data Sync stage runs.
             let copying = handle.status().stage(dts_core::Stage::FullDataSync).status
@@ -763,4 +791,22 @@ fn compose_error(e: &crate::runner::BoxError) -> ApiError {
         crate::runner::FailureKind::Config => ApiError::bad_request(e.to_string()),
         _ => ApiError::upstream(e.to_string()),
     }
+}
+
+/// The first [`REPAIR_SQL_SHOWN`] bytes of a repair SQL file (cut at a character boundary, with
+/// a note when cut).
+fn read_shown(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    if text.len() <= REPAIR_SQL_SHOWN {
+        return Some(text);
+    }
+    let mut end = REPAIR_SQL_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!(
+        "{}\n-- … cut here: the whole script is in {}\n",
+        &text[..end],
+        path.display()
+    ))
 }

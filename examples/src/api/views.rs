@@ -207,6 +207,9 @@ pub struct FullView {
     pub eta_s: Option<u64>,
 }
 
+/// How much of the repair SQL file the API returns (the file holds it all).
+pub const REPAIR_SQL_SHOWN: usize = 64 * 1024;
+
 /// The configured data verification (`[validation]`) of a task.
 #[derive(Clone, Debug, Serialize)]
 pub struct VerificationView {
@@ -214,8 +217,12 @@ pub struct VerificationView {
     pub state: &'static str,
     /// The report, once finished.
     pub report: Option<serde_json::Value>,
-    /// The report as text (differing keys, repair SQL file), once finished.
+    /// The report as text (differing keys per table, repair SQL file), once finished.
     pub text: Option<String>,
+    /// The file the repair statements were written to, when rows differ.
+    pub repair_sql_file: Option<String>,
+    /// The repair statements (the first [`REPAIR_SQL_SHOWN`] bytes of the file).
+    pub repair_sql: Option<String>,
     /// Why it did not complete.
     pub error: Option<String>,
 }

@@ -240,6 +240,10 @@ function renderTask(d) {
   if (v) {
     document.getElementById("verification-state").textContent = v.state;
     document.getElementById("verification-text").textContent = v.text || v.error || "waiting for its start rule";
+    // The statements that make the destination match, to run there (also in the file named).
+    document.getElementById("verification-repair").hidden = !v.repair_sql;
+    document.getElementById("verification-repair-file").textContent = v.repair_sql_file || "";
+    document.getElementById("verification-repair-sql").textContent = v.repair_sql || "";
   }
 }
 

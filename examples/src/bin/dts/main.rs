@@ -20,8 +20,10 @@ mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dts_core::config::TaskConfig;
-use dts_examples::runner::{compose_task, failure_kind, BoxError, FailureKind};
+use dts_examples::runner::{compose_task, failure_kind, BoxError, FailureKind, RepairReport};
+use dts_examples::task_metrics::TaskMetrics;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -256,14 +258,31 @@ async fn run(command: Command) -> Result<(), Failure> {
                     .with_http_listener(addr)
                     .install()?;
             }
-            let config = TaskConfig::from_toml_file(&task)?;
-            let composed = compose_task(&config, &state_dir, None).await?;
-            // `[validation]`: verification runs beside the task under the guide's start rules.
+            let config = Arc::new(TaskConfig::from_toml_file(&task)?);
+            let composed = Arc::new(compose_task(&config, &state_dir, None).await?);
+            let task_metrics = TaskMetrics::new(&config.task_id());
+            // `[validation]`: verification runs beside the task under the guide's start rules;
+            // its report names the differing keys and points to the repair SQL file.
             if let Some(verification) = composed.spawn_verification() {
+                let (composed, config, state_dir) =
+                    (composed.clone(), config.clone(), state_dir.clone());
                 tokio::spawn(async move {
+                    let id = config.task_id();
                     match verification.await {
-                        Ok(Ok(report)) => print!("{}", report.to_text()),
-                        Ok(Err(e)) => eprintln!("verification did not run: {e}"),
+                        Ok(Ok(report)) => {
+                            TaskMetrics::verification(&id, Ok(&report));
+                            print!(
+                                "{}",
+                                composed
+                                    .report_text(&config, &report, &state_dir)
+                                    .await
+                                    .text
+                            );
+                        }
+                        Ok(Err(e)) => {
+                            TaskMetrics::verification(&id, Err(()));
+                            eprintln!("verification did not run: {e}");
+                        }
                         Err(e) => eprintln!("verification stopped: {e}"),
                     }
                 });
@@ -291,7 +310,12 @@ async fn run(command: Command) -> Result<(), Failure> {
                 eprintln!("\nstopping: saving checkpoints…");
                 stopper.stop();
             });
-            let monitor = tokio::spawn(progress::monitor(handle, stop_when_caught_up, json));
+            let monitor = tokio::spawn(progress::monitor(
+                handle,
+                task_metrics,
+                stop_when_caught_up,
+                json,
+            ));
             let result = composed.task.run().await;
             monitor.abort();
             if let Err(e) = composed.finish().await {
