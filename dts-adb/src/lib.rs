@@ -14,7 +14,7 @@
 //! - **Checkpoint** ([`checkpoint`]): stored in `dts_meta.dts_adb_checkpoint` after each
 //!   flushed batch, never before its changes are written: at-least-once delivery made
 //!   convergent by idempotent upserts and deletes by key.
-//! - **Task from a configuration** ([`from_config`]): `[destination] type = "adb"`, with data
+//! - **Task from a configuration** ([`factory`], [`AdbSinkFactory`]): `[destination] type = "adb"`, with data
 //!   verification (`[validation]`) read on the ADB side by [`verify`].
 //! - **TLS** ([`AdbOptions::tls`], `[destination.tls]`): every connection (pool, checkpoint,
 //!   precheck, verification) is made through a [`dts_mysql::MysqlEndpoint`], encrypted and
@@ -935,7 +935,7 @@ impl Sink for AdbSink {
     /// Buffers the batch; flushes every buffer and commits `checkpoint` when a buffer reached
     /// the size limits, the oldest buffered change waited the flush interval, the interval
     /// is zero, or the batch held DDL. Otherwise `checkpoint` is committed by a later flush
-    /// (the next round's, the background timer's, or [`AdbSink::flush`]). Any failure drops
+    /// (the next round's, the background timer's, or `Sink::flush`). Any failure drops
     /// the buffers, so the task's replay from the stored checkpoint rewrites them.
     async fn apply(&self, batch: &[Transaction], checkpoint: &Checkpoint) -> Result<()> {
         let mut pending = self.core.pending.lock().await;

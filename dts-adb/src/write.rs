@@ -152,7 +152,7 @@ pub struct WriteStats {
     /// the flush interval.
     pub commits_by_time: u64,
     /// Other checkpoint commits: a zero flush interval, a DDL statement, an explicit
-    /// [`crate::AdbSink::flush`], another sink call that needs the buffers written first, or
+    /// `Sink::flush` of [`crate::AdbSink`], another sink call that needs the buffers written first, or
     /// a round with nothing buffered.
     pub commits_other: u64,
 }

@@ -2,7 +2,7 @@
 //! MySQL-family server, and what it is made of — the full-data reads ([`snapshot`]), binlog
 //! capture ([`binlog`]) and DDL reading ([`ddl`]), the start position ([`start`], [`position`]),
 //! foreign keys ([`foreign_keys`]), schema objects and accounts ([`schema_objects`]), the
-//! precheck ([`precheck`], with the grants parser in [`grants`]), the migration assessment's
+//! precheck ([`precheck`], with the grants parser in `grants`), the migration assessment's
 //! source checks ([`assessment`]) and the personal-data scan ([`scan`]). Tables are discovered
 //! through [`crate::wire::catalog`], which verification shares.
 
