@@ -19,6 +19,7 @@
 
 use crate::ddl::TableLayout;
 use crate::ident::{quote_ident, quote_list, quote_table};
+use dts_core::row_plan::RowPlan;
 use dts_core::{RowChange, RowOp, SchemaRef, TableId, Value};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Params, Value as Raw};
@@ -423,21 +424,15 @@ impl<'a> Writer<'a> {
         match &layout.key {
             Some(key) => {
                 let buf = &mut self.buffers[i];
-                if matches!(change.op, RowOp::Update | RowOp::Delete) {
-                    if let Some(before) = before {
-                        let (k, size) = buf.key_params(key, before);
-                        let moved = match (change.op, after) {
-                            (RowOp::Update, Some(after)) => {
-                                key.iter().any(|&p| before[p] != after[p])
-                            }
-                            _ => true,
-                        };
-                        if moved {
-                            buf.put(Some(key_string(&k)), Entry::Delete(k, size));
-                        }
-                    }
+                // The rule every keyed sink shares (dts_core::row_plan); the buffer keeps the
+                // last write per key, which an ADB upsert (a whole-row replace) makes the end
+                // state.
+                let plan = RowPlan::of(change.op, before, after, key);
+                if let Some(before) = plan.delete {
+                    let (k, size) = buf.key_params(key, before);
+                    buf.put(Some(key_string(&k)), Entry::Delete(k, size));
                 }
-                if let Some(after) = after.filter(|_| change.op != RowOp::Delete) {
+                if let Some(after) = plan.upsert {
                     let (k, _) = buf.key_params(key, after);
                     let (row, size) = buf.row_params(after);
                     buf.put(Some(key_string(&k)), Entry::Upsert(row, size));

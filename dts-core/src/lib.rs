@@ -40,6 +40,7 @@ pub mod filter;
 pub mod objects;
 pub mod position;
 pub mod precheck;
+pub mod row_plan;
 pub mod scan;
 pub mod schema;
 pub mod schema_object;

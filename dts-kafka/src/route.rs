@@ -5,6 +5,7 @@ use crate::event::{key_text, Body, Event};
 use crate::hash::partition_for_key;
 use crate::options::{KafkaSinkOptions, TopicMapping};
 use dts_core::config::PartitionPolicy;
+use dts_core::row_plan::key_changed;
 use dts_core::{TableId, TableSchema, Value};
 
 /// Where a record goes inside its topic.
@@ -113,9 +114,11 @@ impl Router {
         if self.policy != PartitionPolicy::ByPrimaryKeyHash {
             return false;
         }
-        let differs = |idx: &[usize]| idx.iter().any(|&i| before.get(i) != after.get(i));
-        self.hash_columns(schema).is_some_and(|idx| differs(&idx))
-            || schema.identity_indexes().is_some_and(|idx| differs(&idx))
+        // The keyed-sink rule (dts_core::row_plan): a row whose key changes is a delete of the
+        // old key and an upsert of the new one; here the key is what places the record.
+        let moves = |idx: &[usize]| key_changed(before, after, idx);
+        self.hash_columns(schema).is_some_and(|idx| moves(&idx))
+            || schema.identity_indexes().is_some_and(|idx| moves(&idx))
     }
 
     /// The partition(s) of a record in a topic of `partitions` partitions.

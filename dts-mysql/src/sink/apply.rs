@@ -41,8 +41,11 @@
 //!
 //! # Routing and key-changing updates
 //!
-//! An update whose key changes is split into a delete of the old key, on the old key's worker,
-//! and an upsert of the new image, on the new key's worker, each at the update's place in that
+//! Each row change becomes the writes [`dts_core::row_plan::RowPlan`] gives (the rule every
+//! keyed sink shares: an insert or update is an upsert of the after image, a delete a delete by
+//! key, and an update whose key changes is a delete of the old key, then the upsert).
+//! Routed, the delete of a moved row goes to the old key's worker
+//! and the upsert of the new image to the new key's worker, each at the update's place in that
 //! worker's sequence. Every change of one key therefore lands on one worker in source order,
 //! which is all per-key order needs when rows of different keys cannot interact.
 //!
@@ -93,16 +96,19 @@
 //!
 //! [`SinkOptions::workers`]: super::SinkOptions::workers
 
+use super::ops::{key_indexes, KeyHasher, Op, Session};
 use super::sql::{self, InsertKind};
+use super::statements::{exec, exec_delete_keys, exec_insert};
 use super::{checkpoint, MysqlSink};
 use crate::wire::encode::to_param;
 use crate::wire::ident::quote_ident;
+use dts_core::row_plan::RowPlan;
 use dts_core::{
     Change, Checkpoint, Ddl, DdlKind, DerivedChange, Error, ErrorClass, Position, Result, Row,
-    RowChange, RowOp, SchemaRef, TableId, TableSchema, Transaction, Value,
+    RowChange, RowOp, SchemaRef, TableId, TableSchema, Transaction,
 };
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, TxOpts, Value as Raw};
+use mysql_async::{TxOpts, Value as Raw};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -119,117 +125,11 @@ pub const OBJECT_ALREADY_APPLIED_CODES: [u16; 7] = [1304, 1359, 1537, 1305, 1360
 /// Appended to a `pending_ddl` marker when the destination refused the DDL.
 pub const FAILED_SUFFIX: &str = " failed";
 
-/// A connection or transaction the sink writes through.
-pub(super) trait Session: Queryable + Send {
-    /// Warnings of the last statement.
-    fn warnings(&self) -> u16;
-    /// Rows affected by the last statement.
-    fn affected(&self) -> u64;
-}
-
-impl Session for Conn {
-    fn warnings(&self) -> u16 {
-        self.get_warnings()
-    }
-    fn affected(&self) -> u64 {
-        self.affected_rows()
-    }
-}
-
-impl Session for mysql_async::Transaction<'_> {
-    fn warnings(&self) -> u16 {
-        self.get_warnings()
-    }
-    fn affected(&self) -> u64 {
-        self.affected_rows()
-    }
-}
-
-/// One write, before merging with its neighbours.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Op<'a> {
-    /// Insert-or-replace the image of a keyed table.
-    Upsert(&'a SchemaRef, &'a Row),
-    /// Delete by the identity values of the image.
-    DeleteKey(&'a SchemaRef, &'a Row),
-    /// Exact insert (key-less table).
-    Insert(&'a SchemaRef, &'a Row),
-    /// Delete one row equal to the image (key-less table).
-    DeleteExact(&'a SchemaRef, &'a Row),
-    /// Update one row equal to the before image (key-less table).
-    UpdateExact(&'a SchemaRef, &'a Row, &'a Row),
-    /// Per-row path with conflict detection.
-    Checked(&'a RowChange),
-    /// A foreign-key cascade's predicate change (see [`crate::wire::predicate`]).
-    Derived(&'a DerivedChange),
-}
-
-impl Op<'_> {
-    fn schema(&self) -> &SchemaRef {
-        match self {
-            Op::Upsert(s, _)
-            | Op::DeleteKey(s, _)
-            | Op::Insert(s, _)
-            | Op::DeleteExact(s, _)
-            | Op::UpdateExact(s, _, _) => s,
-            Op::Checked(c) => &c.schema,
-            Op::Derived(d) => &d.schema,
-        }
-    }
-
-    fn row(&self) -> &Row {
-        match self {
-            Op::Upsert(_, r) | Op::DeleteKey(_, r) | Op::Insert(_, r) | Op::DeleteExact(_, r) => r,
-            Op::UpdateExact(_, _, a) => a,
-            Op::Checked(c) => c
-                .after
-                .as_ref()
-                .or(c.before.as_ref())
-                .expect("checked image"),
-            Op::Derived(_) => &NO_ROW,
-        }
-    }
-
-    /// Whether `next` may share a multi-row statement with `self`.
-    fn merges_with(&self, next: &Op<'_>) -> bool {
-        let same_kind = matches!(
-            (self, next),
-            (Op::Upsert(..), Op::Upsert(..))
-                | (Op::DeleteKey(..), Op::DeleteKey(..))
-                | (Op::Insert(..), Op::Insert(..))
-                | (Op::Checked(..), Op::Checked(..))
-        );
-        same_kind && same_schema(self.schema(), next.schema())
-    }
-}
-
-/// The (absent) row image of a derived change.
-static NO_ROW: Row = Vec::new();
-
-fn same_schema(a: &SchemaRef, b: &SchemaRef) -> bool {
-    Arc::ptr_eq(a, b) || **a == **b
-}
-
 /// What routing needs to know about a keyed table.
 struct KeyInfo {
     keys: Vec<usize>,
     /// Destination key equality is byte equality, so key values can be hashed.
     exact: bool,
-}
-
-/// Identity positions of a table, checked.
-fn key_indexes(schema: &TableSchema) -> Result<Option<Vec<usize>>> {
-    let Some(cols) = schema.identity_columns() else {
-        return Ok(None);
-    };
-    let idx = schema.identity_indexes().unwrap_or_default();
-    if idx.len() != cols.len() {
-        return Err(Error::Schema {
-            table: schema.id.clone(),
-            message: format!("identity columns {cols:?} are not all in the table"),
-        });
-    }
-    Ok(Some(idx))
 }
 
 /// Whether changes of a table may be spread over workers by key: the key's destination
@@ -264,61 +164,6 @@ fn exact_key(schema: &TableSchema, keys: &[usize]) -> bool {
             T::Float | T::Double | T::Json | T::Geometry { .. } => false,
         }
     })
-}
-
-/// FNV-1a with a final mix, stable across runs and platforms.
-pub(super) struct KeyHasher(u64);
-
-impl KeyHasher {
-    pub(super) fn new() -> Self {
-        KeyHasher(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    pub(super) fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub(super) fn value(&mut self, v: &Value) {
-        match v {
-            Value::Null => self.write(&[0]),
-            Value::Int(i) => {
-                self.write(&[1]);
-                self.write(&i.to_le_bytes());
-            }
-            Value::UInt(u) | Value::Bit(u) => {
-                self.write(&[2]);
-                self.write(&u.to_le_bytes());
-            }
-            // PAD SPACE collations ignore trailing spaces: hash what they compare.
-            Value::Text(s) => {
-                self.write(&[3]);
-                self.write(s.trim_end_matches(' ').as_bytes());
-            }
-            Value::Decimal(s) | Value::Enum(s) | Value::Json(s) => {
-                self.write(&[4]);
-                self.write(s.as_bytes());
-            }
-            Value::Bytes(b) | Value::Geometry(b) => {
-                self.write(&[5]);
-                self.write(b);
-            }
-            other => {
-                self.write(&[6]);
-                self.write(format!("{other:?}").as_bytes());
-            }
-        }
-        self.write(&[0xff]);
-    }
 }
 
 /// The worker of a keyed change.
@@ -366,11 +211,16 @@ fn image(change: &RowChange, after: bool) -> Result<&Row> {
     Ok(img)
 }
 
-fn key_changed(change: &RowChange, keys: &[usize]) -> bool {
-    match (change.op, &change.before, &change.after) {
-        (RowOp::Update, Some(b), Some(a)) => keys.iter().any(|&i| b.get(i) != a.get(i)),
-        _ => false,
+/// Checks the images `change` needs: the after image of an insert, the before image of a
+/// delete, both of an update.
+fn check_images(change: &RowChange) -> Result<()> {
+    if change.op != RowOp::Insert {
+        image(change, false)?;
     }
+    if change.op != RowOp::Delete {
+        image(change, true)?;
+    }
+    Ok(())
 }
 
 /// The writes of one change, in order, for serial application.
@@ -393,17 +243,12 @@ fn serial_ops<'a>(change: &'a RowChange, policy: bool, out: &mut Vec<Op<'a>>) ->
             }
             out.push(Op::Checked(change));
         }
-        Some(keys) => match change.op {
-            RowOp::Insert => out.push(Op::Upsert(schema, image(change, true)?)),
-            RowOp::Delete => out.push(Op::DeleteKey(schema, image(change, false)?)),
-            RowOp::Update => {
-                let (before, after) = (image(change, false)?, image(change, true)?);
-                if key_changed(change, &keys) {
-                    out.push(Op::DeleteKey(schema, before));
-                }
-                out.push(Op::Upsert(schema, after));
-            }
-        },
+        Some(keys) => {
+            check_images(change)?;
+            let plan = RowPlan::of_change(change, &keys);
+            out.extend(plan.delete.map(|b| Op::DeleteKey(schema, b)));
+            out.extend(plan.upsert.map(|a| Op::Upsert(schema, a)));
+        }
     }
     Ok(())
 }
@@ -468,7 +313,7 @@ fn plan<'a>(batch: &'a [Transaction], last: &Checkpoint, policy: bool) -> Result
                 Change::Ddl(_) | Change::Derived(_) => barrier = true,
                 Change::Row(r) => match key_indexes(&r.schema)? {
                     None => barrier = true,
-                    Some(keys) => barrier |= policy && key_changed(r, &keys),
+                    Some(keys) => barrier |= policy && RowPlan::of_change(r, &keys).moves_key(),
                 },
             }
         }
@@ -560,24 +405,15 @@ async fn run_keyed(
             plans[route(key)].push(Op::Checked(change));
             continue;
         }
-        match change.op {
-            RowOp::Insert => {
-                let a = image(change, true)?;
-                plans[route(a)].push(Op::Upsert(schema, a));
-            }
-            RowOp::Delete => {
-                let b = image(change, false)?;
-                plans[route(b)].push(Op::DeleteKey(schema, b));
-            }
-            RowOp::Update => {
-                let (b, a) = (image(change, false)?, image(change, true)?);
-                if key_changed(change, &info.keys) {
-                    plans[route(b)].push(Op::DeleteKey(schema, b));
-                    plans[route(a)].push(Op::Upsert(schema, a));
-                } else {
-                    plans[route(b)].push(Op::Upsert(schema, a));
-                }
-            }
+        // Each write goes to the worker of its key (a moved row's delete and upsert may go to
+        // two workers: their keys differ, so they cannot interact).
+        check_images(change)?;
+        let plan = RowPlan::of_change(change, &info.keys);
+        if let Some(b) = plan.delete {
+            plans[route(b)].push(Op::DeleteKey(schema, b));
+        }
+        if let Some(a) = plan.upsert {
+            plans[route(a)].push(Op::Upsert(schema, a));
         }
     }
     if !policy {
@@ -928,146 +764,6 @@ pub(super) async fn run_ddl(sink: &MysqlSink, ddl: &Ddl, tolerate: bool) -> Resu
     exec_ddl(sink, ddl, tolerate).await.map_err(|f| f.error)
 }
 
-/// Executes one statement, logging the server's warnings (unless `quiet`).
-async fn exec<Q: Session>(
-    sink: &MysqlSink,
-    q: &mut Q,
-    sql: String,
-    params: Vec<Raw>,
-    table: &TableId,
-    what: &str,
-    quiet: bool,
-) -> Result<u64> {
-    q.exec_drop(sql, params)
-        .await
-        .map_err(|e| sink.err(&format!("{what} {table}"), e))?;
-    let affected = q.affected();
-    if !quiet {
-        log_warnings(q, table, what).await;
-    }
-    Ok(affected)
-}
-
-/// Logs the warnings of the last statement (the destination adjusted values), if any.
-async fn log_warnings<Q: Session>(q: &mut Q, table: &TableId, what: &str) {
-    let n = q.warnings();
-    if n == 0 {
-        return;
-    }
-    let shown: Vec<(String, u32, String)> =
-        q.query("SHOW WARNINGS LIMIT 5").await.unwrap_or_default();
-    tracing::warn!(
-        target: "dts_mysql::sink",
-        table = %table,
-        warnings = n,
-        first = ?shown,
-        "{what}: the destination adjusted values"
-    );
-}
-
-/// `rows` written with one `LOAD DATA LOCAL INFILE` (see [`super::load`]).
-pub(super) async fn exec_load(
-    sink: &MysqlSink,
-    conn: &mut Conn,
-    schema: &TableSchema,
-    cols: &[usize],
-    rows: &[&Row],
-    kind: InsertKind,
-) -> Result<()> {
-    let data = super::load::encode_rows(rows, cols);
-    let text = super::load::load_sql(schema, cols, kind, !sink.server.is_mariadb());
-    conn.set_infile_handler(async move {
-        Ok(futures::StreamExt::boxed(futures::stream::once(
-            async move { Ok(data) },
-        )))
-    });
-    let what = format!("load {} rows into", rows.len());
-    conn.query_drop(text)
-        .await
-        .map_err(|e| sink.err(&format!("{what} {}", schema.id), e))?;
-    if kind != InsertKind::Ignore {
-        log_warnings(conn, &schema.id, &what).await;
-    }
-    Ok(())
-}
-
-/// A multi-row insert of `rows`, split into statements within the limits.
-pub(super) async fn exec_insert<Q: Session>(
-    sink: &MysqlSink,
-    q: &mut Q,
-    schema: &TableSchema,
-    cols: &[usize],
-    rows: &[&Row],
-    kind: InsertKind,
-) -> Result<()> {
-    let runs = sql::split_runs(
-        rows,
-        cols.len(),
-        sink.options.batch_rows,
-        sink.batch_bytes,
-        |r| sql::row_bytes(r, cols),
-    );
-    let what = match kind {
-        InsertKind::Plain => "insert into",
-        InsertKind::Ignore => "insert ignore into",
-        InsertKind::Upsert => "upsert into",
-        InsertKind::Replace => "replace into",
-    };
-    for run in runs {
-        let n = run.len();
-        let text = sql::insert_sql(schema, cols, n, kind, sink.style);
-        let params: Vec<Raw> = rows[run]
-            .iter()
-            .flat_map(|r| cols.iter().map(|&c| to_param(&r[c])))
-            .collect();
-        exec(
-            sink,
-            q,
-            text,
-            params,
-            &schema.id,
-            &format!("{what} ({n} rows)"),
-            kind == InsertKind::Ignore,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-pub(super) async fn exec_delete_keys<Q: Session>(
-    sink: &MysqlSink,
-    q: &mut Q,
-    schema: &TableSchema,
-    rows: &[&Row],
-) -> Result<()> {
-    let keys = key_indexes(schema)?.unwrap_or_default();
-    let runs = sql::split_runs(
-        rows,
-        keys.len(),
-        sink.options.batch_rows,
-        sink.batch_bytes,
-        |r| sql::row_bytes(r, &keys),
-    );
-    for run in runs {
-        let n = run.len();
-        let params: Vec<Raw> = rows[run]
-            .iter()
-            .flat_map(|r| keys.iter().map(|&c| to_param(&r[c])))
-            .collect();
-        exec(
-            sink,
-            q,
-            sql::delete_keys_sql(schema, &keys, n),
-            params,
-            &schema.id,
-            &format!("delete ({n} keys) from"),
-            false,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
 /// Applies a foreign-key cascade's predicate change.
 async fn exec_derived<Q: Session>(sink: &MysqlSink, q: &mut Q, d: &DerivedChange) -> Result<()> {
     let st = crate::wire::predicate::derived_statement(d, &crate::wire::predicate::Plain);
@@ -1132,6 +828,7 @@ async fn exec_ops<Q: Session>(sink: &MysqlSink, q: &mut Q, ops: &[Op<'_>]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dts_core::Value;
     use dts_core::{Column, ColumnType, Fragment};
 
     fn schema(table: &str, pk: bool, key_type: ColumnType) -> SchemaRef {

@@ -6,7 +6,7 @@
 //! of different keys of such a table cannot interact (its key compares byte-exactly at the
 //! destination and it has no other unique key), so only each key's own sequence matters — and
 //! because upserts carry full after images and deletes go by key, that sequence's end state is
-//! decided by its last delete and the upserts after it:
+//! decided by its last delete and the upserts after it ([`dts_core::row_plan::KeyFate`]):
 //!
 //! - keys whose sequence contains a delete are deleted (one `DELETE … IN (…)` per table);
 //! - keys whose sequence ends with an upsert are then upserted with their last image (one
@@ -23,22 +23,23 @@
 //! appears with two different schemas in one share (never expected inside a keyed step, which
 //! DDL cuts).
 
-use super::apply::{KeyHasher, Op};
+use super::ops::{KeyHasher, Op};
+use dts_core::row_plan::KeyFate;
 use dts_core::{Row, SchemaRef, TableId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What happens to one key by the end of the share.
-struct KeyFate<'a> {
+/// One key of the share and what the share leaves of it.
+struct KeyEntry<'a> {
+    /// The first image seen with the key (its key columns identify it).
     row: &'a Row,
-    deleted: bool,
-    last_upsert: Option<&'a Row>,
+    fate: KeyFate<'a>,
 }
 
 /// The compactable operations of one table, keys in first-appearance order.
 struct TableOps<'a> {
     schema: &'a SchemaRef,
-    fates: Vec<KeyFate<'a>>,
+    fates: Vec<KeyEntry<'a>>,
     /// Key hash → indexes into `fates` with that hash.
     index: HashMap<u64, Vec<usize>>,
     /// Seen under a second schema: leave the table in source order.
@@ -68,22 +69,15 @@ impl<'a> TableOps<'a> {
         let f = match found {
             Some(f) => f,
             None => {
-                self.fates.push(KeyFate {
+                self.fates.push(KeyEntry {
                     row,
-                    deleted: false,
-                    last_upsert: None,
+                    fate: KeyFate::default(),
                 });
                 bucket.push(self.fates.len() - 1);
                 self.fates.len() - 1
             }
         };
-        let fate = &mut self.fates[f];
-        if delete {
-            fate.deleted = true;
-            fate.last_upsert = None;
-        } else {
-            fate.last_upsert = Some(row);
-        }
+        self.fates[f].fate.record(delete, row);
     }
 }
 
@@ -131,13 +125,13 @@ pub(super) fn compact<'a, 'k>(
         out.extend(
             t.fates
                 .iter()
-                .filter(|f| f.deleted)
+                .filter(|f| f.fate.deleted)
                 .map(|f| Op::DeleteKey(t.schema, f.row)),
         );
         out.extend(
             t.fates
                 .iter()
-                .filter_map(|f| f.last_upsert.map(|r| Op::Upsert(t.schema, r))),
+                .filter_map(|f| f.fate.last_upsert.map(|r| Op::Upsert(t.schema, r))),
         );
     }
     out

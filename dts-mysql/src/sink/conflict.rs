@@ -58,8 +58,9 @@
 //! is applied with the one-way rules — no detection, the destination is overwritten — and
 //! detection resumes once the task is applying fresh transactions again.
 
-use super::apply::{exec_insert, Session};
+use super::ops::Session;
 use super::sql::{self, InsertKind};
+use super::statements::exec_insert;
 use super::MysqlSink;
 use crate::wire::encode::to_param;
 use crate::wire::rows::decode_row;
@@ -475,7 +476,7 @@ pub(super) async fn apply_checked<Q: Session>(
         }
     }
     if !deletes.is_empty() {
-        super::apply::exec_delete_keys(sink, q, schema, &deletes).await?;
+        super::statements::exec_delete_keys(sink, q, schema, &deletes).await?;
     }
     if !upserts.is_empty() {
         upserts.sort_by_key(|(o, _, _)| *o);

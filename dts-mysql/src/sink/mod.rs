@@ -55,8 +55,10 @@ pub mod create;
 pub mod deferred;
 pub mod load;
 pub mod objects;
+mod ops;
 pub mod precheck;
 pub mod sql;
+mod statements;
 
 use crate::wire::conn::{MysqlEndpoint, ServerInfo};
 use crate::wire::ident::quote_table;
@@ -470,9 +472,9 @@ impl MysqlSink {
                         .map_err(|e| self.err("turn the binlog off for full sync", e))?;
                 }
                 let written = if self.load_data && load::loads_exactly(schema, cols, &rows) {
-                    apply::exec_load(self, &mut conn, schema, cols, &rows, kind).await
+                    statements::exec_load(self, &mut conn, schema, cols, &rows, kind).await
                 } else {
-                    apply::exec_insert(self, &mut conn, schema, cols, &rows, kind).await
+                    statements::exec_insert(self, &mut conn, schema, cols, &rows, kind).await
                 };
                 if unlogged {
                     // Never hand an unlogged session back to the pool (incremental writes must
