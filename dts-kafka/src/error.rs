@@ -58,14 +58,12 @@ pub(crate) fn code_of(e: &KafkaError) -> Option<RDKafkaErrorCode> {
 
 /// A dts error for a failed Kafka operation on `object` against `endpoint` (the brokers).
 pub(crate) fn classify(endpoint: &str, object: &str, e: &KafkaError) -> Error {
-    match code_of(e) {
-        Some(code) if is_retryable(code) => Error::Connection {
-            endpoint: endpoint.to_owned(),
-            message: format!("{object}: {e}"),
-            cause: None,
-        },
+    let error = match code_of(e) {
+        Some(code) if is_retryable(code) => Error::connection(endpoint, format!("{object}: {e}")),
         _ => Error::definite(object, format!("kafka error: {e}")),
-    }
+    };
+    // The librdkafka error stays reachable as the source.
+    error.caused_by(e.clone())
 }
 
 #[cfg(test)]
@@ -90,5 +88,9 @@ mod tests {
 
         let size = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
         assert!(!classify("k", "x", &size).is_retryable());
+        let source = std::error::Error::source(&classify("k", "x", &size))
+            .expect("the librdkafka error is the source")
+            .to_string();
+        assert_eq!(source, size.to_string());
     }
 }
