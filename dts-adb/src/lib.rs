@@ -17,7 +17,7 @@
 //! - **Task from a configuration** ([`factory`], [`AdbSinkFactory`]): `[destination] type = "adb"`, with data
 //!   verification (`[validation]`) read on the ADB side by [`verify`].
 //! - **TLS** ([`AdbOptions::tls`], `[destination.tls]`): every connection (pool, checkpoint,
-//!   precheck, verification) is made through a [`dts_mysql::MysqlEndpoint`], encrypted and
+//!   precheck, verification) is made through a [`dts_mysql::wire::MysqlEndpoint`], encrypted and
 //!   verified exactly as for a MySQL destination (see [`dts_mysql::wire::tls`]); the precheck
 //!   reports `destination.tls`.
 //! - **Merged tables**: with [`AdbOptions::merge_tables`], every table gets a
