@@ -68,16 +68,22 @@ pub(super) struct EventAt {
 
 type Sender = mpsc::Sender<Result<StreamEvent, Error>>;
 
+/// What the handlers work on: the cursor, the reader's state (resume point, GTID tracker,
+/// prepared XA branches), the schema cache and the consumer's channel.
+pub(super) struct Reading<'a> {
+    pub(super) cur: &'a mut Cursor,
+    pub(super) state: &'a mut ReaderState,
+    pub(super) schemas: &'a mut SchemaCache,
+    pub(super) tx: &'a Sender,
+}
+
 impl BinlogReader {
     /// Handles one event.
     pub(super) async fn on_event(
         &self,
         event: &Event,
         stream: &BinlogStream,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        schemas: &mut SchemaCache,
-        tx: &Sender,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
         let header = event.header();
         let type_raw = header.event_type_raw();
@@ -88,43 +94,37 @@ impl BinlogReader {
             timestamp_ms: u64::from(header.timestamp()) * 1000,
         };
         if log_pos != 0 {
-            cur.last_end = log_pos;
+            r.cur.last_end = log_pos;
         }
         let at = At {
-            file: &cur.file,
+            file: &r.cur.file,
             offset: ev.start,
         };
         // Header and claimed counts checked, then only the event types used here parsed.
         let data = guard::event_data(event, &self.endpoint.label, at)?;
         match type_raw {
-            MARIADB_GTID_EVENT => return self.on_mariadb_gtid(event, ev, cur, state),
-            XA_PREPARE_EVENT => return self.on_xa_prepare(event, ev, cur, state, tx).await,
-            MARIADB_GTID_LIST_EVENT => return Ok(on_gtid_list(event, state)),
+            MARIADB_GTID_EVENT => return self.on_mariadb_gtid(event, ev, r),
+            XA_PREPARE_EVENT => return self.on_xa_prepare(event, ev, r).await,
+            MARIADB_GTID_LIST_EVENT => return Ok(on_gtid_list(event, r.state)),
             _ => {}
         }
         let Some(data) = data else {
             return Ok(Flow::Continue);
         };
         match data {
-            EventData::FormatDescriptionEvent(_) => cur.seen_format_description = true,
-            EventData::RotateEvent(r) => self.on_rotate(&r, cur, state),
-            EventData::GtidEvent(g) => self.on_gtid(Some(&g), ev, cur, state),
-            EventData::AnonymousGtidEvent(_) => self.on_gtid(None, ev, cur, state),
-            EventData::QueryEvent(q) => {
-                return self.on_query(&q, ev, cur, state, schemas, tx).await
-            }
-            EventData::RowsEvent(rows) => {
-                return self
-                    .on_rows(&rows, stream, ev, cur, state, schemas, tx)
-                    .await
-            }
-            EventData::XidEvent(_) => return self.deliver(ev, cur, state, tx).await,
-            EventData::HeartbeatEvent if cur.txn.is_none() => {
+            EventData::FormatDescriptionEvent(_) => r.cur.seen_format_description = true,
+            EventData::RotateEvent(rot) => self.on_rotate(&rot, r),
+            EventData::GtidEvent(g) => self.on_gtid(Some(&g), ev, r),
+            EventData::AnonymousGtidEvent(_) => self.on_gtid(None, ev, r),
+            EventData::QueryEvent(q) => return self.on_query(&q, ev, r).await,
+            EventData::RowsEvent(rows) => return self.on_rows(&rows, stream, ev, r).await,
+            EventData::XidEvent(_) => return self.deliver(ev, r).await,
+            EventData::HeartbeatEvent if r.cur.txn.is_none() => {
                 let hb = StreamEvent::Heartbeat {
-                    position: state.resume.clone(),
+                    position: r.state.resume.clone(),
                     time_ms: now_ms(),
                 };
-                if tx.send(Ok(hb)).await.is_err() {
+                if r.tx.send(Ok(hb)).await.is_err() {
                     return Ok(Flow::ConsumerGone);
                 }
             }
@@ -139,15 +139,9 @@ impl BinlogReader {
     }
 
     /// Delivers the transaction being assembled, if any, ending at `ev`.
-    async fn deliver(
-        &self,
-        ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        tx: &Sender,
-    ) -> Result<Flow, Error> {
-        if let Some(t) = cur.txn.take() {
-            self.commit(t, &cur.file, ev.log_pos, ev.timestamp_ms, state, tx)
+    async fn deliver(&self, ev: EventAt, r: &mut Reading<'_>) -> Result<Flow, Error> {
+        if let Some(t) = r.cur.txn.take() {
+            self.commit(t, &r.cur.file, ev.log_pos, ev.timestamp_ms, r.state, r.tx)
                 .await?;
         }
         Ok(Flow::Continue)
@@ -158,16 +152,15 @@ impl BinlogReader {
         &self,
         event: &Event,
         ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
         let g = MariadbGtid::parse(event.data(), event.header().server_id())
             .ok_or_else(|| Error::definite(&self.endpoint.label, "malformed MariaDB GTID event"))?;
-        let begin = self.here(cur, ev.start, state);
-        state.scan_limit.get_or_insert_with(|| begin.clone());
+        let begin = self.here(r.cur, ev.start, r.state);
+        r.state.scan_limit.get_or_insert_with(|| begin.clone());
         let mut t = TxnBuilder::new(begin, Some(PendingGtid::Mariadb(g)), g.is_standalone());
         t.xa = g.flags & FL_PREPARED_XA != 0;
-        cur.txn = Some(t);
+        r.cur.txn = Some(t);
         Ok(Flow::Continue)
     }
 
@@ -176,24 +169,22 @@ impl BinlogReader {
         &self,
         event: &Event,
         ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        tx: &Sender,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
         let at = At {
-            file: &cur.file,
+            file: &r.cur.file,
             offset: ev.start,
         };
         let (one_phase, xid) = parse_prepare(event.data()).ok_or_else(|| {
             guard::malformed(&self.endpoint.label, at, "unreadable XA_PREPARE event")
         })?;
-        if let Some(t) = cur.txn.take() {
-            let (file, end, ts) = (&cur.file, ev.log_pos, ev.timestamp_ms);
+        if let Some(t) = r.cur.txn.take() {
+            let (file, end, ts) = (&r.cur.file, ev.log_pos, ev.timestamp_ms);
             if one_phase {
-                self.commit(t, file, end, ts, state, tx).await?;
+                self.commit(t, file, end, ts, r.state, r.tx).await?;
             } else {
                 let prepared_at = format!("{file}:{}", ev.start);
-                self.prepare(t, xid, prepared_at, file, end, ts, state, tx)
+                self.prepare(t, xid, prepared_at, file, end, ts, r.state, r.tx)
                     .await?;
             }
         }
@@ -201,29 +192,23 @@ impl BinlogReader {
     }
 
     /// A rotation to the next binlog file.
-    fn on_rotate(&self, r: &RotateEvent<'_>, cur: &mut Cursor, state: &mut ReaderState) {
-        cur.file = rotate_name(
-            r.name_raw(),
-            cur.server_checksums && !cur.seen_format_description,
+    fn on_rotate(&self, rot: &RotateEvent<'_>, r: &mut Reading<'_>) {
+        r.cur.file = rotate_name(
+            rot.name_raw(),
+            r.cur.server_checksums && !r.cur.seen_format_description,
         );
-        cur.last_end = r.position();
-        if cur.txn.is_none() && !r.is_fake() {
-            state.resume = self.here(cur, r.position(), state);
+        r.cur.last_end = rot.position();
+        if r.cur.txn.is_none() && !rot.is_fake() {
+            r.state.resume = self.here(r.cur, rot.position(), r.state);
         }
     }
 
     /// A MySQL GTID event (or an anonymous one): a new event group begins.
-    fn on_gtid(
-        &self,
-        gtid: Option<&GtidEvent>,
-        ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-    ) {
-        let begin = self.here(cur, ev.start, state);
-        state.scan_limit.get_or_insert_with(|| begin.clone());
+    fn on_gtid(&self, gtid: Option<&GtidEvent>, ev: EventAt, r: &mut Reading<'_>) {
+        let begin = self.here(r.cur, ev.start, r.state);
+        r.state.scan_limit.get_or_insert_with(|| begin.clone());
         let pending = gtid.map(|g| PendingGtid::Mysql(format_uuid(&g.sid()), g.gno()));
-        cur.txn = Some(TxnBuilder::new(begin, pending, true));
+        r.cur.txn = Some(TxnBuilder::new(begin, pending, true));
     }
 
     /// A query event: XA statements, savepoints, `BEGIN` / `COMMIT` / `ROLLBACK`, or DDL.
@@ -231,30 +216,25 @@ impl BinlogReader {
         &self,
         q: &QueryEvent<'_>,
         ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        schemas: &mut SchemaCache,
-        tx: &Sender,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
         let sql = q.query();
         let trimmed = sql.trim();
-        if state.scan_limit.is_none() {
-            state.scan_limit = Some(self.here(cur, ev.start, state));
+        if r.state.scan_limit.is_none() {
+            r.state.scan_limit = Some(self.here(r.cur, ev.start, r.state));
         }
         if let Some(statement) = xa::classify(trimmed) {
             let at = At {
-                file: &cur.file,
+                file: &r.cur.file,
                 offset: ev.start,
             };
             let statement = statement.map_err(|m| guard::malformed(&self.endpoint.label, at, m))?;
-            return self
-                .on_xa_statement(statement, ev, cur, state, schemas, tx)
-                .await;
+            return self.on_xa_statement(statement, ev, r).await;
         }
         if let Some(statement) = savepoint::classify(trimmed) {
-            if let Some(t) = cur.txn.as_mut() {
+            if let Some(t) = r.cur.txn.as_mut() {
                 let at = At {
-                    file: &cur.file,
+                    file: &r.cur.file,
                     offset: ev.start,
                 };
                 t.savepoints
@@ -264,24 +244,24 @@ impl BinlogReader {
             return Ok(Flow::Continue);
         }
         if trimmed.eq_ignore_ascii_case("BEGIN") {
-            match cur.txn.as_mut() {
+            match r.cur.txn.as_mut() {
                 Some(t) => t.standalone = false,
                 None => {
-                    let begin = self.here(cur, ev.start, state);
-                    cur.txn = Some(TxnBuilder::new(begin, None, false));
+                    let begin = self.here(r.cur, ev.start, r.state);
+                    r.cur.txn = Some(TxnBuilder::new(begin, None, false));
                 }
             }
             return Ok(Flow::Continue);
         }
         if trimmed.eq_ignore_ascii_case("COMMIT") {
-            return self.deliver(ev, cur, state, tx).await;
+            return self.deliver(ev, r).await;
         }
         if trimmed.eq_ignore_ascii_case("ROLLBACK") {
             // A non-transactional group rolled back: nothing to deliver.
-            cur.txn = None;
+            r.cur.txn = None;
             return Ok(Flow::Continue);
         }
-        self.on_ddl(q, ev, cur, state, schemas, tx).await
+        self.on_ddl(q, ev, r).await
     }
 
     /// `XA START`, `XA END`, `XA COMMIT` (one-phase, or of a prepared branch) and
@@ -290,16 +270,14 @@ impl BinlogReader {
         &self,
         statement: XaStatement,
         ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        schemas: &mut SchemaCache,
-        tx: &Sender,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
-        let begin = self.here(cur, ev.start, state);
+        let begin = self.here(r.cur, ev.start, r.state);
         let (end, ts) = (ev.log_pos, ev.timestamp_ms);
         match statement {
             XaStatement::Start => {
-                let t = cur
+                let t = r
+                    .cur
                     .txn
                     .get_or_insert_with(|| TxnBuilder::new(begin, None, false));
                 t.standalone = false;
@@ -308,38 +286,40 @@ impl BinlogReader {
             XaStatement::End => {}
             XaStatement::Commit {
                 one_phase: true, ..
-            } => return self.deliver(ev, cur, state, tx).await,
+            } => return self.deliver(ev, r).await,
             XaStatement::Commit { xid, .. } => {
-                let t = cur
+                let t = r
+                    .cur
                     .txn
                     .take()
                     .unwrap_or_else(|| TxnBuilder::new(begin, None, true));
-                let prepared = match state.pending_xa.take(&xid) {
+                let prepared = match r.state.pending_xa.take(&xid) {
                     Some(p) => p,
                     None => {
-                        let limit = state
+                        let limit = r
+                            .state
                             .scan_limit
                             .clone()
-                            .unwrap_or_else(|| state.resume.clone());
+                            .unwrap_or_else(|| r.state.resume.clone());
                         let at = At {
-                            file: &cur.file,
+                            file: &r.cur.file,
                             offset: ev.start,
                         };
-                        self.find_prepared(&xid, &limit, schemas, at).await?
+                        self.find_prepared(&xid, &limit, r.schemas, at).await?
                     }
                 };
                 if !self
-                    .commit_prepared(t, prepared, &cur.file, end, ts, state, tx)
+                    .commit_prepared(t, prepared, &r.cur.file, end, ts, r.state, r.tx)
                     .await?
                 {
                     return Ok(Flow::ConsumerGone);
                 }
             }
             XaStatement::Rollback(xid) => {
-                state.pending_xa.take(&xid);
-                if let Some(mut t) = cur.txn.take() {
+                r.state.pending_xa.take(&xid);
+                if let Some(mut t) = r.cur.txn.take() {
                     t.changes.clear();
-                    self.commit(t, &cur.file, end, ts, state, tx).await?;
+                    self.commit(t, &r.cur.file, end, ts, r.state, r.tx).await?;
                 }
             }
         }
@@ -352,10 +332,7 @@ impl BinlogReader {
         &self,
         q: &QueryEvent<'_>,
         ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        schemas: &mut SchemaCache,
-        tx: &Sender,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
         let sql = q.query();
         let schema_name = q.schema();
@@ -365,22 +342,22 @@ impl BinlogReader {
             ddl.sql_mode = crate::source::binlog::sql_mode::of_query(q);
         }
         if ddl.kind != DdlKind::Other || crate::source::ddl::is_ddl_statement(&sql) {
-            self.refresh_after_ddl(schemas, &ddl).await?;
+            self.refresh_after_ddl(r.schemas, &ddl).await?;
         }
         let in_scope =
             ddl.tables.is_empty() || ddl.tables.iter().any(|t| self.in_scope(&t.database));
-        let mut t = match cur.txn.take() {
+        let mut t = match r.cur.txn.take() {
             Some(t) => t,
-            None => TxnBuilder::new(self.here(cur, ev.start, state), None, true),
+            None => TxnBuilder::new(self.here(r.cur, ev.start, r.state), None, true),
         };
         if in_scope && !crate::source::ddl::is_transaction_control(&sql) {
             t.changes.push(Change::Ddl(ddl));
         }
         if t.standalone {
-            self.commit(t, &cur.file, ev.log_pos, ev.timestamp_ms, state, tx)
+            self.commit(t, &r.cur.file, ev.log_pos, ev.timestamp_ms, r.state, r.tx)
                 .await?;
         } else {
-            cur.txn = Some(t);
+            r.cur.txn = Some(t);
         }
         Ok(Flow::Continue)
     }
@@ -394,10 +371,7 @@ impl BinlogReader {
         rows: &RowsEventData<'_>,
         stream: &BinlogStream,
         ev: EventAt,
-        cur: &mut Cursor,
-        state: &mut ReaderState,
-        schemas: &mut SchemaCache,
-        tx: &Sender,
+        r: &mut Reading<'_>,
     ) -> Result<Flow, Error> {
         let ep = &self.endpoint;
         let Some(tme) = stream.get_tme(rows.table_id()) else {
@@ -406,7 +380,7 @@ impl BinlogReader {
                 format!(
                     "row event for unknown table id {} at {}:{}",
                     rows.table_id(),
-                    cur.file,
+                    r.cur.file,
                     ev.start
                 ),
             ));
@@ -417,38 +391,42 @@ impl BinlogReader {
         );
         if let Some(guard) = &self.options.loop_guard {
             if guard.is_marker_table(&id) && guard.marks_echo(rows, tme) {
-                if cur.txn.is_none() {
-                    let begin = self.here(cur, ev.start, state);
-                    cur.txn = Some(TxnBuilder::new(begin, None, false));
+                if r.cur.txn.is_none() {
+                    let begin = self.here(r.cur, ev.start, r.state);
+                    r.cur.txn = Some(TxnBuilder::new(begin, None, false));
                 }
-                if let Some(t) = cur.txn.as_mut() {
+                if let Some(t) = r.cur.txn.as_mut() {
                     t.echo = true;
                     t.changes.clear();
                 }
             }
-            if cur.txn.as_ref().is_some_and(|t| t.echo) {
+            if r.cur.txn.as_ref().is_some_and(|t| t.echo) {
                 return Ok(Flow::Continue);
             }
         }
         if !self.in_scope(&id.database) {
             return Ok(Flow::Continue);
         }
-        if cur.txn.is_none() {
-            let begin = self.here(cur, ev.start, state);
-            cur.txn = Some(TxnBuilder::new(begin, None, false));
+        if r.cur.txn.is_none() {
+            let begin = self.here(r.cur, ev.start, r.state);
+            r.cur.txn = Some(TxnBuilder::new(begin, None, false));
         }
-        let Some(t) = cur.txn.as_mut() else {
+        let Some(t) = r.cur.txn.as_mut() else {
             return Ok(Flow::Continue);
         };
         let at = At {
-            file: &cur.file,
+            file: &r.cur.file,
             offset: ev.start,
         };
-        decode_event(schemas, &id, tme, rows, &ep.label, at, &mut t.changes).await?;
+        decode_event(r.schemas, &id, tme, rows, &ep.label, at, &mut t.changes).await?;
         // A prepared XA group may still be rolled back: it is held whole.
         if !t.xa && t.changes.len() >= self.options.max_transaction_changes {
-            let piece = t.take_fragment(&cur.file, ev.log_pos, ev.timestamp_ms);
-            if tx.send(Ok(StreamEvent::Transaction(piece))).await.is_err() {
+            let piece = t.take_fragment(&r.cur.file, ev.log_pos, ev.timestamp_ms);
+            if r.tx
+                .send(Ok(StreamEvent::Transaction(piece)))
+                .await
+                .is_err()
+            {
                 return Ok(Flow::ConsumerGone);
             }
         }

@@ -38,7 +38,7 @@ mod events;
 mod stream;
 mod txn;
 
-use events::{Cursor, Flow};
+use events::{Cursor, Flow, Reading};
 
 /// Tuning of the binlog reader.
 #[derive(Clone, Debug)]
@@ -157,9 +157,13 @@ impl BinlogReader {
             if tx.is_closed() {
                 return Ok(());
             }
-            let flow = self
-                .on_event(&event, &stream, &mut cur, state, &mut schemas, tx)
-                .await?;
+            let mut reading = Reading {
+                cur: &mut cur,
+                state,
+                schemas: &mut schemas,
+                tx,
+            };
+            let flow = self.on_event(&event, &stream, &mut reading).await?;
             if flow == Flow::ConsumerGone {
                 return Ok(());
             }
