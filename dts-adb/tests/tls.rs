@@ -11,7 +11,7 @@ mod build_support;
 
 use dts_adb::{AdbOptions, AdbSink};
 use dts_core::config::{TaskConfig, TlsConfig, TlsMode};
-use dts_core::{CheckLevel, Sink, Stage, StageStatus, TaskHandle};
+use dts_core::{CheckLevel, Sink, Stage};
 use dts_mysql::sink::precheck::{CONNECTIVITY, TLS};
 use mysql_async::prelude::Queryable;
 use std::path::PathBuf;
@@ -112,17 +112,6 @@ async fn drop_databases(var: &str, dbs: &[&str]) {
     c.disconnect().await.unwrap();
 }
 
-async fn wait_incremental(h: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.status());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Rows of `db`.t on the `tls` server, read as root over plain TCP.
 async fn tls_rows(db: &str) -> Vec<(i64, String)> {
     let mut c = conn("DTS_TEST_TLS_URL").await;
@@ -188,7 +177,7 @@ async fn config_task_over_verify_identity_copies_rows_and_applies_changes() {
         let task = task.clone();
         tokio::spawn(async move { task.run().await })
     };
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(120)).await;
     let want: Vec<(i64, String)> = (1..=20).map(|i| (i, format!("v{i}"))).collect();
     wait_rows(&dst_db, &want).await;
     let verified = tokio::time::timeout(Duration::from_secs(120), verification)

@@ -95,16 +95,6 @@ fn options(task_id: &str) -> TaskOptions {
     }
 }
 
-async fn wait_incremental(handle: &dts_core::TaskHandle) {
-    wait_for(
-        "incremental write",
-        Duration::from_secs(60),
-        handle,
-        || async { handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Running },
-    )
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn source_outage_during_incremental_recovers_and_loses_nothing() {
     let db = unique_name("op_srcout");
@@ -130,7 +120,7 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
     .await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
 
     // Writes continue on the source (directly) through a 20 s outage of the task's source.
@@ -253,7 +243,7 @@ async fn destination_outage_during_full_sync_resumes_at_the_chunk() {
         StageStatus::Running
     );
     relay.restore();
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     let p = handle.progress();
     // Resumed at the chunk after the last recorded one: nothing copied twice.
@@ -337,7 +327,7 @@ async fn deadlock_on_destination_is_retried() {
         .await
         .expect("the writer (the larger transaction) is not the deadlock victim");
     exec_all(&mut w, &["COMMIT"]).await;
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     let p = handle.progress();
     let last = p.last_error.clone().unwrap_or_default();
@@ -378,7 +368,7 @@ async fn outage_longer_than_the_window_fails_naming_endpoint_and_window() {
     let task = task.with_alerts(hook.clone(), true, None);
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     relay.cut();
     let cut_at = Instant::now();
     let err = tokio::time::timeout(Duration::from_secs(30), runner)
@@ -518,7 +508,7 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
     assert!(done(&handle, "t") < 8_000, "{:?}", handle.progress());
     tokio::time::sleep(Duration::from_secs(3)).await;
     src_relay.restore();
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     wait_identical(&handle, &db, "n", "x, y").await;
     assert_eq!(done(&handle, "t"), 8_000, "{:?}", handle.progress());
@@ -558,7 +548,7 @@ async fn source_server_restart_during_incremental_loses_nothing() {
     let (task, _, _) = build(&db, peer(), dest(), dir.path(), 2, options(&task_id)).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let identical = || async {
         checksum(&peer(), &db, "t", COLS).await == checksum(&dest(), &db, "t", COLS).await
     };
@@ -652,7 +642,7 @@ async fn destination_server_restart_during_full_sync_loses_nothing() {
     stays_up_for(&handle, Duration::from_secs(20)).await;
     assert!(done(&handle) < 30_000, "{:?}", handle.progress());
     start_peer();
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_for(
         "the copy to match",
         Duration::from_secs(60),

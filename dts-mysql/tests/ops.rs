@@ -26,16 +26,6 @@ fn rows(limit: u32) -> ThrottleSettings {
     }
 }
 
-async fn wait_incremental(handle: &TaskHandle) {
-    wait_for(
-        "incremental write",
-        Duration::from_secs(60),
-        handle,
-        || async { handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Running },
-    )
-    .await;
-}
-
 /// Rows per second of `count` over `span`, measured from now.
 async fn rate(handle: &TaskHandle, span: Duration, count: impl Fn(&TaskHandle) -> u64) -> f64 {
     let (t0, n0) = (Instant::now(), count(handle));
@@ -124,7 +114,7 @@ async fn incremental_throttle_holds_the_rate_and_changes_at_runtime() {
     let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     // A backlog of 30 000 rows in transactions of 100, written faster than the limits.
     let mut c = conn(&source()).await;
     exec_all(&mut c, &[&format!("USE `{db}`")]).await;
@@ -247,7 +237,7 @@ async fn incremental_byte_throttle_holds() {
     let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     // About 2.5 MB of row images in transactions of 20 rows.
     let mut c = conn(&source()).await;
     exec_all(&mut c, &[&format!("USE `{db}`")]).await;
@@ -382,8 +372,8 @@ async fn heartbeat_measures_latency_when_idle_and_writes_nothing_when_off() {
     let (h_on, h_off) = (on.handle(), off.handle());
     let r_on = tokio::spawn(async move { on.run().await });
     let r_off = tokio::spawn(async move { off.run().await });
-    wait_incremental(&h_on).await;
-    wait_incremental(&h_off).await;
+    dts_testkit::wait_incremental(&h_on, Duration::from_secs(60)).await;
+    dts_testkit::wait_incremental(&h_off, Duration::from_secs(60)).await;
     wait_for(
         "the first heartbeat",
         Duration::from_secs(10),
@@ -473,7 +463,7 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
     let task = task.with_alerts(hook.clone(), true, Some(lax));
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let mut c = conn(&source()).await;
     exec_all(&mut c, &[&format!("USE `{db}`")]).await;
     for _ in 0..100 {
@@ -611,7 +601,7 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
     let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, unthrottled).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     assert_eq!(
         done(&handle),

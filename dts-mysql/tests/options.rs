@@ -6,7 +6,7 @@ mod common;
 
 use common::{conn, exec_all, unique_name};
 use dts_core::config::TaskConfig;
-use dts_core::{Stage, StageStatus, TaskHandle};
+use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
 use std::time::{Duration, Instant};
 
@@ -82,17 +82,6 @@ async fn prepare(db: &str, source: &[&str], destination: Option<&[&str]>) {
     }
 }
 
-async fn wait_incremental(h: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.status());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn ids(db: &str, table: &str) -> Vec<i64> {
     let mut d = conn(&dest()).await;
     d.query(format!("SELECT id FROM `{db}`.`{table}` ORDER BY id"))
@@ -137,7 +126,7 @@ async fn full_sync_off_copies_nothing_and_streams_later_changes() {
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     let status = h.status();
     assert_eq!(
         status.stage(Stage::FullDataSync).status,
@@ -217,7 +206,7 @@ async fn start_time_begins_at_the_first_transaction_after_it() {
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     exec_all(
         &mut s,
         &[&format!("INSERT INTO `{db}`.t VALUES (4,'live')")],
@@ -287,7 +276,7 @@ async fn schema_off_issues_no_ddl_and_fails_on_missing_tables() {
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     let status = h.status();
     assert_eq!(status.stage(Stage::SchemaSync).status, StageStatus::Skipped);
     assert_eq!(
@@ -336,7 +325,7 @@ async fn a_saved_connection_serves_two_tasks() {
         runs.push(tokio::spawn(async move { task.run().await }));
     }
     for h in &handles {
-        wait_incremental(h).await;
+        dts_testkit::wait_incremental(h, Duration::from_secs(90)).await;
     }
     let mut s = conn(&common::source()).await;
     for db in [&db1, &db2] {
@@ -468,7 +457,7 @@ name = "c"
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     wait_ids(&db, "a", &[1]).await;
     h.stop();
     run.await.unwrap().unwrap();
@@ -633,7 +622,7 @@ async fn start_position_and_gtid_are_exact() {
         let h = built.task.handle();
         let task = built.task;
         let run = tokio::spawn(async move { task.run().await });
-        wait_incremental(&h).await;
+        dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
         exec_all(
             &mut s,
             &[&format!("INSERT INTO `{db}`.t VALUES (3,'live')")],

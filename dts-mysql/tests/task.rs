@@ -237,18 +237,6 @@ async fn assert_identical(db: &str) {
     }
 }
 
-/// Waits until the task's Incremental Write stage runs (panics if the task fails first).
-async fn wait_incremental_running(handle: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until the sink's checkpoint reaches the source's current position.
 async fn wait_caught_up(source: &MysqlSource, sink: &MysqlSink, handle: &TaskHandle) {
     let target = source.current_position().await.unwrap();
@@ -407,7 +395,7 @@ async fn ddl_during_incremental_reaches_destination_in_order() {
     let (task, source, sink) = build(&db, &task_id, dir.path()).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental_running(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     exec_all(
         &mut c,
         &[
@@ -513,7 +501,7 @@ async fn every_event_group_kind_reaches_the_destination_exactly() {
     let (task, src, sink) = build(&db, &task_id, dir.path()).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental_running(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let xa = |name: &str, id: u32| {
         [
             format!("XA START '{name}'"),

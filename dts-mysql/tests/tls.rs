@@ -10,7 +10,7 @@ mod common;
 
 use common::{exec_all, unique_name};
 use dts_core::config::{TaskConfig, TlsConfig, TlsMode};
-use dts_core::{CheckLevel, ConflictingTables, Error, Stage, StageStatus, TaskHandle};
+use dts_core::{CheckLevel, ConflictingTables, Error};
 use dts_mysql::source::precheck;
 use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
@@ -301,17 +301,6 @@ name = "tls_never"
     assert!(err.contains("does not offer TLS"), "{err}");
 }
 
-async fn wait_incremental(h: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.status());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn rows(db: &str) -> Vec<(i64, String)> {
     let mut c = tls_admin().connect().await.unwrap();
     let rows = c
@@ -422,7 +411,7 @@ rename_to = "{dst_db}"
     let task = built.task;
     let started = Instant::now();
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(120)).await;
     wait_rows(&dst_db, &[(1, "one"), (2, "two"), (3, "three")]).await;
     println!("schema + full sync over TLS: {:?}", started.elapsed());
     let changed = Instant::now();

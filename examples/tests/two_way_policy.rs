@@ -3,10 +3,11 @@
 //! converge to the image with the newest `updated_at`, whichever side wrote it.
 
 use dts_core::config::TwoWayRole;
-use dts_core::{Stage, StageStatus, TaskHandle};
+use dts_core::{Stage, StageStatus};
 use dts_examples::two_way_policy::NewestUpdatedAtWins;
 use dts_mysql::two_way::TwoWayTaskOptions;
 use dts_mysql::MysqlEndpoint;
+use dts_testkit::wait_stage;
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,17 +32,6 @@ async fn rows(ep: &MysqlEndpoint, db: &str) -> Vec<(i32, String, String)> {
     ))
     .await
     .unwrap()
-}
-
-async fn wait_incremental(h: &TaskHandle, status: StageStatus) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while h.status().stage(Stage::IncrementalWrite).status != status {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -87,20 +77,44 @@ async fn newest_updated_at_wins_on_both_sides() {
         .unwrap();
     let fh = fwd.handle();
     let fwd_run = tokio::spawn(async move { fwd.run().await });
-    wait_incremental(&fh, StageStatus::Running).await;
+    wait_stage(
+        &fh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
     let (rev, _, _) = options(&rid, &fid, TwoWayRole::Reverse)
         .build(b.clone(), a.clone())
         .await
         .unwrap();
     let rh = rev.handle();
     let rev_run = tokio::spawn(async move { rev.run().await });
-    wait_incremental(&rh, StageStatus::Running).await;
+    wait_stage(
+        &rh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
 
     // Both sides change rows 1-3 and insert key 9 while the tasks are paused.
     fh.pause();
     rh.pause();
-    wait_incremental(&fh, StageStatus::Paused).await;
-    wait_incremental(&rh, StageStatus::Paused).await;
+    wait_stage(
+        &fh,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
+    wait_stage(
+        &rh,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
     let set = |id: i32, note: &str, second: u32| {
         format!(
             "UPDATE `{db}`.kv SET note = '{note}', updated_at = '2030-01-01 00:00:{second:02}' \
