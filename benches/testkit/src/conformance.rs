@@ -19,9 +19,12 @@
 //! destination; for a log (Kafka) the records folded in order after dropping replays the way
 //! its consumers do, and the log's change identities are checked besides
 //! ([`Destination::change_log`]).
+//!
+//! A connector crate implements [`Destination`] (with the re-exported [`async_trait`]) and calls
+//! [`run`] from one test.
 
 use crate::changes::{checkpoint_after, delete, insert, small_row, small_schema, txn, update};
-use async_trait::async_trait;
+pub use async_trait::async_trait;
 use dts_core::{Checkpoint, Position, SchemaRef, Sink, Transaction};
 use std::collections::{BTreeMap, HashSet};
 
