@@ -8,7 +8,7 @@ use common::{conn, exec_all, unique_name};
 use dts_core::config::TaskConfig;
 use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn url_parts(var: &str) -> (String, u16) {
     let url = std::env::var(var)
@@ -90,18 +90,16 @@ async fn ids(db: &str, table: &str) -> Vec<i64> {
 }
 
 async fn wait_ids(db: &str, table: &str, want: &[i64]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("{db}.{table} holding ids {want:?}");
+    dts_testkit::eventually(Duration::from_secs(60), &what, || async {
         let got = ids(db, table).await;
         if got == want {
-            return;
+            Ok(())
+        } else {
+            Err(got)
         }
-        assert!(
-            Instant::now() < deadline,
-            "{db}.{table}: {got:?} != {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 const T: &str = "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20))";

@@ -313,15 +313,16 @@ async fn rows(db: &str) -> Vec<(i64, String)> {
 
 async fn wait_rows(db: &str, want: &[(i64, &str)]) {
     let want: Vec<(i64, String)> = want.iter().map(|(i, v)| (*i, v.to_string())).collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("{db} holding {want:?}");
+    dts_testkit::eventually(Duration::from_secs(60), &what, || async {
         let got = rows(db).await;
         if got == want {
-            return;
+            Ok(())
+        } else {
+            Err(got)
         }
-        assert!(Instant::now() < deadline, "{db}: {got:?} != {want:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// The whole pipeline over TLS, built by the config runner: schema sync, full sync and

@@ -100,3 +100,23 @@ pub async fn try_wait_incremental(handle: &TaskHandle, timeout: Duration) -> Res
     .await
     .map_err(|message| format!("{message}; task progress: {:?}", handle.progress()))?
 }
+
+/// Waits until `sink`'s checkpoint reaches `target` (binlog coordinates), i.e. the task has
+/// applied everything the source had committed at `target`; panics at once with the task's
+/// failure, and after `timeout` with the last checkpoint read and the task's progress.
+pub async fn wait_checkpoint(
+    handle: &TaskHandle,
+    sink: &dyn dts_core::Sink,
+    target: &dts_core::Position,
+    timeout: Duration,
+) {
+    let what = format!("the checkpoint at {}:{}", target.file, target.offset);
+    wait_for(handle, timeout, &what, || async {
+        match sink.read_checkpoint().await {
+            Ok(Some(cp)) if cp.position.coordinates_cmp(target).is_ge() => Ok(()),
+            Ok(cp) => Err(format!("{:?}", cp.map(|c| c.position))),
+            Err(e) => Err(format!("reading the checkpoint: {e}")),
+        }
+    })
+    .await
+}
