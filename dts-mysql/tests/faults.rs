@@ -44,6 +44,7 @@ async fn stays_up_for(handle: &dts_core::TaskHandle, how_long: Duration) {
             "{:?}",
             handle.status().failure()
         );
+        // Deliberately lets time pass, not a synchronization: the task is watched for the whole span.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -82,6 +83,7 @@ async fn writer(db: String, stop: Arc<AtomicBool>) -> u64 {
             .await
             .unwrap();
         n += 2;
+        // Pacing of the workload, not a synchronization.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     n
@@ -126,6 +128,7 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
     // Writes continue on the source (directly) through a 20 s outage of the task's source.
     let stop = Arc::new(AtomicBool::new(false));
     let writes = tokio::spawn(writer(db.clone(), stop.clone()));
+    // Deliberately lets time pass, not a synchronization: the writes flow before the cut.
     tokio::time::sleep(Duration::from_millis(500)).await;
     relay.cut();
     let cut_at = Instant::now();
@@ -150,6 +153,7 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
             longest = longest.max(r.retrying_for_ms);
         }
         assert!(handle.status().failure().is_none());
+        // Deliberately lets time pass, not a synchronization: the outage lasts 20 s, watched as it goes.
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(
@@ -157,6 +161,7 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
         "time spent retrying is visible while it lasts ({longest} ms)"
     );
     relay.restore();
+    // Deliberately lets time pass, not a synchronization: writes continue after the restore.
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
     let n = writes.await.unwrap();
@@ -237,6 +242,7 @@ async fn destination_outage_during_full_sync_resumes_at_the_chunk() {
     );
     let during = rows_done(&handle);
     assert!(during < 30_000, "cut in the middle of the copy ({during})");
+    // Deliberately lets time pass, not a synchronization: nothing may be copied during 5 s of outage.
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
         handle.status().stage(Stage::FullDataSync).status,
@@ -466,6 +472,7 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
             .contains(&format!("destination (127.0.0.1:{})", dst_relay.port)),
         "{seen:?}"
     );
+    // Deliberately lets time pass, not a synchronization: the task must stay up through 2 s of outage.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(handle.status().failure().is_none());
     dst_relay.restore();
@@ -506,6 +513,7 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
     // The keyed table reads chunk by chunk through the relay, so it cannot have finished; the
     // key-less one streams from a single query whose rows may already sit in socket buffers.
     assert!(done(&handle, "t") < 8_000, "{:?}", handle.progress());
+    // Deliberately lets time pass, not a synchronization: a 3 s outage of the source.
     tokio::time::sleep(Duration::from_secs(3)).await;
     src_relay.restore();
     dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;

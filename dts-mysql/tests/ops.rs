@@ -29,6 +29,7 @@ fn rows(limit: u32) -> ThrottleSettings {
 /// Rows per second of `count` over `span`, measured from now.
 async fn rate(handle: &TaskHandle, span: Duration, count: impl Fn(&TaskHandle) -> u64) -> f64 {
     let (t0, n0) = (Instant::now(), count(handle));
+    // Deliberately lets time pass, not a synchronization: the measurement window of a rate.
     tokio::time::sleep(span).await;
     let (t1, n1) = (Instant::now(), count(handle));
     (n1 - n0) as f64 / (t1 - t0).as_secs_f64()
@@ -75,9 +76,11 @@ async fn full_sync_throttle_holds_the_rate_and_changes_at_runtime() {
     )
     .await;
     // Past the limiter's first-second burst, then measure.
+    // Deliberately lets time pass, not a synchronization: (a throttle measurement).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let slow = rate(&handle, Duration::from_secs(4), &done).await;
     handle.set_full_throttle(rows(2_000));
+    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is measured.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fast = rate(&handle, Duration::from_secs(3), &done).await;
     assert!(
@@ -131,9 +134,11 @@ async fn incremental_throttle_holds_the_rate_and_changes_at_runtime() {
         || async { applied(&handle) > 0 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst, then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let slow = rate(&handle, Duration::from_secs(4), applied).await;
     handle.set_incremental_throttle(rows(2_000));
+    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is measured.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fast = rate(&handle, Duration::from_secs(3), applied).await;
     assert!(
@@ -189,6 +194,7 @@ async fn full_sync_query_and_byte_throttles_hold() {
         || async { done(&handle) > 0 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst, then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let by_queries = rate(&handle, Duration::from_secs(3), &done).await;
     let limit = 512 * 1024;
@@ -199,6 +205,7 @@ async fn full_sync_query_and_byte_throttles_hold() {
     // The new limiter starts with a second's burst, which the writers (each waiting for a
     // ~100 KiB chunk) take over the next seconds: measure after it is spent, over a window
     // long enough that one chunk more or less stays well inside the tolerance.
+    // Deliberately lets time pass, not a synchronization: (a throttle measurement).
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let bytes = |h: &TaskHandle| h.progress().full_bytes_done;
     let by_bytes = rate(&handle, Duration::from_secs(4), bytes).await;
@@ -254,6 +261,7 @@ async fn incremental_byte_throttle_holds() {
         || async { bytes(&handle) > 0 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst, then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let measured = rate(&handle, Duration::from_secs(4), bytes).await;
     assert!(
@@ -478,6 +486,7 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
         || async { handle.progress().incremental.latency_ms >= 1_500 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: no alert may fire under the lax rule for 1 s.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
         hook.fired().is_empty(),
@@ -522,6 +531,7 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
     );
     // Turning the rule off: no more alerts while latency stays high.
     handle.set_latency_rule(None);
+    // Deliberately lets time pass, not a synchronization: no alert may fire for 1 s.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(hook.fired().len(), 1);
     handle.set_incremental_throttle(ThrottleSettings::default());
@@ -571,6 +581,7 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
     })
     .await;
     let held = done(&handle);
+    // Deliberately lets time pass, not a synchronization: no chunk may be recorded while paused for 1.5 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(done(&handle), held, "no chunk recorded while paused");
     handle.resume();
@@ -621,6 +632,7 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
         &[&format!("UPDATE `{db}`.t SET v = 0 WHERE id <= 10")],
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: nothing may be applied while paused for 1.5 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut d = conn(&dest()).await;
     let zeros: Option<u64> = d

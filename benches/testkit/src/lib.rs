@@ -28,5 +28,7 @@ pub mod stage;
 pub mod wait;
 
 pub use scratch::{unique_name, unique_topic, ScratchDatabase};
-pub use stage::{try_wait_incremental, wait_checkpoint, wait_for, wait_incremental, wait_stage};
-pub use wait::{eventually, try_eventually, POLL_INTERVAL};
+pub use stage::{
+    try_wait_incremental, wait_checkpoint, wait_for, wait_for_every, wait_incremental, wait_stage,
+};
+pub use wait::{eventually, try_eventually, try_eventually_every, POLL_INTERVAL};

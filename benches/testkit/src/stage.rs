@@ -1,7 +1,7 @@
 //! Waits on a running task: a stage reaching a status, or any condition, failing at once with
 //! the task's own failure instead of running out the clock.
 
-use crate::wait::try_eventually;
+use crate::wait::{try_eventually, try_eventually_every, POLL_INTERVAL};
 use dts_core::{Stage, StageStatus, TaskHandle};
 use std::fmt::Debug;
 use std::future::Future;
@@ -21,6 +21,23 @@ pub async fn wait_for<T, O, F, Fut>(
     handle: &TaskHandle,
     timeout: Duration,
     what: &str,
+    probe: F,
+) -> T
+where
+    O: Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, O>>,
+{
+    wait_for_every(handle, POLL_INTERVAL, timeout, what, probe).await
+}
+
+/// [`wait_for`] probing every `interval`, for a test that must act within a few milliseconds
+/// of the condition (e.g. kill the task at a given point of its stream).
+pub async fn wait_for_every<T, O, F, Fut>(
+    handle: &TaskHandle,
+    interval: Duration,
+    timeout: Duration,
+    what: &str,
     mut probe: F,
 ) -> T
 where
@@ -28,7 +45,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, O>>,
 {
-    let waited = try_eventually(timeout, what, || {
+    let waited = try_eventually_every(interval, timeout, what, || {
         let next = probe();
         async move {
             let result = next.await;

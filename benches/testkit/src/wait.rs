@@ -19,6 +19,22 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 pub async fn try_eventually<T, O, F, Fut>(
     timeout: Duration,
     what: &str,
+    probe: F,
+) -> Result<T, String>
+where
+    O: Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, O>>,
+{
+    try_eventually_every(POLL_INTERVAL, timeout, what, probe).await
+}
+
+/// [`try_eventually`] probing every `interval` instead of [`POLL_INTERVAL`], for a test that
+/// must act within a few milliseconds of the condition (e.g. kill a task at a given point).
+pub async fn try_eventually_every<T, O, F, Fut>(
+    interval: Duration,
+    timeout: Duration,
+    what: &str,
     mut probe: F,
 ) -> Result<T, String>
 where
@@ -42,7 +58,7 @@ where
         if now >= deadline {
             break;
         }
-        tokio::time::sleep_until((now + POLL_INTERVAL).min(deadline)).await;
+        tokio::time::sleep_until((now + interval).min(deadline)).await;
     }
     Err(match last {
         Some(last) => format!(
