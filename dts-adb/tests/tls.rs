@@ -16,7 +16,7 @@ use dts_mysql::sink::precheck::{CONNECTIVITY, TLS};
 use mysql_async::prelude::Queryable;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TLS_PASSWORD: &str = "dts-tls-secret";
 const X509_PASSWORD: &str = "dts-x509-secret";
@@ -124,15 +124,16 @@ async fn tls_rows(db: &str) -> Vec<(i64, String)> {
 }
 
 async fn wait_rows(db: &str, want: &[(i64, String)]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("{db} holding {want:?}");
+    dts_testkit::eventually(Duration::from_secs(60), &what, || async {
         let got = tls_rows(db).await;
         if got == want {
-            return;
+            Ok(())
+        } else {
+            Err(got)
         }
-        assert!(Instant::now() < deadline, "{db}: {got:?} != {want:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// The whole ADB task over TLS, built from a configuration: precheck (`destination.tls`

@@ -571,15 +571,15 @@ async fn configured_task_with_an_adb_destination_verifies_instead_of_refusing() 
         ],
     )
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while inc.report().consistent < 3 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{:#?}",
-            inc.report()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    dts_testkit::eventually(Duration::from_secs(60), "3 consistent rows", || async {
+        let report = inc.report();
+        if report.consistent >= 3 {
+            Ok(())
+        } else {
+            Err(report)
+        }
+    })
+    .await;
     assert_eq!(inc.report().inconsistent, 0, "{:#?}", inc.report());
     handle.stop();
     let _ = tokio::time::timeout(Duration::from_secs(30), runner).await;
