@@ -298,6 +298,7 @@ async fn random_writer(
         }
         n += 1;
         if n % 20 == 0 {
+            // Pacing of the workload, not a synchronization.
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
     }
@@ -654,10 +655,12 @@ fn restart_peer_later(
     outage: Outage,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Deliberately lets time pass, not a synchronization: the outage starts after the trial's random delay.
         tokio::time::sleep(delay).await;
         outage.begin();
         let p = peer.clone();
         tokio::task::spawn_blocking(move || p.stop()).await.unwrap();
+        // Deliberately lets time pass, not a synchronization: the server stays down for the trial's downtime.
         tokio::time::sleep(downtime).await;
         tokio::task::spawn_blocking(move || peer.start())
             .await
@@ -949,6 +952,7 @@ async fn trial(n: u64, rng: &mut Rng, runner: &Path, s: &Settings) -> Trial {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random delay after the stage.
         tokio::time::sleep(plan.delay).await;
         if run.exited_in_outage(&outage, &what) {
             outage_exits += 1;
@@ -1267,6 +1271,7 @@ async fn kafka_writer(url: String, db: String, stop: Arc<AtomicBool>, seed: u64)
         }
         n += 1;
         if n.is_multiple_of(10) {
+            // Pacing of the workload, not a synchronization.
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -1414,6 +1419,7 @@ async fn kafka_trial(
                 rng.next(),
             )));
         }
+        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random delay after the stage.
         tokio::time::sleep(plan.delay).await;
         run.assert_alive(&what);
         kills.push(run.stage());
@@ -1440,6 +1446,7 @@ async fn kafka_trial(
             rng.next(),
         )),
     };
+    // Deliberately lets time pass, not a synchronization: the writer keeps writing for 1 s into the final run.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     stop.store(true, Ordering::Relaxed);
     let changes = writer.await.unwrap();

@@ -10,7 +10,7 @@ use dts_mysql::MysqlEndpoint;
 use dts_testkit::wait_stage;
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn endpoint(label: &str, var: &str) -> MysqlEndpoint {
     let url = std::env::var(var)
@@ -151,8 +151,7 @@ async fn newest_updated_at_wins_on_both_sides() {
         (5, "seed".into(), "2030-01-01 00:00:00.000000".into()),
         (9, "b-newer".into(), "2030-01-01 00:00:08.000000".into()),
     ];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    dts_testkit::eventually(Duration::from_secs(60), "both sides converged", || async {
         for h in [&fh, &rh] {
             if let Some((stage, msg)) = h.status().failure() {
                 panic!("task failed in {stage}: {msg}");
@@ -160,11 +159,12 @@ async fn newest_updated_at_wins_on_both_sides() {
         }
         let (ra, rb) = (rows(&a, &db).await, rows(&b, &db).await);
         if ra == expected && rb == expected {
-            break;
+            Ok(())
+        } else {
+            Err(format!("A {ra:?}\nB {rb:?}"))
         }
-        assert!(Instant::now() < deadline, "A {ra:?}\nB {rb:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
     fh.stop();
     rh.stop();
     fwd_run.await.unwrap().unwrap();

@@ -8,7 +8,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A variable of `scripts/test-env.sh env`.
 #[allow(unused_imports)] // not every test file uses every helper
@@ -108,29 +108,22 @@ pub async fn wait_converged(
     pairs: &[(&str, &str)],
     within: Duration,
 ) {
-    let mut s = connect(&source_url()).await;
-    let mut d = connect(&dest_url()).await;
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        let mut same = true;
+    let servers =
+        tokio::sync::Mutex::new((connect(&source_url()).await, connect(&dest_url()).await));
+    dts_testkit::wait_for(handle, within, "the databases converged", || async {
+        let (s, d) = &mut *servers.lock().await;
         for (src_db, dst_db) in pairs {
-            let a = checksums(&mut s, src_db).await;
-            let b = checksums(&mut d, dst_db).await;
+            let a = checksums(s, src_db).await;
+            let b = checksums(d, dst_db).await;
             if a != b {
-                same = false;
-                if Instant::now() > deadline {
-                    panic!("{src_db} → {dst_db} not converged after {within:?}:\nsource {a:?}\ndestination {b:?}");
-                }
+                return Err(format!(
+                    "{src_db} → {dst_db} not converged:\nsource {a:?}\ndestination {b:?}"
+                ));
             }
         }
-        if same {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+        Ok(())
+    })
+    .await
 }
 
 /// The `[source]` and `[destination]` sections of a task over the test servers as `user`s,

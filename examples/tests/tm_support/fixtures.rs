@@ -365,6 +365,8 @@ pub async fn wait_equal(
             }
             return out;
         }
+        // The poll interval of a wait that records an outcome per type instead of failing at
+        // the first (`dts_testkit::eventually` fails the whole wait).
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
