@@ -771,7 +771,8 @@ async fn batches_flush_by_size_across_rounds_then_by_time() {
     sink.apply(&[round(200, 11)], &checkpoint(12))
         .await
         .unwrap();
-    // Deliberately lets time pass, not a synchronization: the flush interval passes before the next round
+    // Deliberately lets time pass, not a synchronization: the flush interval passes before the next
+    // round
     // arrives (the flush by time is under test).
     tokio::time::sleep(Duration::from_millis(350)).await;
     sink.apply(&[], &checkpoint(13)).await.unwrap();
@@ -816,7 +817,8 @@ async fn failed_flush_drops_the_buffers_and_reports_to_the_next_call() {
     conn.query_drop(format!("DROP TABLE `{db}`.t"))
         .await
         .unwrap();
-    // Deliberately lets time pass, not a synchronization: the flush interval passes, so the failure is the
+    // Deliberately lets time pass, not a synchronization: the flush interval passes, so the failure
+    // is the
     // background flush's (the flush by time is under test).
     tokio::time::sleep(Duration::from_millis(600)).await;
     let err = sink.apply(&[], &checkpoint(4)).await.unwrap_err();

@@ -44,7 +44,8 @@ async fn stays_up_for(handle: &dts_core::TaskHandle, how_long: Duration) {
             "{:?}",
             handle.status().failure()
         );
-        // Deliberately lets time pass, not a synchronization: the task is watched for the whole span.
+        // Deliberately lets time pass, not a synchronization: the task is watched for the whole
+        // span.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -153,7 +154,8 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
             longest = longest.max(r.retrying_for_ms);
         }
         assert!(handle.status().failure().is_none());
-        // Deliberately lets time pass, not a synchronization: the outage lasts 20 s, watched as it goes.
+        // Deliberately lets time pass, not a synchronization: the outage lasts 20 s, watched as it
+        // goes.
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(
@@ -242,7 +244,8 @@ async fn destination_outage_during_full_sync_resumes_at_the_chunk() {
     );
     let during = rows_done(&handle);
     assert!(during < 30_000, "cut in the middle of the copy ({during})");
-    // Deliberately lets time pass, not a synchronization: nothing may be copied during 5 s of outage.
+    // Deliberately lets time pass, not a synchronization: nothing may be copied during 5 s of
+    // outage.
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
         handle.status().stage(Stage::FullDataSync).status,
@@ -472,7 +475,8 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
             .contains(&format!("destination (127.0.0.1:{})", dst_relay.port)),
         "{seen:?}"
     );
-    // Deliberately lets time pass, not a synchronization: the task must stay up through 2 s of outage.
+    // Deliberately lets time pass, not a synchronization: the task must stay up through 2 s of
+    // outage.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(handle.status().failure().is_none());
     dst_relay.restore();

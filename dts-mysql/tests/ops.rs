@@ -80,7 +80,8 @@ async fn full_sync_throttle_holds_the_rate_and_changes_at_runtime() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let slow = rate(&handle, Duration::from_secs(4), &done).await;
     handle.set_full_throttle(rows(2_000));
-    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is measured.
+    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is
+    // measured.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fast = rate(&handle, Duration::from_secs(3), &done).await;
     assert!(
@@ -134,11 +135,13 @@ async fn incremental_throttle_holds_the_rate_and_changes_at_runtime() {
         || async { applied(&handle) > 0 },
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst, then measure.
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst,
+    // then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let slow = rate(&handle, Duration::from_secs(4), applied).await;
     handle.set_incremental_throttle(rows(2_000));
-    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is measured.
+    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is
+    // measured.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fast = rate(&handle, Duration::from_secs(3), applied).await;
     assert!(
@@ -194,7 +197,8 @@ async fn full_sync_query_and_byte_throttles_hold() {
         || async { done(&handle) > 0 },
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst, then measure.
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst,
+    // then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let by_queries = rate(&handle, Duration::from_secs(3), &done).await;
     let limit = 512 * 1024;
@@ -261,7 +265,8 @@ async fn incremental_byte_throttle_holds() {
         || async { bytes(&handle) > 0 },
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst, then measure.
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst,
+    // then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let measured = rate(&handle, Duration::from_secs(4), bytes).await;
     assert!(
@@ -486,7 +491,8 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
         || async { handle.progress().incremental.latency_ms >= 1_500 },
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: no alert may fire under the lax rule for 1 s.
+    // Deliberately lets time pass, not a synchronization: no alert may fire under the lax rule for
+    // 1 s.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
         hook.fired().is_empty(),
@@ -581,7 +587,8 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
     })
     .await;
     let held = done(&handle);
-    // Deliberately lets time pass, not a synchronization: no chunk may be recorded while paused for 1.5 s.
+    // Deliberately lets time pass, not a synchronization: no chunk may be recorded while paused for
+    // 1.5 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(done(&handle), held, "no chunk recorded while paused");
     handle.resume();
@@ -632,7 +639,8 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
         &[&format!("UPDATE `{db}`.t SET v = 0 WHERE id <= 10")],
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: nothing may be applied while paused for 1.5 s.
+    // Deliberately lets time pass, not a synchronization: nothing may be applied while paused for
+    // 1.5 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut d = conn(&dest()).await;
     let zeros: Option<u64> = d

@@ -173,14 +173,16 @@ async fn start_time_begins_at_the_first_transaction_after_it() {
         &[&format!("INSERT INTO `{db}`.t VALUES (1,'before')")],
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: the source's clock moves past the first insert's second.
+    // Deliberately lets time pass, not a synchronization: the source's clock moves past the first
+    // insert's second.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let at: String = s
         .query_first("SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:%s')")
         .await
         .unwrap()
         .unwrap();
-    // Deliberately lets time pass, not a synchronization: the source's clock moves past the recorded moment.
+    // Deliberately lets time pass, not a synchronization: the source's clock moves past the
+    // recorded moment.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     exec_all(
         &mut s,

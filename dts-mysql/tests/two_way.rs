@@ -438,11 +438,13 @@ async fn disjoint_writers_converge_without_echo() {
 
     // Idle: no row of the database bounces between the two servers any more. (Both servers
     // are shared with other tests, so whole-binlog growth is not a measure here.)
-    // Deliberately lets time pass, not a synchronization: the idle span over which nothing may bounce.
+    // Deliberately lets time pass, not a synchronization: the idle span over which nothing may
+    // bounce.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_a = binlog_position(&a()).await;
     let idle_b = binlog_position(&b()).await;
-    // Deliberately lets time pass, not a synchronization: nothing may be written on either server over 6 s.
+    // Deliberately lets time pass, not a synchronization: nothing may be written on either server
+    // over 6 s.
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(
         table_maps_since(&a(), &idle_a, &db).await,
@@ -931,7 +933,8 @@ async fn delay_period_after_pause_overwrites() {
         &["UPDATE kv SET v = 200, note = 'B' WHERE id = 1"],
     )
     .await;
-    // Deliberately lets time pass, not a synchronization: both sides' updates are in the binlogs before the forward task resumes.
+    // Deliberately lets time pass, not a synchronization: both sides' updates are in the binlogs
+    // before the forward task resumes.
     tokio::time::sleep(Duration::from_secs(5)).await;
     pair.fwd.resume();
     pair.rev.resume();

@@ -655,12 +655,14 @@ fn restart_peer_later(
     outage: Outage,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        // Deliberately lets time pass, not a synchronization: the outage starts after the trial's random delay.
+        // Deliberately lets time pass, not a synchronization: the outage starts after the trial's
+        // random delay.
         tokio::time::sleep(delay).await;
         outage.begin();
         let p = peer.clone();
         tokio::task::spawn_blocking(move || p.stop()).await.unwrap();
-        // Deliberately lets time pass, not a synchronization: the server stays down for the trial's downtime.
+        // Deliberately lets time pass, not a synchronization: the server stays down for the trial's
+        // downtime.
         tokio::time::sleep(downtime).await;
         tokio::task::spawn_blocking(move || peer.start())
             .await
@@ -952,7 +954,8 @@ async fn trial(n: u64, rng: &mut Rng, runner: &Path, s: &Settings) -> Trial {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random delay after the stage.
+        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random
+        // delay after the stage.
         tokio::time::sleep(plan.delay).await;
         if run.exited_in_outage(&outage, &what) {
             outage_exits += 1;
@@ -1419,7 +1422,8 @@ async fn kafka_trial(
                 rng.next(),
             )));
         }
-        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random delay after the stage.
+        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random
+        // delay after the stage.
         tokio::time::sleep(plan.delay).await;
         run.assert_alive(&what);
         kills.push(run.stage());
@@ -1446,7 +1450,8 @@ async fn kafka_trial(
             rng.next(),
         )),
     };
-    // Deliberately lets time pass, not a synchronization: the writer keeps writing for 1 s into the final run.
+    // Deliberately lets time pass, not a synchronization: the writer keeps writing for 1 s into the
+    // final run.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     stop.store(true, Ordering::Relaxed);
     let changes = writer.await.unwrap();

@@ -158,7 +158,8 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
             .await
             .unwrap();
     }
-    // Deliberately lets time pass, not a synchronization: some of the updates are in flight when the task
+    // Deliberately lets time pass, not a synchronization: some of the updates are in flight when
+    // the task
     // is killed (a crash mid-stream).
     tokio::time::sleep(Duration::from_millis(300)).await;
     runner.abort();
