@@ -5,7 +5,6 @@
 use dts_adb::{AdbOptions, AdbSink};
 use dts_testkit::conformance::{self, async_trait, Destination, Rows};
 use dts_testkit::{env, ScratchDatabase};
-use mysql_async::prelude::Queryable;
 
 struct Adb {
     database: String,
@@ -25,15 +24,7 @@ impl Destination for Adb {
     }
 
     async fn rows(&self, schema: &dts_core::SchemaRef) -> Rows {
-        let mut c = dts_testkit::mysql::connect(&env::dest_url()).await;
-        c.query::<(i64, String), _>(format!(
-            "SELECT id, v FROM `{}`.`{}`",
-            self.database, schema.id.table
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("reading {}: {e}", schema.id))
-        .into_iter()
-        .collect()
+        conformance::table_rows(&env::dest_url(), &self.database, &schema.id.table).await
     }
 }
 

@@ -5,7 +5,6 @@ use dts_mysql::sink::{MysqlSink, SinkOptions};
 use dts_mysql::MysqlEndpoint;
 use dts_testkit::conformance::{self, async_trait, Destination, Rows};
 use dts_testkit::{env, ScratchDatabase};
-use mysql_async::prelude::Queryable;
 
 struct Mysql {
     database: String,
@@ -32,15 +31,7 @@ impl Destination for Mysql {
     }
 
     async fn rows(&self, schema: &dts_core::SchemaRef) -> Rows {
-        let mut c = dts_testkit::mysql::connect(&env::dest_url()).await;
-        c.query::<(i64, String), _>(format!(
-            "SELECT id, v FROM `{}`.`{}`",
-            self.database, schema.id.table
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("reading {}: {e}", schema.id))
-        .into_iter()
-        .collect()
+        conformance::table_rows(&env::dest_url(), &self.database, &schema.id.table).await
     }
 }
 

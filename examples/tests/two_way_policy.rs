@@ -13,9 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn endpoint(label: &str, var: &str) -> MysqlEndpoint {
-    let url = std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run scripts/test-env.sh up"));
-    MysqlEndpoint::from_url(label, &url).unwrap()
+    MysqlEndpoint::from_url(label, &dts_testkit::env::var(var)).unwrap()
 }
 
 async fn run(ep: &MysqlEndpoint, statements: &[String]) {

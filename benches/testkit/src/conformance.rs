@@ -217,3 +217,15 @@ pub async fn run<D: Destination>(dest: &D, database: &str, table: &str) {
         );
     }
 }
+
+/// The rows of the suite's table `database`.`table` on a MySQL-protocol server: the
+/// [`Destination::rows`] of a destination that holds tables there.
+pub async fn table_rows(url: &str, database: &str, table: &str) -> Rows {
+    use mysql_async::prelude::Queryable;
+    let mut c = crate::mysql::connect(url).await;
+    c.query::<(i64, String), _>(format!("SELECT id, v FROM `{database}`.`{table}`"))
+        .await
+        .unwrap_or_else(|e| panic!("reading {database}.{table}: {e}"))
+        .into_iter()
+        .collect()
+}
