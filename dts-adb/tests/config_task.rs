@@ -39,19 +39,9 @@ const REPLAY: Names = Names {
     task: "ab-cfg2-task",
 };
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+use dts_testkit::env::var as env;
 
-/// `(host, port)` of a `mysql://user@host:port` URL.
-fn host_port(url: &str) -> (String, u16) {
-    let rest = url.rsplit('@').next().unwrap();
-    let rest = rest.split('/').next().unwrap();
-    let (host, port) = rest.rsplit_once(':').unwrap();
-    (host.to_string(), port.parse().unwrap())
-}
+use dts_testkit::env::host_port;
 
 /// The example task for `names`, with `batch_rows` and `flush_interval_ms` replaced.
 fn config(names: Names, batch_rows: u32, flush_interval_ms: u64) -> TaskConfig {

@@ -21,11 +21,7 @@ use std::time::Duration;
 const TLS_PASSWORD: &str = "dts-tls-secret";
 const X509_PASSWORD: &str = "dts-x509-secret";
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `scripts/test-env.sh up` and `eval \"$(scripts/test-env.sh env)\"`")
-    })
-}
+use dts_testkit::env::var as env;
 
 fn cert(file: &str) -> PathBuf {
     let path = PathBuf::from(env("DTS_TEST_TLS_CERT_DIR")).join(file);
@@ -33,10 +29,8 @@ fn cert(file: &str) -> PathBuf {
     path
 }
 
-/// `(host, port)` of the server behind an environment variable's URL.
 fn host_port(var: &str) -> (String, u16) {
-    let o = mysql_async::Opts::from_url(&env(var)).unwrap();
-    (o.ip_or_hostname().to_string(), o.tcp_port())
+    dts_testkit::env::host_port(&env(var))
 }
 
 fn tls_port() -> u16 {

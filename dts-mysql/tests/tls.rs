@@ -20,11 +20,7 @@ use std::time::{Duration, Instant};
 const TLS_PASSWORD: &str = "dts-tls-secret";
 const X509_PASSWORD: &str = "dts-x509-secret";
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `scripts/test-env.sh up tls` and `eval \"$(scripts/test-env.sh env)\"`")
-    })
-}
+use dts_testkit::env::var as env;
 
 fn cert(file: &str) -> PathBuf {
     let path = PathBuf::from(env("DTS_TEST_TLS_CERT_DIR")).join(file);

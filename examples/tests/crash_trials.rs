@@ -34,33 +34,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+use dts_testkit::env::var as env;
 
-/// Host and port of a `mysql://user@host:port` URL of the test environment.
-fn host_port(url: &str) -> (String, u16) {
-    let opts = Opts::from_url(url).unwrap();
-    (opts.ip_or_hostname().to_string(), opts.tcp_port())
-}
+use dts_testkit::env::host_port;
 
-async fn connect(url: &str) -> Conn {
-    let mut c = Conn::new(Opts::from_url(url).unwrap()).await.unwrap();
-    c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
-        .await
-        .unwrap();
-    c
-}
+use dts_testkit::mysql::connect_utc as connect;
 
-async fn exec_all(c: &mut Conn, statements: &[&str]) {
-    for s in statements {
-        c.query_drop(*s)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-}
+use dts_testkit::mysql::exec_all;
 
 /// A small deterministic random generator (xorshift64*), shareable between threads.
 #[derive(Clone)]

@@ -20,9 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test-env.sh up"))
-}
+use dts_testkit::env::var as env;
 
 async fn task(db: &str, topic: &str, task_id: &str, state: &std::path::Path) -> Task {
     let source = MysqlSource::connect(
