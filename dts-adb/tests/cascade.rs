@@ -5,13 +5,11 @@
 //! statements, three levels deep, in order with the buffered row writes around them.
 
 use dts_adb::{AdbOptions, AdbSink};
-use dts_core::{
-    DatabaseFilter, FileCheckpointStore, Sink, Source, Stage, StageStatus, Task, TaskOptions,
-};
+use dts_core::{DatabaseFilter, FileCheckpointStore, Sink, Source, Task, TaskOptions};
 use dts_mysql::{MysqlEndpoint, MysqlSource, Scope, SourceOptions};
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -104,14 +102,7 @@ async fn cascades_reach_the_destination_three_levels_deep() {
     );
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     exec(
         &src,
         &[
@@ -125,20 +116,8 @@ async fn cascades_reach_the_destination_three_levels_deep() {
     )
     .await;
     let target = source.current_position().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        // Reading the checkpoint writes whatever is buffered first.
-        if let Some(cp) = sink.read_checkpoint().await.unwrap() {
-            if cp.position.coordinates_cmp(&target).is_ge() {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "not caught up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Reading the checkpoint writes whatever is buffered first.
+    dts_testkit::wait_checkpoint(&handle, &*sink, &target, Duration::from_secs(60)).await;
     handle.stop();
     runner.await.unwrap().unwrap();
     for (t, fk) in [("c", "p_id"), ("g", "c_id"), ("h", "g_id"), ("u", "code")] {

@@ -15,7 +15,7 @@
 mod build_support;
 
 use dts_core::config::TaskConfig;
-use dts_core::{Sink, Stage, StageStatus};
+use dts_core::Sink;
 use mysql_async::prelude::Queryable;
 use std::time::{Duration, Instant};
 
@@ -39,19 +39,9 @@ const REPLAY: Names = Names {
     task: "ab-cfg2-task",
 };
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+use dts_testkit::env::var as env;
 
-/// `(host, port)` of a `mysql://user@host:port` URL.
-fn host_port(url: &str) -> (String, u16) {
-    let rest = url.rsplit('@').next().unwrap();
-    let rest = rest.split('/').next().unwrap();
-    let (host, port) = rest.rsplit_once(':').unwrap();
-    (host.to_string(), port.parse().unwrap())
-}
+use dts_testkit::env::host_port;
 
 /// The example task for `names`, with `batch_rows` and `flush_interval_ms` replaced.
 fn config(names: Names, batch_rows: u32, flush_interval_ms: u64) -> TaskConfig {
@@ -210,6 +200,7 @@ async fn write_shard(names: Names, n: u32, steps: u32) {
             c.query_drop(&statements[0]).await.unwrap();
         }
         if step % 20 == 0 {
+            // Pacing of the workload, not a synchronization.
             tokio::time::sleep(Duration::from_millis(30)).await;
         }
     }
@@ -292,14 +283,7 @@ async fn start(
     let task = built.task;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(120)).await;
     (sink, handle, runner)
 }
 
@@ -326,7 +310,7 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     }
 
     let mut src = conn(&env("DTS_TEST_SOURCE_URL")).await;
-    let mut dst = conn(&env("DTS_TEST_DEST_URL")).await;
+    let dst = conn(&env("DTS_TEST_DEST_URL")).await;
     let mut expected = Vec::new();
     for n in 0..3 {
         expected.push(source_orders(&mut src, names, n).await);
@@ -337,28 +321,34 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     expected_customers.sort();
     // Identical per shard once the buffered changes are flushed (by size or by time: nothing
     // here forces a flush).
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        let mut actual = Vec::new();
-        for n in 0..3 {
-            actual.push(dest_orders(&mut dst, names, n).await);
-        }
-        let c = customers(&mut dst, dst_db).await;
-        if actual == expected && c == expected_customers {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "destination never matched the source: shard sizes {:?} vs {:?}, customers \
-             {c:?} vs {expected_customers:?}",
-            actual.iter().map(Vec::len).collect::<Vec<_>>(),
-            expected.iter().map(Vec::len).collect::<Vec<_>>(),
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let shared = tokio::sync::Mutex::new(dst);
+    dts_testkit::wait_for(
+        &handle,
+        Duration::from_secs(90),
+        &format!(
+            "the destination matching the source: shard sizes {:?}, customers \
+             {expected_customers:?}",
+            expected.iter().map(Vec::len).collect::<Vec<_>>()
+        ),
+        || async {
+            let mut dst = shared.lock().await;
+            let mut actual = Vec::new();
+            for n in 0..3 {
+                actual.push(dest_orders(&mut dst, names, n).await);
+            }
+            let c = customers(&mut dst, dst_db).await;
+            if actual == expected && c == expected_customers {
+                Ok(())
+            } else {
+                Err(format!(
+                    "shard sizes {:?}, customers {c:?}",
+                    actual.iter().map(Vec::len).collect::<Vec<_>>()
+                ))
+            }
+        },
+    )
+    .await;
+    let mut dst = shared.into_inner();
     // Keys overlap across shards, and nothing else is in the merged table.
     let shared = expected[0]
         .iter()
@@ -410,15 +400,14 @@ async fn config_task_merges_three_shards_under_concurrent_writes() {
     ))
     .await
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !runner.is_finished() {
-        assert!(
-            Instant::now() < deadline,
-            "the task did not stop: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    dts_testkit::eventually(Duration::from_secs(60), "the task stopped", || async {
+        if runner.is_finished() {
+            Ok(())
+        } else {
+            Err(handle.progress())
+        }
+    })
+    .await;
     let err = runner.await.unwrap().unwrap_err().to_string();
     assert!(
         err.contains("merged tables") && err.contains("ADD COLUMN note INT"),
@@ -478,18 +467,28 @@ async fn config_task_replays_changes_lost_from_the_buffers() {
     assert_ne!(expected, after_full_sync, "the writes changed nothing");
     // Wait until the task has handed changes to the sink (buffered: `apply` returned) and
     // has been quiet for a second.
-    let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = (0, Instant::now());
-    loop {
-        let applied = handle.progress().incremental.rows_applied;
-        if applied != last.0 {
-            last = (applied, Instant::now());
-        } else if applied > 0 && last.1.elapsed() >= Duration::from_secs(1) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the task never applied a change");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::eventually(
+        Duration::from_secs(60),
+        "changes applied, then a quiet second",
+        || {
+            let applied = handle.progress().incremental.rows_applied;
+            let quiet = if applied != last.0 {
+                last = (applied, Instant::now());
+                false
+            } else {
+                applied > 0 && last.1.elapsed() >= Duration::from_secs(1)
+            };
+            async move {
+                if quiet {
+                    Ok(())
+                } else {
+                    Err(format!("{applied} rows applied"))
+                }
+            }
+        },
+    )
+    .await;
     assert_eq!(
         dest_shards(&mut dst, names).await,
         after_full_sync,
@@ -508,21 +507,22 @@ async fn config_task_replays_changes_lost_from_the_buffers() {
 
     // The restarted task replays from the stored checkpoint and converges.
     let (sink, handle, runner) = start(&config(names, 50, 200), state.path()).await;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        let actual = dest_shards(&mut dst, names).await;
-        if actual == expected {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the replay never converged: {actual:?} vs {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let shared = tokio::sync::Mutex::new(dst);
+    dts_testkit::wait_for(
+        &handle,
+        Duration::from_secs(90),
+        &format!("the replay converging to {expected:?}"),
+        || async {
+            let actual = dest_shards(&mut *shared.lock().await, names).await;
+            if actual == expected {
+                Ok(())
+            } else {
+                Err(actual)
+            }
+        },
+    )
+    .await;
+    let mut dst = shared.into_inner();
     handle.stop();
     runner.await.unwrap().unwrap();
     sink.flush().await.unwrap();

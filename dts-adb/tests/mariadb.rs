@@ -744,14 +744,22 @@ async fn batches_flush_by_size_across_rounds_then_by_time() {
     // Taken before the call, so it is no later than the buffering of the round.
     let applied = std::time::Instant::now();
     sink.apply(&[round(100, 9)], &checkpoint(10)).await.unwrap();
-    let deadline = applied + Duration::from_secs(30);
-    while stored_offset(&mut conn, &task).await != Some(10) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never flushed by time"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let shared = tokio::sync::Mutex::new(conn);
+    // Every 20 ms: the flush is timed against the interval.
+    dts_testkit::try_eventually_every(
+        Duration::from_millis(20),
+        Duration::from_secs(30),
+        "the flush by time (stored offset 10)",
+        || async {
+            match stored_offset(&mut *shared.lock().await, &task).await {
+                Some(10) => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut conn = shared.into_inner();
     assert!(
         applied.elapsed() >= Duration::from_millis(300),
         "flushed before the interval passed"
@@ -763,6 +771,9 @@ async fn batches_flush_by_size_across_rounds_then_by_time() {
     sink.apply(&[round(200, 11)], &checkpoint(12))
         .await
         .unwrap();
+    // Deliberately lets time pass, not a synchronization: the flush interval passes before the next
+    // round
+    // arrives (the flush by time is under test).
     tokio::time::sleep(Duration::from_millis(350)).await;
     sink.apply(&[], &checkpoint(13)).await.unwrap();
     assert_eq!(count(&mut conn, db).await, 24);
@@ -806,6 +817,9 @@ async fn failed_flush_drops_the_buffers_and_reports_to_the_next_call() {
     conn.query_drop(format!("DROP TABLE `{db}`.t"))
         .await
         .unwrap();
+    // Deliberately lets time pass, not a synchronization: the flush interval passes, so the failure
+    // is the
+    // background flush's (the flush by time is under test).
     tokio::time::sleep(Duration::from_millis(600)).await;
     let err = sink.apply(&[], &checkpoint(4)).await.unwrap_err();
     assert!(err.to_string().contains("flush batch"), "{err}");

@@ -11,21 +11,17 @@ mod build_support;
 
 use dts_adb::{AdbOptions, AdbSink};
 use dts_core::config::{TaskConfig, TlsConfig, TlsMode};
-use dts_core::{CheckLevel, Sink, Stage, StageStatus, TaskHandle};
+use dts_core::{CheckLevel, Sink, Stage};
 use dts_mysql::sink::precheck::{CONNECTIVITY, TLS};
 use mysql_async::prelude::Queryable;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TLS_PASSWORD: &str = "dts-tls-secret";
 const X509_PASSWORD: &str = "dts-x509-secret";
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `scripts/test-env.sh up` and `eval \"$(scripts/test-env.sh env)\"`")
-    })
-}
+use dts_testkit::env::var as env;
 
 fn cert(file: &str) -> PathBuf {
     let path = PathBuf::from(env("DTS_TEST_TLS_CERT_DIR")).join(file);
@@ -33,10 +29,8 @@ fn cert(file: &str) -> PathBuf {
     path
 }
 
-/// `(host, port)` of the server behind an environment variable's URL.
 fn host_port(var: &str) -> (String, u16) {
-    let o = mysql_async::Opts::from_url(&env(var)).unwrap();
-    (o.ip_or_hostname().to_string(), o.tcp_port())
+    dts_testkit::env::host_port(&env(var))
 }
 
 fn tls_port() -> u16 {
@@ -112,17 +106,6 @@ async fn drop_databases(var: &str, dbs: &[&str]) {
     c.disconnect().await.unwrap();
 }
 
-async fn wait_incremental(h: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.status());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Rows of `db`.t on the `tls` server, read as root over plain TCP.
 async fn tls_rows(db: &str) -> Vec<(i64, String)> {
     let mut c = conn("DTS_TEST_TLS_URL").await;
@@ -135,15 +118,16 @@ async fn tls_rows(db: &str) -> Vec<(i64, String)> {
 }
 
 async fn wait_rows(db: &str, want: &[(i64, String)]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("{db} holding {want:?}");
+    dts_testkit::eventually(Duration::from_secs(60), &what, || async {
         let got = tls_rows(db).await;
         if got == want {
-            return;
+            Ok(())
+        } else {
+            Err(got)
         }
-        assert!(Instant::now() < deadline, "{db}: {got:?} != {want:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// The whole ADB task over TLS, built from a configuration: precheck (`destination.tls`
@@ -188,7 +172,7 @@ async fn config_task_over_verify_identity_copies_rows_and_applies_changes() {
         let task = task.clone();
         tokio::spawn(async move { task.run().await })
     };
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(120)).await;
     let want: Vec<(i64, String)> = (1..=20).map(|i| (i, format!("v{i}"))).collect();
     wait_rows(&dst_db, &want).await;
     let verified = tokio::time::timeout(Duration::from_secs(120), verification)

@@ -29,11 +29,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+use dts_testkit::env::var as env;
 
 fn source_ep() -> MysqlEndpoint {
     MysqlEndpoint::from_url("source", &env("DTS_TEST_SOURCE_URL")).unwrap()
@@ -483,10 +479,7 @@ async fn keyset_split_fallback_against_compat_adb() {
 }
 
 fn host_port(var: &str) -> (String, u16) {
-    let url = env(var);
-    let rest = url.rsplit('@').next().unwrap();
-    let (host, port) = rest.trim_end_matches('/').split_once(':').unwrap();
-    (host.to_string(), port.parse().unwrap())
+    dts_testkit::env::host_port(&env(var))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -571,15 +564,15 @@ async fn configured_task_with_an_adb_destination_verifies_instead_of_refusing() 
         ],
     )
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while inc.report().consistent < 3 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{:#?}",
-            inc.report()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    dts_testkit::eventually(Duration::from_secs(60), "3 consistent rows", || async {
+        let report = inc.report();
+        if report.consistent >= 3 {
+            Ok(())
+        } else {
+            Err(report)
+        }
+    })
+    .await;
     assert_eq!(inc.report().inconsistent, 0, "{:#?}", inc.report());
     handle.stop();
     let _ = tokio::time::timeout(Duration::from_secs(30), runner).await;

@@ -12,15 +12,14 @@ use dts_core::config::FullVerificationMode;
 use dts_core::verify::{DiffKind, FullOptions, Verifier, VerifyTarget};
 use dts_core::{
     CheckLevel, ConflictingTables, DatabaseFilter, ExistingRows, FileCheckpointStore, Filter,
-    PrecheckReport, Sink, Source, Stage, StageStatus, TableId, TableRoute, TableSchema, Task,
-    TaskHandle, TaskOptions,
+    PrecheckReport, Sink, Source, TableId, TableRoute, TableSchema, Task, TaskHandle, TaskOptions,
 };
 use dts_mysql::sink::{MysqlSink, SinkOptions};
 use dts_mysql::wire::verify::MysqlVerifyReader;
 use dts_mysql::{MysqlEndpoint, MysqlSource, Scope, SourceOptions};
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn dest() -> MysqlEndpoint {
     endpoint("destination", "DTS_TEST_DEST_URL")
@@ -99,14 +98,7 @@ async fn start(prefix: &str, setup: &[&str], cascade: bool) -> Running {
     );
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     Running {
         db,
         handle,
@@ -128,23 +120,8 @@ impl Running {
     /// Waits until the sink's checkpoint reaches the source's current position.
     async fn caught_up(&self) {
         let target = self.source.current_position().await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(f) = self.handle.status().failure() {
-                panic!("task failed in {}: {}", f.0, f.1);
-            }
-            if let Some(cp) = dts_core::Sink::read_checkpoint(&*self.sink).await.unwrap() {
-                if cp.position.coordinates_cmp(&target).is_ge() {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not caught up: {:?}",
-                self.handle.progress()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        dts_testkit::wait_checkpoint(&self.handle, &*self.sink, &target, Duration::from_secs(60))
+            .await;
     }
 
     async fn stop(self) -> String {

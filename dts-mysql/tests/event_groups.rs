@@ -53,19 +53,18 @@ async fn prepare(db: &str, xid: &str, ids: &[i64]) {
     exec_all(&mut c, &refs).await;
     c.disconnect().await.unwrap();
     // The server detaches the prepared transaction when it has closed the session.
-    let mut probe = conn(&source()).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let listed: Vec<mysql_async::Row> = probe.query("XA RECOVER").await.unwrap();
-        if listed
-            .iter()
-            .any(|r| r.get::<String, _>(3).as_deref() == Some(xid))
-        {
-            break;
+    let probe = tokio::sync::Mutex::new(conn(&source()).await);
+    let what = format!("{xid} detached (listed by XA RECOVER)");
+    dts_testkit::eventually(std::time::Duration::from_secs(10), &what, || async {
+        let listed: Vec<mysql_async::Row> = probe.lock().await.query("XA RECOVER").await.unwrap();
+        let xids: Vec<Option<String>> = listed.iter().map(|r| r.get::<String, _>(3)).collect();
+        if xids.iter().any(|x| x.as_deref() == Some(xid)) {
+            Ok(())
+        } else {
+            Err(xids)
         }
-        assert!(std::time::Instant::now() < deadline, "{xid} never detached");
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

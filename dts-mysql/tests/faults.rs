@@ -44,6 +44,8 @@ async fn stays_up_for(handle: &dts_core::TaskHandle, how_long: Duration) {
             "{:?}",
             handle.status().failure()
         );
+        // Deliberately lets time pass, not a synchronization: the task is watched for the whole
+        // span.
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -82,6 +84,7 @@ async fn writer(db: String, stop: Arc<AtomicBool>) -> u64 {
             .await
             .unwrap();
         n += 2;
+        // Pacing of the workload, not a synchronization.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     n
@@ -93,16 +96,6 @@ fn options(task_id: &str) -> TaskOptions {
         chunk_rows: 500,
         ..Default::default()
     }
-}
-
-async fn wait_incremental(handle: &dts_core::TaskHandle) {
-    wait_for(
-        "incremental write",
-        Duration::from_secs(60),
-        handle,
-        || async { handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Running },
-    )
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -130,12 +123,13 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
     .await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
 
     // Writes continue on the source (directly) through a 20 s outage of the task's source.
     let stop = Arc::new(AtomicBool::new(false));
     let writes = tokio::spawn(writer(db.clone(), stop.clone()));
+    // Deliberately lets time pass, not a synchronization: the writes flow before the cut.
     tokio::time::sleep(Duration::from_millis(500)).await;
     relay.cut();
     let cut_at = Instant::now();
@@ -160,6 +154,8 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
             longest = longest.max(r.retrying_for_ms);
         }
         assert!(handle.status().failure().is_none());
+        // Deliberately lets time pass, not a synchronization: the outage lasts 20 s, watched as it
+        // goes.
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(
@@ -167,6 +163,7 @@ async fn source_outage_during_incremental_recovers_and_loses_nothing() {
         "time spent retrying is visible while it lasts ({longest} ms)"
     );
     relay.restore();
+    // Deliberately lets time pass, not a synchronization: writes continue after the restore.
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
     let n = writes.await.unwrap();
@@ -247,13 +244,15 @@ async fn destination_outage_during_full_sync_resumes_at_the_chunk() {
     );
     let during = rows_done(&handle);
     assert!(during < 30_000, "cut in the middle of the copy ({during})");
+    // Deliberately lets time pass, not a synchronization: nothing may be copied during 5 s of
+    // outage.
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
         handle.status().stage(Stage::FullDataSync).status,
         StageStatus::Running
     );
     relay.restore();
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     let p = handle.progress();
     // Resumed at the chunk after the last recorded one: nothing copied twice.
@@ -337,7 +336,7 @@ async fn deadlock_on_destination_is_retried() {
         .await
         .expect("the writer (the larger transaction) is not the deadlock victim");
     exec_all(&mut w, &["COMMIT"]).await;
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     let p = handle.progress();
     let last = p.last_error.clone().unwrap_or_default();
@@ -378,7 +377,7 @@ async fn outage_longer_than_the_window_fails_naming_endpoint_and_window() {
     let task = task.with_alerts(hook.clone(), true, None);
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     relay.cut();
     let cut_at = Instant::now();
     let err = tokio::time::timeout(Duration::from_secs(30), runner)
@@ -476,6 +475,8 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
             .contains(&format!("destination (127.0.0.1:{})", dst_relay.port)),
         "{seen:?}"
     );
+    // Deliberately lets time pass, not a synchronization: the task must stay up through 2 s of
+    // outage.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(handle.status().failure().is_none());
     dst_relay.restore();
@@ -516,9 +517,10 @@ async fn outages_during_schema_sync_and_full_sync_are_retried() {
     // The keyed table reads chunk by chunk through the relay, so it cannot have finished; the
     // key-less one streams from a single query whose rows may already sit in socket buffers.
     assert!(done(&handle, "t") < 8_000, "{:?}", handle.progress());
+    // Deliberately lets time pass, not a synchronization: a 3 s outage of the source.
     tokio::time::sleep(Duration::from_secs(3)).await;
     src_relay.restore();
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     wait_identical(&handle, &db, "n", "x, y").await;
     assert_eq!(done(&handle, "t"), 8_000, "{:?}", handle.progress());
@@ -558,7 +560,7 @@ async fn source_server_restart_during_incremental_loses_nothing() {
     let (task, _, _) = build(&db, peer(), dest(), dir.path(), 2, options(&task_id)).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let identical = || async {
         checksum(&peer(), &db, "t", COLS).await == checksum(&dest(), &db, "t", COLS).await
     };
@@ -652,7 +654,7 @@ async fn destination_server_restart_during_full_sync_loses_nothing() {
     stays_up_for(&handle, Duration::from_secs(20)).await;
     assert!(done(&handle) < 30_000, "{:?}", handle.progress());
     start_peer();
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_for(
         "the copy to match",
         Duration::from_secs(60),

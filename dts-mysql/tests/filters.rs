@@ -911,19 +911,7 @@ name = "single"
     );
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while handle
-        .status()
-        .stage(dts_core::Stage::IncrementalWrite)
-        .status
-        != dts_core::StageStatus::Running
-    {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(std::time::Instant::now() < deadline);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, std::time::Duration::from_secs(60)).await;
     exec_all(
         &mut s,
         &[
@@ -937,18 +925,8 @@ name = "single"
     )
     .await;
     let target = dts_core::Source::current_position(&*reader).await.unwrap();
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        if let Some(cp) = dts_core::Sink::read_checkpoint(&*sink).await.unwrap() {
-            if cp.position.coordinates_cmp(&target).is_ge() {
-                break;
-            }
-        }
-        assert!(std::time::Instant::now() < deadline, "not caught up");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    dts_testkit::wait_checkpoint(&handle, &*sink, &target, std::time::Duration::from_secs(60))
+        .await;
     handle.stop();
     runner.await.unwrap().unwrap();
     assert_eq!(tables(&dest(), &db).await, vec!["all_shards", "single"]);

@@ -26,19 +26,10 @@ fn rows(limit: u32) -> ThrottleSettings {
     }
 }
 
-async fn wait_incremental(handle: &TaskHandle) {
-    wait_for(
-        "incremental write",
-        Duration::from_secs(60),
-        handle,
-        || async { handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Running },
-    )
-    .await;
-}
-
 /// Rows per second of `count` over `span`, measured from now.
 async fn rate(handle: &TaskHandle, span: Duration, count: impl Fn(&TaskHandle) -> u64) -> f64 {
     let (t0, n0) = (Instant::now(), count(handle));
+    // Deliberately lets time pass, not a synchronization: the measurement window of a rate.
     tokio::time::sleep(span).await;
     let (t1, n1) = (Instant::now(), count(handle));
     (n1 - n0) as f64 / (t1 - t0).as_secs_f64()
@@ -85,9 +76,12 @@ async fn full_sync_throttle_holds_the_rate_and_changes_at_runtime() {
     )
     .await;
     // Past the limiter's first-second burst, then measure.
+    // Deliberately lets time pass, not a synchronization: (a throttle measurement).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let slow = rate(&handle, Duration::from_secs(4), &done).await;
     handle.set_full_throttle(rows(2_000));
+    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is
+    // measured.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fast = rate(&handle, Duration::from_secs(3), &done).await;
     assert!(
@@ -124,7 +118,7 @@ async fn incremental_throttle_holds_the_rate_and_changes_at_runtime() {
     let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     // A backlog of 30 000 rows in transactions of 100, written faster than the limits.
     let mut c = conn(&source()).await;
     exec_all(&mut c, &[&format!("USE `{db}`")]).await;
@@ -141,9 +135,13 @@ async fn incremental_throttle_holds_the_rate_and_changes_at_runtime() {
         || async { applied(&handle) > 0 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst,
+    // then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let slow = rate(&handle, Duration::from_secs(4), applied).await;
     handle.set_incremental_throttle(rows(2_000));
+    // Deliberately lets time pass, not a synchronization: the raised limit settles before it is
+    // measured.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let fast = rate(&handle, Duration::from_secs(3), applied).await;
     assert!(
@@ -199,6 +197,8 @@ async fn full_sync_query_and_byte_throttles_hold() {
         || async { done(&handle) > 0 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst,
+    // then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let by_queries = rate(&handle, Duration::from_secs(3), &done).await;
     let limit = 512 * 1024;
@@ -209,6 +209,7 @@ async fn full_sync_query_and_byte_throttles_hold() {
     // The new limiter starts with a second's burst, which the writers (each waiting for a
     // ~100 KiB chunk) take over the next seconds: measure after it is spent, over a window
     // long enough that one chunk more or less stays well inside the tolerance.
+    // Deliberately lets time pass, not a synchronization: (a throttle measurement).
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let bytes = |h: &TaskHandle| h.progress().full_bytes_done;
     let by_bytes = rate(&handle, Duration::from_secs(4), bytes).await;
@@ -247,7 +248,7 @@ async fn incremental_byte_throttle_holds() {
     let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, opts).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     // About 2.5 MB of row images in transactions of 20 rows.
     let mut c = conn(&source()).await;
     exec_all(&mut c, &[&format!("USE `{db}`")]).await;
@@ -264,6 +265,8 @@ async fn incremental_byte_throttle_holds() {
         || async { bytes(&handle) > 0 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: past the limiter's first-second burst,
+    // then measure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let measured = rate(&handle, Duration::from_secs(4), bytes).await;
     assert!(
@@ -382,8 +385,8 @@ async fn heartbeat_measures_latency_when_idle_and_writes_nothing_when_off() {
     let (h_on, h_off) = (on.handle(), off.handle());
     let r_on = tokio::spawn(async move { on.run().await });
     let r_off = tokio::spawn(async move { off.run().await });
-    wait_incremental(&h_on).await;
-    wait_incremental(&h_off).await;
+    dts_testkit::wait_incremental(&h_on, Duration::from_secs(60)).await;
+    dts_testkit::wait_incremental(&h_off, Duration::from_secs(60)).await;
     wait_for(
         "the first heartbeat",
         Duration::from_secs(10),
@@ -473,7 +476,7 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
     let task = task.with_alerts(hook.clone(), true, Some(lax));
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let mut c = conn(&source()).await;
     exec_all(&mut c, &[&format!("USE `{db}`")]).await;
     for _ in 0..100 {
@@ -488,6 +491,8 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
         || async { handle.progress().incremental.latency_ms >= 1_500 },
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: no alert may fire under the lax rule for
+    // 1 s.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
         hook.fired().is_empty(),
@@ -532,6 +537,7 @@ async fn latency_alert_fires_after_n_periods_under_a_rule_changed_at_runtime() {
     );
     // Turning the rule off: no more alerts while latency stays high.
     handle.set_latency_rule(None);
+    // Deliberately lets time pass, not a synchronization: no alert may fire for 1 s.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(hook.fired().len(), 1);
     handle.set_incremental_throttle(ThrottleSettings::default());
@@ -581,6 +587,8 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
     })
     .await;
     let held = done(&handle);
+    // Deliberately lets time pass, not a synchronization: no chunk may be recorded while paused for
+    // 1.5 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(done(&handle), held, "no chunk recorded while paused");
     handle.resume();
@@ -611,7 +619,7 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
     let (task, _, _) = build(&db, source(), dest(), dir.path(), 4, unthrottled).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     assert_eq!(
         done(&handle),
@@ -631,6 +639,8 @@ async fn pause_resume_stop_and_restart_from_the_checkpoint() {
         &[&format!("UPDATE `{db}`.t SET v = 0 WHERE id <= 10")],
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: nothing may be applied while paused for
+    // 1.5 s.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut d = conn(&dest()).await;
     let zeros: Option<u64> = d

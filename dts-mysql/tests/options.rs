@@ -6,9 +6,9 @@ mod common;
 
 use common::{conn, exec_all, unique_name};
 use dts_core::config::TaskConfig;
-use dts_core::{Stage, StageStatus, TaskHandle};
+use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn url_parts(var: &str) -> (String, u16) {
     let url = std::env::var(var)
@@ -82,17 +82,6 @@ async fn prepare(db: &str, source: &[&str], destination: Option<&[&str]>) {
     }
 }
 
-async fn wait_incremental(h: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.status());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn ids(db: &str, table: &str) -> Vec<i64> {
     let mut d = conn(&dest()).await;
     d.query(format!("SELECT id FROM `{db}`.`{table}` ORDER BY id"))
@@ -101,18 +90,16 @@ async fn ids(db: &str, table: &str) -> Vec<i64> {
 }
 
 async fn wait_ids(db: &str, table: &str, want: &[i64]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("{db}.{table} holding ids {want:?}");
+    dts_testkit::eventually(Duration::from_secs(60), &what, || async {
         let got = ids(db, table).await;
         if got == want {
-            return;
+            Ok(())
+        } else {
+            Err(got)
         }
-        assert!(
-            Instant::now() < deadline,
-            "{db}.{table}: {got:?} != {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 const T: &str = "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(20))";
@@ -137,7 +124,7 @@ async fn full_sync_off_copies_nothing_and_streams_later_changes() {
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     let status = h.status();
     assert_eq!(
         status.stage(Stage::FullDataSync).status,
@@ -186,12 +173,16 @@ async fn start_time_begins_at_the_first_transaction_after_it() {
         &[&format!("INSERT INTO `{db}`.t VALUES (1,'before')")],
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: the source's clock moves past the first
+    // insert's second.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let at: String = s
         .query_first("SELECT DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%d %H:%i:%s')")
         .await
         .unwrap()
         .unwrap();
+    // Deliberately lets time pass, not a synchronization: the source's clock moves past the
+    // recorded moment.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     exec_all(
         &mut s,
@@ -217,7 +208,7 @@ async fn start_time_begins_at_the_first_transaction_after_it() {
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     exec_all(
         &mut s,
         &[&format!("INSERT INTO `{db}`.t VALUES (4,'live')")],
@@ -287,7 +278,7 @@ async fn schema_off_issues_no_ddl_and_fails_on_missing_tables() {
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     let status = h.status();
     assert_eq!(status.stage(Stage::SchemaSync).status, StageStatus::Skipped);
     assert_eq!(
@@ -336,7 +327,7 @@ async fn a_saved_connection_serves_two_tasks() {
         runs.push(tokio::spawn(async move { task.run().await }));
     }
     for h in &handles {
-        wait_incremental(h).await;
+        dts_testkit::wait_incremental(h, Duration::from_secs(90)).await;
     }
     let mut s = conn(&common::source()).await;
     for db in [&db1, &db2] {
@@ -468,7 +459,7 @@ name = "c"
     let h = built.task.handle();
     let task = built.task;
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
     wait_ids(&db, "a", &[1]).await;
     h.stop();
     run.await.unwrap().unwrap();
@@ -633,7 +624,7 @@ async fn start_position_and_gtid_are_exact() {
         let h = built.task.handle();
         let task = built.task;
         let run = tokio::spawn(async move { task.run().await });
-        wait_incremental(&h).await;
+        dts_testkit::wait_incremental(&h, Duration::from_secs(90)).await;
         exec_all(
             &mut s,
             &[&format!("INSERT INTO `{db}`.t VALUES (3,'live')")],

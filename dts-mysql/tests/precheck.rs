@@ -14,16 +14,7 @@ use mysql_async::{Conn, Opts};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-fn env_url(var: &str) -> String {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "{var} is not set. These tests need the real test environment: run \
-             `scripts/test-env.sh up && eval \"$(scripts/test-env.sh env)\"` first, \
-             or run everything with `scripts/test.sh`."
-        ),
-    }
-}
+use dts_testkit::env::var as env_url;
 
 fn endpoint(var: &str) -> MysqlEndpoint {
     MysqlEndpoint::from_url("source", &env_url(var)).expect("valid test URL")

@@ -13,7 +13,7 @@ use mysql_async::prelude::Queryable;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn dest() -> MysqlEndpoint {
     endpoint("destination", "DTS_TEST_DEST_URL")
@@ -147,6 +147,7 @@ async fn random_writer(db: String, stop: Arc<AtomicBool>, seed: u64) -> u64 {
         }
         n += 1;
         if n % 50 == 0 {
+            // Pacing of the workload, not a synchronization.
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -237,38 +238,10 @@ async fn assert_identical(db: &str) {
     }
 }
 
-/// Waits until the task's Incremental Write stage runs (panics if the task fails first).
-async fn wait_incremental_running(handle: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until the sink's checkpoint reaches the source's current position.
 async fn wait_caught_up(source: &MysqlSource, sink: &MysqlSink, handle: &TaskHandle) {
     let target = source.current_position().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        if let Some(cp) = dts_core::Sink::read_checkpoint(sink).await.unwrap() {
-            if cp.position.coordinates_cmp(&target).is_ge() {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not caught up: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    dts_testkit::wait_checkpoint(handle, sink, &target, Duration::from_secs(120)).await;
 }
 
 async fn prepare(db: &str, rows: u32) -> mysql_async::Conn {
@@ -310,18 +283,9 @@ async fn converges_under_concurrent_writes() {
     let writer = tokio::spawn(random_writer(db.clone(), stop.clone(), 42));
     let runner = tokio::spawn(async move { task.run().await });
     // Keep writing through the full sync and well into incremental write.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "full sync too slow: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
+    // Deliberately lets time pass, not a synchronization: the writer keeps writing for 3 s
+    // into incremental write.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::Relaxed);
     let writes = writer.await.unwrap();
@@ -370,18 +334,15 @@ async fn crash_at_every_stage_loses_and_duplicates_nothing() {
         let (task, _, _) = build(&db, &task_id, dir.path()).await;
         let handle = task.handle();
         let runner = tokio::spawn(async move { task.run().await });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !when(&handle) {
-            if let Some(f) = handle.status().failure() {
-                panic!("{name}: task failed in {}: {}", f.0, f.1);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name}: never reached: {:?}",
-                handle.progress()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        // Every 5 ms: the round kills the task as soon as it gets there.
+        dts_testkit::wait_for_every(
+            &handle,
+            Duration::from_millis(5),
+            Duration::from_secs(60),
+            name,
+            || async { when(&handle).then_some(()).ok_or("not yet") },
+        )
+        .await;
         runner.abort();
         let _ = runner.await;
     }
@@ -407,7 +368,7 @@ async fn ddl_during_incremental_reaches_destination_in_order() {
     let (task, source, sink) = build(&db, &task_id, dir.path()).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental_running(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     exec_all(
         &mut c,
         &[
@@ -513,7 +474,7 @@ async fn every_event_group_kind_reaches_the_destination_exactly() {
     let (task, src, sink) = build(&db, &task_id, dir.path()).await;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental_running(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let xa = |name: &str, id: u32| {
         [
             format!("XA START '{name}'"),
@@ -556,22 +517,26 @@ async fn every_event_group_kind_reaches_the_destination_exactly() {
         s.disconnect().await.unwrap();
     }
     // Detached prepared transactions are listed once their sessions are gone.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let listed: Vec<mysql_async::Row> = c.query("XA RECOVER").await.unwrap();
-        let names: Vec<String> = listed
-            .iter()
-            .filter_map(|r| r.get::<String, _>(3))
-            .collect();
-        if [&x1, &x2, &x3].iter().all(|x| names.contains(x)) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "prepared transactions not detached: {names:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let probe = tokio::sync::Mutex::new(c);
+    dts_testkit::eventually(
+        Duration::from_secs(10),
+        "the prepared transactions detached (listed by XA RECOVER)",
+        || async {
+            let listed: Vec<mysql_async::Row> =
+                probe.lock().await.query("XA RECOVER").await.unwrap();
+            let names: Vec<String> = listed
+                .iter()
+                .filter_map(|r| r.get::<String, _>(3))
+                .collect();
+            if [&x1, &x2, &x3].iter().all(|x| names.contains(x)) {
+                Ok(())
+            } else {
+                Err(names)
+            }
+        },
+    )
+    .await;
+    let mut c = probe.into_inner();
     // The LOAD DATA LOCAL below reads its rows from this handler.
     c.set_infile_handler(async {
         use futures::StreamExt;

@@ -10,7 +10,7 @@ mod common;
 
 use common::{exec_all, unique_name};
 use dts_core::config::{TaskConfig, TlsConfig, TlsMode};
-use dts_core::{CheckLevel, ConflictingTables, Error, Stage, StageStatus, TaskHandle};
+use dts_core::{CheckLevel, ConflictingTables, Error};
 use dts_mysql::source::precheck;
 use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
@@ -20,11 +20,7 @@ use std::time::{Duration, Instant};
 const TLS_PASSWORD: &str = "dts-tls-secret";
 const X509_PASSWORD: &str = "dts-x509-secret";
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `scripts/test-env.sh up tls` and `eval \"$(scripts/test-env.sh env)\"`")
-    })
-}
+use dts_testkit::env::var as env;
 
 fn cert(file: &str) -> PathBuf {
     let path = PathBuf::from(env("DTS_TEST_TLS_CERT_DIR")).join(file);
@@ -301,17 +297,6 @@ name = "tls_never"
     assert!(err.contains("does not offer TLS"), "{err}");
 }
 
-async fn wait_incremental(h: &TaskHandle) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while h.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.status());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn rows(db: &str) -> Vec<(i64, String)> {
     let mut c = tls_admin().connect().await.unwrap();
     let rows = c
@@ -324,15 +309,16 @@ async fn rows(db: &str) -> Vec<(i64, String)> {
 
 async fn wait_rows(db: &str, want: &[(i64, &str)]) {
     let want: Vec<(i64, String)> = want.iter().map(|(i, v)| (*i, v.to_string())).collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    let what = format!("{db} holding {want:?}");
+    dts_testkit::eventually(Duration::from_secs(60), &what, || async {
         let got = rows(db).await;
         if got == want {
-            return;
+            Ok(())
+        } else {
+            Err(got)
         }
-        assert!(Instant::now() < deadline, "{db}: {got:?} != {want:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// The whole pipeline over TLS, built by the config runner: schema sync, full sync and
@@ -422,7 +408,7 @@ rename_to = "{dst_db}"
     let task = built.task;
     let started = Instant::now();
     let run = tokio::spawn(async move { task.run().await });
-    wait_incremental(&h).await;
+    dts_testkit::wait_incremental(&h, Duration::from_secs(120)).await;
     wait_rows(&dst_db, &[(1, "one"), (2, "two"), (3, "three")]).await;
     println!("schema + full sync over TLS: {:?}", started.elapsed());
     let changed = Instant::now();

@@ -20,7 +20,7 @@ use dts_mysql::MysqlEndpoint;
 use mysql_async::prelude::Queryable;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::task::JoinHandle;
 
 fn a() -> MysqlEndpoint {
@@ -94,17 +94,6 @@ async fn on(ep: &MysqlEndpoint, db: &str, statements: &[&str]) {
     exec_all(&mut c, statements).await;
 }
 
-async fn wait_stage(h: &TaskHandle, status: StageStatus, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while h.status().stage(Stage::IncrementalWrite).status != status {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("{what}: task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{what}: {:?}", h.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn options(
     id: &str,
     partner: &str,
@@ -133,13 +122,25 @@ async fn start_pair(
     let (fwd, _, fwd_sink) = f.build(a(), b()).await.unwrap();
     let fh = fwd.handle();
     let fwd_run = tokio::spawn(async move { fwd.run().await });
-    wait_stage(&fh, StageStatus::Running, "forward").await;
+    dts_testkit::wait_stage(
+        &fh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
     let mut r = options(&rid, &fid, TwoWayRole::Reverse, db, dir, policy);
     tune(&mut r);
     let (rev, _, rev_sink) = r.build(b(), a()).await.unwrap();
     let rh = rev.handle();
     let rev_run = tokio::spawn(async move { rev.run().await });
-    wait_stage(&rh, StageStatus::Running, "reverse").await;
+    dts_testkit::wait_stage(
+        &rh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
     Pair {
         fwd: fh,
         rev: rh,
@@ -176,26 +177,29 @@ async fn rows_of(ep: &MysqlEndpoint, db: &str, table: &str) -> Rows {
 
 /// Waits until `table` holds the same rows on both servers (and `extra` holds).
 async fn wait_identical(pair: &Pair, db: &str, tables: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        pair.check_running();
-        let mut same = true;
-        for t in tables {
-            if rows_of(&a(), db, t).await != rows_of(&b(), db, t).await {
-                same = false;
+    dts_testkit::eventually(
+        Duration::from_secs(120),
+        &format!("{tables:?} identical on both servers"),
+        || async {
+            pair.check_running();
+            let mut differing = Vec::new();
+            for t in tables {
+                if rows_of(&a(), db, t).await != rows_of(&b(), db, t).await {
+                    differing.push(*t);
+                }
             }
-        }
-        if same {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never converged: forward {:?} reverse {:?}",
-            pair.fwd.progress().incremental,
-            pair.rev.progress().incremental
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+            if differing.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{differing:?} differ; forward {:?} reverse {:?}",
+                    pair.fwd.progress().incremental,
+                    pair.rev.progress().incremental
+                ))
+            }
+        },
+    )
+    .await;
 }
 
 /// Writes a sentinel row on each side and waits until both sides have both: everything
@@ -213,10 +217,9 @@ async fn settle(pair: &Pair, db: &str, n: u32) {
         &[&format!("INSERT INTO sentinel VALUES ({}, 'b')", n + 1)],
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    dts_testkit::eventually(Duration::from_secs(90), "the sentinels crossed", || async {
         pair.check_running();
-        let mut ok = true;
+        let mut counts = Vec::new();
         for ep in [a(), b()] {
             let mut c = conn(&ep).await;
             let k: usize = c
@@ -227,14 +230,15 @@ async fn settle(pair: &Pair, db: &str, n: u32) {
                 .await
                 .unwrap()
                 .unwrap_or(0);
-            ok &= k == 2;
+            counts.push(k);
         }
-        if ok {
-            return;
+        if counts == [2, 2] {
+            Ok(())
+        } else {
+            Err(counts)
         }
-        assert!(Instant::now() < deadline, "sentinels never crossed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 async fn binlog_position(ep: &MysqlEndpoint) -> (String, u64) {
@@ -329,14 +333,26 @@ async fn disjoint_writers_converge_without_echo() {
     let fwd = built.task;
     let fh = fwd.handle();
     let fwd_run = tokio::spawn(async move { fwd.run().await });
-    wait_stage(&fh, StageStatus::Running, "forward").await;
+    dts_testkit::wait_stage(
+        &fh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
     let rbuilt = dts_mysql::build_mysql_task(&reverse, dir.path(), None)
         .await
         .unwrap();
     let rev = rbuilt.task;
     let rh = rev.handle();
     let rev_run = tokio::spawn(async move { rev.run().await });
-    wait_stage(&rh, StageStatus::Running, "reverse").await;
+    dts_testkit::wait_stage(
+        &rh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
     let pair = Pair {
         fwd: fh,
         rev: rh,
@@ -422,9 +438,13 @@ async fn disjoint_writers_converge_without_echo() {
 
     // Idle: no row of the database bounces between the two servers any more. (Both servers
     // are shared with other tests, so whole-binlog growth is not a measure here.)
+    // Deliberately lets time pass, not a synchronization: the idle span over which nothing may
+    // bounce.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_a = binlog_position(&a()).await;
     let idle_b = binlog_position(&b()).await;
+    // Deliberately lets time pass, not a synchronization: nothing may be written on either server
+    // over 6 s.
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(
         table_maps_since(&a(), &idle_a, &db).await,
@@ -451,8 +471,20 @@ async fn disjoint_writers_converge_without_echo() {
 async fn conflicting_changes(pair: &Pair, db: &str, update_of_deleted: bool) {
     pair.fwd.pause();
     pair.rev.pause();
-    wait_stage(&pair.fwd, StageStatus::Paused, "forward pause").await;
-    wait_stage(&pair.rev, StageStatus::Paused, "reverse pause").await;
+    dts_testkit::wait_stage(
+        &pair.fwd,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
+    dts_testkit::wait_stage(
+        &pair.rev,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
     on(&a(), db, &["DELETE FROM kv WHERE id = 3"]).await;
     on(&b(), db, &["DELETE FROM kv WHERE id = 3"]).await;
     on(
@@ -800,12 +832,23 @@ async fn keyless_table_exactly_once_across_a_crash() {
     let wa = tokio::spawn(writer(a(), "a"));
     let wb = tokio::spawn(writer(b(), "b"));
     // Kill the forward task in the middle of the stream.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while pair.fwd.progress().incremental.rows_applied < 60 {
-        pair.check_running();
-        assert!(Instant::now() < deadline, "{:?}", pair.fwd.progress());
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Every 5 ms: the forward task is killed as soon as it gets there.
+    dts_testkit::try_eventually_every(
+        Duration::from_millis(5),
+        Duration::from_secs(60),
+        "60 rows applied forward",
+        || async {
+            pair.check_running();
+            let progress = pair.fwd.progress();
+            if progress.incremental.rows_applied >= 60 {
+                Ok(())
+            } else {
+                Err(progress)
+            }
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     let run = pair.fwd_run.take().unwrap();
     run.abort();
     let _ = run.await;
@@ -864,8 +907,20 @@ async fn delay_period_after_pause_overwrites() {
     wait_identical(&pair, &db, &["kv"]).await;
     pair.fwd.pause();
     pair.rev.pause();
-    wait_stage(&pair.fwd, StageStatus::Paused, "forward pause").await;
-    wait_stage(&pair.rev, StageStatus::Paused, "reverse pause").await;
+    dts_testkit::wait_stage(
+        &pair.fwd,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
+    dts_testkit::wait_stage(
+        &pair.rev,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
     on(
         &a(),
         &db,
@@ -878,6 +933,8 @@ async fn delay_period_after_pause_overwrites() {
         &["UPDATE kv SET v = 200, note = 'B' WHERE id = 1"],
     )
     .await;
+    // Deliberately lets time pass, not a synchronization: both sides' updates are in the binlogs
+    // before the forward task resumes.
     tokio::time::sleep(Duration::from_secs(5)).await;
     pair.fwd.resume();
     pair.rev.resume();
@@ -889,8 +946,20 @@ async fn delay_period_after_pause_overwrites() {
     // Out of the delay period, a fresh conflict fails the task again.
     pair.fwd.pause();
     pair.rev.pause();
-    wait_stage(&pair.fwd, StageStatus::Paused, "forward pause").await;
-    wait_stage(&pair.rev, StageStatus::Paused, "reverse pause").await;
+    dts_testkit::wait_stage(
+        &pair.fwd,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
+    dts_testkit::wait_stage(
+        &pair.rev,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
     on(&a(), &db, &["UPDATE kv SET note = 'A2' WHERE id = 2"]).await;
     on(&b(), &db, &["UPDATE kv SET note = 'B2' WHERE id = 2"]).await;
     pair.fwd.resume();

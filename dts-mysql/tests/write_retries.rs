@@ -23,16 +23,6 @@ fn options(task_id: &str, other_retry: Duration) -> TaskOptions {
     }
 }
 
-async fn wait_incremental(handle: &dts_core::TaskHandle) {
-    wait_for(
-        "incremental write",
-        Duration::from_secs(60),
-        handle,
-        || async { handle.status().stage(Stage::IncrementalWrite).status == StageStatus::Running },
-    )
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn write_error_put_right_inside_the_window_recovers_and_loses_nothing() {
     let db = unique_name("tdef_retry_ok");
@@ -59,7 +49,7 @@ async fn write_error_put_right_inside_the_window_recovers_and_loses_nothing() {
     let task = task.with_alerts(hook.clone(), true, None);
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
 
     // The destination table goes away (as if dropped): every write to it fails.
@@ -168,7 +158,7 @@ async fn write_error_left_in_place_fails_after_the_window_naming_object_and_erro
     let task = task.with_alerts(hook.clone(), true, None);
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     // The destination table loses a column the task writes, and nobody puts it back.
     let mut d = conn(&dest()).await;
@@ -259,7 +249,7 @@ async fn full_sync_write_error_is_retried_until_the_destination_is_put_right() {
         &[&format!("ALTER TABLE `{db}`.t ADD COLUMN v INT NOT NULL")],
     )
     .await;
-    wait_incremental(&handle).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     wait_identical(&handle, &db, "t", COLS).await;
     assert!(handle.progress().retry_time_ms > 0);
     handle.stop();

@@ -34,33 +34,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+use dts_testkit::env::var as env;
 
-/// Host and port of a `mysql://user@host:port` URL of the test environment.
-fn host_port(url: &str) -> (String, u16) {
-    let opts = Opts::from_url(url).unwrap();
-    (opts.ip_or_hostname().to_string(), opts.tcp_port())
-}
+use dts_testkit::env::host_port;
 
-async fn connect(url: &str) -> Conn {
-    let mut c = Conn::new(Opts::from_url(url).unwrap()).await.unwrap();
-    c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
-        .await
-        .unwrap();
-    c
-}
+use dts_testkit::mysql::connect_utc as connect;
 
-async fn exec_all(c: &mut Conn, statements: &[&str]) {
-    for s in statements {
-        c.query_drop(*s)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-}
+use dts_testkit::mysql::exec_all;
 
 /// A small deterministic random generator (xorshift64*), shareable between threads.
 #[derive(Clone)]
@@ -298,6 +278,7 @@ async fn random_writer(
         }
         n += 1;
         if n % 20 == 0 {
+            // Pacing of the workload, not a synchronization.
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
     }
@@ -654,10 +635,14 @@ fn restart_peer_later(
     outage: Outage,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Deliberately lets time pass, not a synchronization: the outage starts after the trial's
+        // random delay.
         tokio::time::sleep(delay).await;
         outage.begin();
         let p = peer.clone();
         tokio::task::spawn_blocking(move || p.stop()).await.unwrap();
+        // Deliberately lets time pass, not a synchronization: the server stays down for the trial's
+        // downtime.
         tokio::time::sleep(downtime).await;
         tokio::task::spawn_blocking(move || peer.start())
             .await
@@ -949,6 +934,8 @@ async fn trial(n: u64, rng: &mut Rng, runner: &Path, s: &Settings) -> Trial {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random
+        // delay after the stage.
         tokio::time::sleep(plan.delay).await;
         if run.exited_in_outage(&outage, &what) {
             outage_exits += 1;
@@ -1267,6 +1254,7 @@ async fn kafka_writer(url: String, db: String, stop: Arc<AtomicBool>, seed: u64)
         }
         n += 1;
         if n.is_multiple_of(10) {
+            // Pacing of the workload, not a synchronization.
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -1414,6 +1402,8 @@ async fn kafka_trial(
                 rng.next(),
             )));
         }
+        // Deliberately lets time pass, not a synchronization: the crash comes the trial's random
+        // delay after the stage.
         tokio::time::sleep(plan.delay).await;
         run.assert_alive(&what);
         kills.push(run.stage());
@@ -1440,6 +1430,8 @@ async fn kafka_trial(
             rng.next(),
         )),
     };
+    // Deliberately lets time pass, not a synchronization: the writer keeps writing for 1 s into the
+    // final run.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     stop.store(true, Ordering::Relaxed);
     let changes = writer.await.unwrap();

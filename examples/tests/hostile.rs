@@ -152,7 +152,7 @@ async fn hostile_names_and_values_arrive_exactly() {
     let handle = built.task.handle();
     let task = built.task;
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle, Duration::from_secs(180)).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(180)).await;
     let pairs = [(db.as_str(), db.as_str())];
     wait_converged(&handle, &pairs, Duration::from_secs(180)).await;
 

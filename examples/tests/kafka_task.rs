@@ -20,9 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run scripts/test-env.sh up"))
-}
+use dts_testkit::env::var as env;
 
 async fn task(db: &str, topic: &str, task_id: &str, state: &std::path::Path) -> Task {
     let source = MysqlSource::connect(
@@ -152,19 +150,15 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
     let t = task(&db, &topic, &task_id, dir.path()).await;
     let handle = t.handle();
     let runner = tokio::spawn(async move { t.run().await });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     for v in 1..=5 {
         c.query_drop(format!("UPDATE `{db}`.t SET v = {v} WHERE id <= 100"))
             .await
             .unwrap();
     }
+    // Deliberately lets time pass, not a synchronization: some of the updates are in flight when
+    // the task
+    // is killed (a crash mid-stream).
     tokio::time::sleep(Duration::from_millis(300)).await;
     runner.abort();
     let _ = runner.await;
@@ -188,8 +182,7 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
         .unwrap();
     let target = probe.current_position().await.unwrap();
     let runner = tokio::spawn(async move { t.run().await });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    dts_testkit::wait_for(&handle, Duration::from_secs(60), "caught up", || async {
         let p = handle.progress();
         if p.incremental.position.starts_with(&target.file) {
             let off: u64 = p.incremental.position[target.file.len() + 1..]
@@ -198,15 +191,12 @@ async fn full_and_incremental_changes_reach_kafka_in_order_per_key() {
                 .and_then(|o| o.parse().ok())
                 .unwrap_or(0);
             if off >= target.offset {
-                break;
+                return Ok(());
             }
         }
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "not caught up: {p:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Err(p)
+    })
+    .await;
     handle.stop();
     runner.await.unwrap().unwrap();
 
@@ -368,6 +358,7 @@ impl PrivateBroker {
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "private tansu did not start");
+            // The poll interval of a blocking wait (no runtime here) for the private broker's port.
             std::thread::sleep(Duration::from_millis(100));
         }
         Self { child, relay }
@@ -393,23 +384,7 @@ async fn wait_kafka_checkpoint(
     target: &dts_core::Position,
     timeout: Duration,
 ) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        if let Ok(Some(cp)) = dts_core::Sink::read_checkpoint(sink).await {
-            if cp.position.coordinates_cmp(target).is_ge() {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "checkpoint did not reach {target}: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    dts_testkit::wait_checkpoint(handle, sink, target, timeout).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -465,14 +440,7 @@ async fn broker_outage_is_retried_within_the_connection_retry_window() {
     );
     let handle = t.handle();
     let runner = tokio::spawn(async move { t.run().await });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     let probe = MysqlSource::connect(src.clone(), SourceOptions::default())
         .await
         .unwrap();
@@ -501,18 +469,20 @@ async fn broker_outage_is_retried_within_the_connection_retry_window() {
         .await
         .unwrap();
     let target = probe.current_position().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.progress().last_error.is_none() {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed during the outage in {}: {}", f.0, f.1);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no failure seen during the outage: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    dts_testkit::wait_for(
+        &handle,
+        Duration::from_secs(60),
+        "a failure seen during the outage",
+        || async {
+            let progress = handle.progress();
+            match progress.last_error {
+                Some(_) => Ok(()),
+                None => Err(progress),
+            }
+        },
+    )
+    .await;
+    // Deliberately lets time pass, not a synchronization: the outage goes on for 4 s.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let during = handle.progress();
     assert!(handle.status().failure().is_none(), "{during:?}");
@@ -630,14 +600,13 @@ name = "b"
         .task;
     let handle = task.handle();
     let runner = tokio::spawn(async move { task.run().await });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while handle.status().stage(Stage::FullDataSync).status != StageStatus::Finished {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_stage(
+        &handle,
+        Stage::FullDataSync,
+        StageStatus::Finished,
+        Duration::from_secs(120),
+    )
+    .await;
     handle.stop();
     runner.await.unwrap().unwrap();
 
@@ -746,14 +715,7 @@ async fn every_mysql_type_reaches_kafka_exactly_from_full_and_incremental() {
     let t = task(&db, &topic, &task_id, dir.path()).await;
     let handle = t.handle();
     let runner = tokio::spawn(async move { t.run().await });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(Instant::now() < deadline, "{:?}", handle.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(60)).await;
     c.query_drop(extreme_row_sql(2)).await.unwrap();
     let records = rows_only(consume(&topic, 3, 4), &["t"]);
     handle.stop();

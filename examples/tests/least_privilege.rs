@@ -129,7 +129,7 @@ async fn full_and_incremental_task_runs_as_minimal_accounts() {
     let handle = built.task.handle();
     let task = built.task;
     let runner = tokio::spawn(async move { task.run().await });
-    wait_incremental(&handle, Duration::from_secs(120)).await;
+    dts_testkit::wait_incremental(&handle, Duration::from_secs(120)).await;
     exec_all(
         &mut s,
         &[

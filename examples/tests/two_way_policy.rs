@@ -3,18 +3,17 @@
 //! converge to the image with the newest `updated_at`, whichever side wrote it.
 
 use dts_core::config::TwoWayRole;
-use dts_core::{Stage, StageStatus, TaskHandle};
+use dts_core::{Stage, StageStatus};
 use dts_examples::two_way_policy::NewestUpdatedAtWins;
 use dts_mysql::two_way::TwoWayTaskOptions;
 use dts_mysql::MysqlEndpoint;
+use dts_testkit::wait_stage;
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn endpoint(label: &str, var: &str) -> MysqlEndpoint {
-    let url = std::env::var(var)
-        .unwrap_or_else(|_| panic!("{var} is not set: run scripts/test-env.sh up"));
-    MysqlEndpoint::from_url(label, &url).unwrap()
+    MysqlEndpoint::from_url(label, &dts_testkit::env::var(var)).unwrap()
 }
 
 async fn run(ep: &MysqlEndpoint, statements: &[String]) {
@@ -31,17 +30,6 @@ async fn rows(ep: &MysqlEndpoint, db: &str) -> Vec<(i32, String, String)> {
     ))
     .await
     .unwrap()
-}
-
-async fn wait_incremental(h: &TaskHandle, status: StageStatus) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while h.status().stage(Stage::IncrementalWrite).status != status {
-        if let Some((stage, msg)) = h.status().failure() {
-            panic!("task failed in {stage}: {msg}");
-        }
-        assert!(Instant::now() < deadline, "{:?}", h.progress());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -87,20 +75,44 @@ async fn newest_updated_at_wins_on_both_sides() {
         .unwrap();
     let fh = fwd.handle();
     let fwd_run = tokio::spawn(async move { fwd.run().await });
-    wait_incremental(&fh, StageStatus::Running).await;
+    wait_stage(
+        &fh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
     let (rev, _, _) = options(&rid, &fid, TwoWayRole::Reverse)
         .build(b.clone(), a.clone())
         .await
         .unwrap();
     let rh = rev.handle();
     let rev_run = tokio::spawn(async move { rev.run().await });
-    wait_incremental(&rh, StageStatus::Running).await;
+    wait_stage(
+        &rh,
+        Stage::IncrementalWrite,
+        StageStatus::Running,
+        Duration::from_secs(90),
+    )
+    .await;
 
     // Both sides change rows 1-3 and insert key 9 while the tasks are paused.
     fh.pause();
     rh.pause();
-    wait_incremental(&fh, StageStatus::Paused).await;
-    wait_incremental(&rh, StageStatus::Paused).await;
+    wait_stage(
+        &fh,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
+    wait_stage(
+        &rh,
+        Stage::IncrementalWrite,
+        StageStatus::Paused,
+        Duration::from_secs(90),
+    )
+    .await;
     let set = |id: i32, note: &str, second: u32| {
         format!(
             "UPDATE `{db}`.kv SET note = '{note}', updated_at = '2030-01-01 00:00:{second:02}' \
@@ -137,8 +149,7 @@ async fn newest_updated_at_wins_on_both_sides() {
         (5, "seed".into(), "2030-01-01 00:00:00.000000".into()),
         (9, "b-newer".into(), "2030-01-01 00:00:08.000000".into()),
     ];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    dts_testkit::eventually(Duration::from_secs(60), "both sides converged", || async {
         for h in [&fh, &rh] {
             if let Some((stage, msg)) = h.status().failure() {
                 panic!("task failed in {stage}: {msg}");
@@ -146,11 +157,12 @@ async fn newest_updated_at_wins_on_both_sides() {
         }
         let (ra, rb) = (rows(&a, &db).await, rows(&b, &db).await);
         if ra == expected && rb == expected {
-            break;
+            Ok(())
+        } else {
+            Err(format!("A {ra:?}\nB {rb:?}"))
         }
-        assert!(Instant::now() < deadline, "A {ra:?}\nB {rb:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
     fh.stop();
     rh.stop();
     fwd_run.await.unwrap().unwrap();

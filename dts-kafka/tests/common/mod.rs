@@ -5,9 +5,8 @@
 
 use bytes::Bytes;
 use dts_core::{
-    Change, Checkpoint, Column, ColumnType, Date, DateTime, Ddl, DdlKind, Fragment, Index,
-    Position, Row, RowChange, RowOp, SchemaRef, TableId, TableSchema, Time, Timestamp, Transaction,
-    Value,
+    Change, Column, ColumnType, Date, DateTime, Ddl, DdlKind, Row, SchemaRef, TableId, TableSchema,
+    Time, Timestamp, Value,
 };
 use dts_kafka::{KafkaDataFormat, KafkaSinkOptions};
 use rdkafka::config::ClientConfig;
@@ -15,34 +14,22 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // each test file uses some
+pub use dts_testkit::changes::{
+    checkpoint_after, delete, insert, small_row, small_schema, txn, update,
+};
+
+/// The broker list of the test environment.
 pub fn brokers() -> String {
-    match std::env::var("DTS_TEST_KAFKA_BROKERS") {
-        Ok(b) if !b.is_empty() => b,
-        _ => panic!(
-            "DTS_TEST_KAFKA_BROKERS is not set. These tests need the real test environment: run \
-             `scripts/test-env.sh up && eval \"$(scripts/test-env.sh env)\"` first, \
-             or run everything with `scripts/test.sh`."
-        ),
-    }
+    dts_testkit::env::kafka_brokers()
 }
 
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{prefix}-{}-{}-{}",
-        std::process::id(),
-        nanos % 1_000_000_000_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    dts_testkit::unique_topic(prefix)
 }
 
 /// Options for a test sink writing `format` to `topic`, with its own checkpoint topic.
@@ -422,55 +409,6 @@ pub fn other_row(id: i64) -> Row {
     ]
 }
 
-/// A transaction at `bin.000001:offset` (ends where the next at `offset + 100` begins).
-pub fn txn(offset: u64, changes: Vec<Change>) -> Transaction {
-    Transaction {
-        begin: Position::new("bin.000001", offset),
-        end: Position::new("bin.000001", offset + 100),
-        gtid: Some(format!("0-1-{offset}")),
-        commit_time_ms: 1_700_000_000_000 + offset,
-        changes,
-        fragment: Fragment::WHOLE,
-    }
-}
-
-/// The checkpoint after a transaction.
-pub fn checkpoint_after(t: &Transaction) -> Checkpoint {
-    Checkpoint {
-        position: t.end.clone(),
-        last_gtid: t.gtid.clone(),
-        commit_time_ms: t.commit_time_ms,
-        applied_in_transaction: 0,
-    }
-}
-
-pub fn insert(schema: &SchemaRef, row: Row) -> Change {
-    Change::Row(RowChange {
-        schema: schema.clone(),
-        op: RowOp::Insert,
-        before: None,
-        after: Some(row),
-    })
-}
-
-pub fn update(schema: &SchemaRef, before: Row, after: Row) -> Change {
-    Change::Row(RowChange {
-        schema: schema.clone(),
-        op: RowOp::Update,
-        before: Some(before),
-        after: Some(after),
-    })
-}
-
-pub fn delete(schema: &SchemaRef, before: Row) -> Change {
-    Change::Row(RowChange {
-        schema: schema.clone(),
-        op: RowOp::Delete,
-        before: Some(before),
-        after: None,
-    })
-}
-
 pub fn ddl(database: &str, table: Option<&str>, statement: &str, kind: DdlKind) -> Change {
     Change::Ddl(Ddl {
         database: Some(database.into()),
@@ -481,26 +419,4 @@ pub fn ddl(database: &str, table: Option<&str>, statement: &str, kind: DdlKind) 
             .unwrap_or_default(),
         sql_mode: None,
     })
-}
-
-/// A small table `(id INT PRIMARY KEY, v VARCHAR(20))`, or keyless.
-pub fn small_schema(database: &str, table: &str, keyed: bool) -> SchemaRef {
-    let mut id = col("id", int(4, false), "int(11)");
-    id.nullable = !keyed;
-    Arc::new(TableSchema {
-        id: TableId::new(database, table),
-        columns: vec![
-            id,
-            col("v", ColumnType::VarChar { length: 20 }, "varchar(20)"),
-        ],
-        primary_key: if keyed { vec!["id".into()] } else { vec![] },
-        unique_keys: Vec::<Index>::new(),
-        indexes: vec![],
-        create_sql: None,
-        constraints: Default::default(),
-    })
-}
-
-pub fn small_row(id: i64, v: &str) -> Row {
-    vec![Value::Int(id), Value::Text(v.into())]
 }

@@ -9,12 +9,12 @@ use futures::StreamExt;
 use mysql_async::prelude::Queryable;
 use std::time::Duration;
 
+pub use dts_testkit::mysql::exec_all;
+pub use dts_testkit::unique_name;
+
 /// The endpoint named by an environment variable of `scripts/test-env.sh env`.
 pub fn endpoint(label: &str, var: &str) -> MysqlEndpoint {
-    let url = std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    });
-    MysqlEndpoint::from_url(label, &url).unwrap()
+    MysqlEndpoint::from_url(label, &dts_testkit::env::var(var)).unwrap()
 }
 
 /// The test environment's source server.
@@ -42,22 +42,6 @@ pub async fn reader(ep: MysqlEndpoint, db: &str) -> dts_mysql::MysqlSource {
     .unwrap()
 }
 
-/// A database name unique to this test run.
-pub fn unique_name(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        nanos % 100_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 /// A connection with a permissive SQL mode (zero dates allowed) in UTC.
 pub async fn conn(ep: &MysqlEndpoint) -> mysql_async::Conn {
     let mut c = ep.connect().await.unwrap();
@@ -65,15 +49,6 @@ pub async fn conn(ep: &MysqlEndpoint) -> mysql_async::Conn {
         .await
         .unwrap();
     c
-}
-
-/// Runs statements in order, panicking with the statement on failure.
-pub async fn exec_all(c: &mut mysql_async::Conn, statements: &[&str]) {
-    for s in statements {
-        c.query_drop(*s)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
 }
 
 /// Collects transactions touching `database` until `done` says enough, or panics after 20 s.

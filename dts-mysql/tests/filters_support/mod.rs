@@ -4,13 +4,13 @@
 #![allow(dead_code)]
 
 use dts_core::config::TaskConfig;
-use dts_core::{Stage, StageStatus, Task, TaskHandle};
+use dts_core::{Task, TaskHandle};
 use dts_mysql::build_mysql_task;
 use dts_mysql::sink::MysqlSink;
 use dts_mysql::{MysqlEndpoint, MysqlSource};
 use mysql_async::prelude::Queryable;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{conn, endpoint, exec_all, source, unique_name};
 
@@ -101,18 +101,7 @@ impl Running {
         sink: Arc<MysqlSink>,
         state: tempfile::TempDir,
     ) -> Running {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-            if let Some(f) = handle.status().failure() {
-                panic!("task failed in {}: {}", f.0, f.1);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "incremental write never started: {:?}",
-                handle.progress()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        dts_testkit::wait_incremental(&handle, Duration::from_secs(90)).await;
         Running {
             handle,
             runner,
@@ -129,39 +118,16 @@ impl Running {
         let target = dts_core::Source::current_position(&*self.source)
             .await
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Some(f) = self.handle.status().failure() {
-                panic!("task failed in {}: {}", f.0, f.1);
-            }
-            if let Some(cp) = dts_core::Sink::read_checkpoint(&*self.sink).await.unwrap() {
-                if cp.position.coordinates_cmp(&target).is_ge() {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "not caught up: {:?}",
-                self.handle.progress()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        dts_testkit::wait_checkpoint(&self.handle, &*self.sink, &target, Duration::from_secs(90))
+            .await;
     }
 
     /// Waits until the task fails and returns its error text (panics after 60 s).
     pub async fn failure(self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if self.runner.is_finished() {
-                let r = self.runner.await.unwrap();
-                return r.expect_err("the task should fail").to_string();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the task did not fail: {:?}",
-                self.handle.progress()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let finished = tokio::time::timeout(Duration::from_secs(60), self.runner).await;
+        match finished {
+            Ok(r) => r.unwrap().expect_err("the task should fail").to_string(),
+            Err(_) => panic!("the task did not fail: {:?}", self.handle.progress()),
         }
     }
 

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -192,21 +192,11 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await {
-            return;
-        }
-        if let Some(f) = handle.status().failure() {
-            panic!("waiting for {what}: task failed in {}: {}", f.0, f.1);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    dts_testkit::wait_for(handle, timeout, what, || {
+        let holds = check();
+        async move { holds.await.then_some(()).ok_or("not yet") }
+    })
+    .await
 }
 
 /// Waits until the destination's copy of `db`.`table` matches the source's.

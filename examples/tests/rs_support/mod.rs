@@ -4,68 +4,29 @@
 #![allow(dead_code)]
 
 use dts_core::config::TaskConfig;
-use dts_core::{Stage, StageStatus};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts};
+use mysql_async::Conn;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A variable of `scripts/test-env.sh env`.
-pub fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::env::var as env;
 
-/// `mysql://root@host:port` of the source server.
-pub fn source_url() -> String {
-    env("DTS_TEST_SOURCE_URL")
-}
-
-/// `mysql://root@host:port` of the destination server.
-pub fn dest_url() -> String {
-    env("DTS_TEST_DEST_URL")
-}
-
-/// Host and port of a URL of the test environment.
-pub fn host_port(url: &str) -> (String, u16) {
-    let opts = Opts::from_url(url).unwrap();
-    (opts.ip_or_hostname().to_string(), opts.tcp_port())
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::env::{dest_url, host_port, source_url};
 
 /// A root connection with zero dates allowed, in UTC.
-pub async fn connect(url: &str) -> Conn {
-    let mut c = Conn::new(Opts::from_url(url).unwrap()).await.unwrap();
-    c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
-        .await
-        .unwrap();
-    c
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::mysql::connect_utc as connect;
 
-/// Runs statements in order, panicking with the statement on failure.
-pub async fn exec_all(c: &mut Conn, statements: &[&str]) {
-    for s in statements {
-        c.query_drop(*s)
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::mysql::exec_all;
 
-/// A name unique to this run: `rs_<what>_<pid>_<n>`.
+/// A name unique to this run: `rs_<what>_<pid>_<clock>_<n>`.
 pub fn unique(what: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "rs_{what}_{}_{}_{}",
-        std::process::id(),
-        nanos % 10_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    dts_testkit::unique_name(&format!("rs_{what}"))
 }
 
 /// A password nobody else uses, with characters that need care in URLs and shells.
@@ -141,51 +102,28 @@ pub async fn checksums(c: &mut Conn, db: &str) -> Vec<(String, Option<u64>)> {
     out
 }
 
-/// Waits until `handle`'s task is in incremental write, failing with its error if it fails.
-pub async fn wait_incremental(handle: &dts_core::TaskHandle, within: Duration) {
-    let deadline = Instant::now() + within;
-    while handle.status().stage(Stage::IncrementalWrite).status != StageStatus::Running {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not in incremental write after {within:?}: {:?}",
-            handle.progress()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Waits until every table of each database pair has the same checksum on both sides.
 pub async fn wait_converged(
     handle: &dts_core::TaskHandle,
     pairs: &[(&str, &str)],
     within: Duration,
 ) {
-    let mut s = connect(&source_url()).await;
-    let mut d = connect(&dest_url()).await;
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(f) = handle.status().failure() {
-            panic!("task failed in {}: {}", f.0, f.1);
-        }
-        let mut same = true;
+    let servers =
+        tokio::sync::Mutex::new((connect(&source_url()).await, connect(&dest_url()).await));
+    dts_testkit::wait_for(handle, within, "the databases converged", || async {
+        let (s, d) = &mut *servers.lock().await;
         for (src_db, dst_db) in pairs {
-            let a = checksums(&mut s, src_db).await;
-            let b = checksums(&mut d, dst_db).await;
+            let a = checksums(s, src_db).await;
+            let b = checksums(d, dst_db).await;
             if a != b {
-                same = false;
-                if Instant::now() > deadline {
-                    panic!("{src_db} → {dst_db} not converged after {within:?}:\nsource {a:?}\ndestination {b:?}");
-                }
+                return Err(format!(
+                    "{src_db} → {dst_db} not converged:\nsource {a:?}\ndestination {b:?}"
+                ));
             }
         }
-        if same {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+        Ok(())
+    })
+    .await
 }
 
 /// The `[source]` and `[destination]` sections of a task over the test servers as `user`s,

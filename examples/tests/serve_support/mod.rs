@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts};
+use mysql_async::Conn;
 use serde_json::Value;
 use std::future::Future;
 use std::io::BufRead;
@@ -13,47 +13,26 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A variable of `scripts/test-env.sh env`.
-pub fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::env::var as env;
 
 /// A root connection to the server of `var` (`DTS_TEST_SOURCE_URL`, `DTS_TEST_DEST_URL`).
 pub async fn connect(var: &str) -> Conn {
-    Conn::new(Opts::from_url(&env(var)).unwrap()).await.unwrap()
+    dts_testkit::mysql::connect(&env(var)).await
 }
 
 /// Host and port of the server of `var`.
 pub fn host_port(var: &str) -> (String, u16) {
-    let opts = Opts::from_url(&env(var)).unwrap();
-    (opts.ip_or_hostname().to_string(), opts.tcp_port())
+    dts_testkit::env::host_port(&env(var))
 }
 
-/// A database name unique to this run: `serve_<what>_<pid>_<n>`.
+/// A database name unique to this run: `serve_<what>_<pid>_<clock>_<n>`.
 pub fn unique(what: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "serve_{what}_{}_{}_{}",
-        std::process::id(),
-        nanos % 10_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    dts_testkit::unique_name(&format!("serve_{what}"))
 }
 
-/// Runs statements in order, panicking with the statement on failure.
-pub async fn exec_all(c: &mut Conn, statements: &[String]) {
-    for s in statements {
-        c.query_drop(s.as_str())
-            .await
-            .unwrap_or_else(|e| panic!("{s}: {e}"));
-    }
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::mysql::exec_all;
 
 /// Creates `db` on the source with `t` (keyed, `rows` rows) and drops it on the destination.
 pub async fn prepare(db: &str, rows: u32) {
@@ -145,25 +124,17 @@ write_heartbeat = true
     )
 }
 
-/// Polls `probe` every 100 ms until it returns `Some`, failing with `what` after `within`.
+/// Polls `probe` until it returns `Some`, failing with `what` after `within`.
 pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let wait = async {
-        loop {
-            tick.tick().await;
-            if let Some(v) = probe().await {
-                return v;
-            }
-        }
-    };
-    match tokio::time::timeout(within, wait).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {within:?} waiting for {what}"),
-    }
+    dts_testkit::eventually(within, what, || {
+        let next = probe();
+        async move { next.await.ok_or("not yet") }
+    })
+    .await
 }
 
 /// A running `dts serve`.

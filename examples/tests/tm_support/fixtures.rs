@@ -6,33 +6,22 @@ use super::cases;
 use super::types::TypeCase;
 use super::{Fixture, Outcome, Outcomes, Path};
 use dts_core::config::{KafkaDataFormat, TaskConfig};
-use dts_core::{Stage, StageStatus, TableId, TaskHandle};
+use dts_core::{TableId, TaskHandle};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts};
+use mysql_async::Conn;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A variable of `scripts/test-env.sh env`.
-pub fn env(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run `eval \"$(scripts/test-env.sh env)\"` after `scripts/test-env.sh up`")
-    })
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::env::var as env;
 
 /// A root connection with zero dates allowed, in UTC.
-pub async fn connect(url: &str) -> Conn {
-    let mut c = Conn::new(Opts::from_url(url).unwrap()).await.unwrap();
-    c.query_drop("SET SESSION sql_mode = '', time_zone = '+00:00'")
-        .await
-        .unwrap();
-    c
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use dts_testkit::mysql::connect_utc as connect;
 
-fn host_port(url: &str) -> (String, u16) {
-    let opts = Opts::from_url(url).unwrap();
-    (opts.ip_or_hostname().to_string(), opts.tcp_port())
-}
+use dts_testkit::env::host_port;
 
 /// The paths a fixture records outcomes for.
 pub fn paths_of(fixture: Fixture) -> Vec<Path> {
@@ -376,6 +365,8 @@ pub async fn wait_equal(
             }
             return out;
         }
+        // The poll interval of a wait that records an outcome per type instead of failing at
+        // the first (`dts_testkit::eventually` fails the whole wait).
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -426,27 +417,6 @@ pub async fn drop_dbs(src_db: &str, dst_db: &str) {
     exec(&mut d, &format!("DROP DATABASE IF EXISTS `{dst_db}`")).await;
 }
 
-/// Waits until the task is in incremental write; `Err` with its failure.
-pub async fn wait_incremental(handle: &TaskHandle, within: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + within;
-    loop {
-        let status = handle.status();
-        if let Some((s, m)) = status.failure() {
-            return Err(format!("task failed in {s}: {m}"));
-        }
-        if status.stage(Stage::IncrementalWrite).status == StageStatus::Running {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "not in incremental write after {within:?}: {:?}",
-                handle.progress()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 const WHOLE: &str = "[sync_types]\nschema = true\nfull_data = true\nincremental = true\n";
 
 /// Full sync of tables that hold every row already; no incremental stage.
@@ -473,7 +443,7 @@ async fn snapshot(path: Path, keyed: bool, destination_extra: &str) -> Outcomes 
         let task = task.clone();
         tokio::spawn(async move { task.run().await })
     };
-    let out = match wait_incremental(&handle, Duration::from_secs(300)).await {
+    let out = match dts_testkit::try_wait_incremental(&handle, Duration::from_secs(300)).await {
         Err(e) => all_failed(&[path], &e),
         Ok(()) => wait_equal(Some(&handle), &src, &dst, keyed, false, Duration::ZERO)
             .await
@@ -523,7 +493,7 @@ async fn binlog(two_way: bool) -> Outcomes {
         tokio::spawn(async move { task.run().await })
     };
     let mut out = Outcomes::new();
-    if let Err(e) = wait_incremental(&handle, Duration::from_secs(120)).await {
+    if let Err(e) = dts_testkit::try_wait_incremental(&handle, Duration::from_secs(120)).await {
         return all_failed(&paths, &e);
     }
     let mut s = connect(&env("DTS_TEST_SOURCE_URL")).await;
@@ -674,7 +644,7 @@ async fn adb() -> Outcomes {
         let task = task.clone();
         tokio::spawn(async move { task.run().await })
     };
-    if let Err(e) = wait_incremental(&handle, Duration::from_secs(120)).await {
+    if let Err(e) = dts_testkit::try_wait_incremental(&handle, Duration::from_secs(120)).await {
         return all_failed(&[path], &e);
     }
     let mut s = connect(&env("DTS_TEST_SOURCE_URL")).await;
@@ -850,7 +820,7 @@ async fn run_to_incremental(task: dts_core::Task) -> Result<(), String> {
         let task = task.clone();
         tokio::spawn(async move { task.run().await })
     };
-    let reached = wait_incremental(&handle, Duration::from_secs(300)).await;
+    let reached = dts_testkit::try_wait_incremental(&handle, Duration::from_secs(300)).await;
     handle.stop();
     let ended = tokio::time::timeout(Duration::from_secs(30), runner).await;
     match (reached, ended) {

@@ -86,7 +86,7 @@ pub async fn run(format: KafkaDataFormat) -> Outcomes {
         let task = task.clone();
         tokio::spawn(async move { task.run().await })
     };
-    if let Err(e) = wait_incremental(&handle, Duration::from_secs(120)).await {
+    if let Err(e) = dts_testkit::try_wait_incremental(&handle, Duration::from_secs(120)).await {
         return all_failed(&[path], &e);
     }
     let mut s = connect(&env("DTS_TEST_SOURCE_URL")).await;
