@@ -186,13 +186,16 @@ pub async fn checksum(ep: &MysqlEndpoint, db: &str, table: &str, cols: &str) -> 
 }
 
 /// Polls `check` every 100 ms until it is true; panics with `what` and the task's progress
-/// after `timeout`, or when the task failed.
+/// after `timeout`, or when the task failed. Not faster: InnoDB refreshes what
+/// `information_schema.INNODB_TRX` shows only when it was last read 100 ms ago or more, so a
+/// probe of it polled more often reads the same stale snapshot forever.
 pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, handle: &TaskHandle, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    dts_testkit::wait_for(handle, timeout, what, || {
+    let every = Duration::from_millis(100);
+    dts_testkit::wait_for_every(handle, every, timeout, what, || {
         let holds = check();
         async move { holds.await.then_some(()).ok_or("not yet") }
     })
