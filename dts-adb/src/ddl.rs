@@ -281,7 +281,7 @@ pub struct TableClauses {
 
 impl TableClauses {
     /// The clauses of a `[destination.tables."db.table"]` entry.
-    pub fn from_config(options: &dts_core::config::AdbTableOptions) -> Self {
+    pub fn from_config(options: &crate::config::AdbTableOptions) -> Self {
         Self {
             partition: options.partition_column.as_ref().map(|column| Partition {
                 column: column.clone(),
@@ -312,10 +312,10 @@ impl TableClauses {
             }
             match &p.format {
                 Some(f) => {
-                    if !dts_core::config::ADB_PARTITION_FORMATS.contains(&f.as_str()) {
+                    if !crate::config::ADB_PARTITION_FORMATS.contains(&f.as_str()) {
                         return Err(format!(
                             "partition format `{f}` is not one of {}",
-                            dts_core::config::ADB_PARTITION_FORMATS.join(", ")
+                            crate::config::ADB_PARTITION_FORMATS.join(", ")
                         ));
                     }
                     if !matches!(

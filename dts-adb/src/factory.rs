@@ -32,10 +32,8 @@ use crate::verify::AdbVerifyReader;
 use crate::{AdbOptions, AdbSink, TableClauses};
 use async_trait::async_trait;
 use dts_core::build::{BuiltSink, SinkFactory, SinkRequest};
-use dts_core::config::{
-    AdbDestination, ConfigError, ConnectionSettings, DestinationConfig, DestinationKind,
-    TaskConfig, TopologyMode,
-};
+use crate::config::AdbDestination;
+use dts_core::config::{ConfigError, ConnectionSettings, DestinationKind, TaskConfig, TopologyMode};
 use dts_core::verify::Encoding;
 use dts_core::{Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema};
 use std::sync::{Arc, OnceLock};
@@ -63,8 +61,10 @@ fn encode_userinfo(s: &str) -> String {
         .collect()
 }
 
-/// The sink options of an ADB destination section reached through `settings`.
+/// The sink options of an ADB destination section (`merge_tables` from core's part of it, the
+/// rest from the connector's `adb`) reached through `settings`.
 pub fn options_from_config(
+    merge_tables: bool,
     adb: &AdbDestination,
     settings: &ConnectionSettings,
     task_id: &str,
@@ -83,7 +83,7 @@ pub fn options_from_config(
     };
     let mut options = AdbOptions::new(format!("mysql://{auth}@{host}:{}", settings.port), task_id);
     options.tls = settings.tls.clone();
-    options.merge_tables = adb.merge_tables;
+    options.merge_tables = merge_tables;
     options.mariadb_compat = adb.mariadb_compat;
     options.skip_unsupported_ddl = adb.skip_unsupported_ddl;
     if let Some(rows) = adb.batch_rows {
@@ -126,14 +126,8 @@ impl AdbSinkFactory {
     }
 }
 
-fn adb_section(config: &TaskConfig) -> Result<&AdbDestination, Error> {
-    match &config.destination {
-        DestinationConfig::Adb(adb) => Ok(adb),
-        _ => Err(unsupported(
-            "destination.type",
-            "the AnalyticDB connector builds AnalyticDB destinations only",
-        )),
-    }
+fn adb_section(config: &TaskConfig) -> Result<AdbDestination, Error> {
+    Ok(AdbDestination::from_destination(&config.destination)?)
 }
 
 #[async_trait]
@@ -143,14 +137,14 @@ impl SinkFactory for AdbSinkFactory {
     }
 
     fn check(&self, config: &TaskConfig) -> Result<(), Error> {
-        let adb = adb_section(config)?;
+        adb_section(config)?;
         if config.topology.mode == TopologyMode::TwoWay {
             return Err(unsupported(
                 "topology.mode",
                 "two-way synchronization with an AnalyticDB destination (one-way only)",
             ));
         }
-        if config.validation.is_enabled() && adb.merge_tables {
+        if config.validation.is_enabled() && config.destination.merge_tables {
             return Err(unsupported(
                 "validation",
                 "data verification of merged tables (merge_tables = true)",
@@ -165,9 +159,10 @@ impl SinkFactory for AdbSinkFactory {
         let settings = config
             .destination_settings()?
             .ok_or_else(|| unsupported("destination", "no connection settings"))?;
-        let options = options_from_config(adb, &settings, request.task_id)?;
+        let merge_tables = config.destination.merge_tables;
+        let options = options_from_config(merge_tables, &adb, &settings, request.task_id)?;
         let sink = Arc::new(AdbSink::new(options)?);
-        let filter: Arc<dyn Filter> = if adb.merge_tables {
+        let filter: Arc<dyn Filter> = if merge_tables {
             Arc::new(MergeFilter::new(request.filter, sink.clone()))
         } else {
             request.filter
@@ -180,7 +175,7 @@ impl SinkFactory for AdbSinkFactory {
             sink.options().mariadb_compat,
         );
         let ddl = crate::ddl::DdlOptions {
-            merged: adb.merge_tables,
+            merged: merge_tables,
             mariadb_compat: sink.options().mariadb_compat,
         };
         let _ = self.built.set(sink.clone());
@@ -272,11 +267,9 @@ mod tests {
     }
 
     fn options_of(config: &TaskConfig) -> Result<AdbOptions, Error> {
-        let DestinationConfig::Adb(adb) = &config.destination else {
-            panic!("{:?}", config.destination)
-        };
+        let adb = AdbDestination::from_destination(&config.destination).unwrap();
         let settings = config.destination_settings().unwrap().unwrap();
-        options_from_config(adb, &settings, "task-1")
+        options_from_config(config.destination.merge_tables, &adb, &settings, "task-1")
     }
 
     #[test]

@@ -70,6 +70,7 @@
 pub mod assessment;
 mod cascade;
 pub mod checkpoint;
+pub mod config;
 pub mod ddl;
 pub mod dropped;
 pub mod factory;
@@ -81,6 +82,7 @@ pub use ddl::{
     adb_type, create_table_sql, create_table_sql_with, DdlOptions, KeySource, Partition,
     TableClauses, TableLayout, AUTO_ID_COLUMN, DATA_SOURCE_COLUMN,
 };
+pub use config::{AdbDestination, AdbTableOptions, ADB_PARTITION_FORMATS};
 pub use factory::{AdbSinkFactory, MergeFilter};
 pub use write::{Limits, UpsertStyle, WriteStats};
 

@@ -81,3 +81,7 @@ pub use task::{
     TaskOptions, ThrottleSettings, FOREIGN_KEYS_CHECK,
 };
 pub use value::{Date, DateTime, Time, Timestamp, Value};
+
+/// For [`register_destination!`]: connector crates register their schema through core's copy.
+#[doc(hidden)]
+pub use inventory;

@@ -18,7 +18,7 @@
 //!   only) and checked against it ([`check_reverse`]).
 
 use crate::config::{
-    ConfigError, ConflictPolicyKind, DestinationConfig, Endpoint, MysqlDestination, TaskConfig,
+    ConfigError, ConflictPolicyKind, DestinationConfig, Endpoint, TaskConfig,
     TopologyMode, TwoWayRole,
 };
 use crate::conflict::{ConflictPolicy, IgnorePolicy, OverwritePolicy, TaskFailedPolicy};
@@ -293,7 +293,9 @@ pub fn check_reverse(forward: &TaskConfig, reverse: &TaskConfig) -> ReverseCheck
 /// DDL always filtered, and the two tasks naming each other. `forward` must be a two-way
 /// forward task with an id and a MySQL destination.
 pub fn derive_reverse(forward: &TaskConfig, reverse_id: &str) -> Result<TaskConfig, String> {
-    let DestinationConfig::Mysql(dest) = &forward.destination else {
+    let (DestinationKind::Mysql, Some(dest)) =
+        (forward.destination.kind, forward.destination.endpoint())
+    else {
         return Err("two-way synchronization needs a MySQL destination".into());
     };
     let Some(forward_id) = forward.id.clone() else {
@@ -312,10 +314,10 @@ pub fn derive_reverse(forward: &TaskConfig, reverse_id: &str) -> Result<TaskConf
             t.rename_columns.clear();
         }
     }
-    let source: Endpoint = dest.endpoint.clone();
+    let source: Endpoint = dest.clone();
     let mut reverse = TaskConfig::new(
         source,
-        DestinationConfig::Mysql(MysqlDestination::new(forward.source.clone())),
+        DestinationConfig::mysql(forward.source.clone()),
         objects,
     );
     reverse.id = Some(reverse_id.to_string());
@@ -418,9 +420,9 @@ mod tests {
     fn forward() -> TaskConfig {
         let mut c = TaskConfig::new(
             Endpoint::inline(ConnectionSettings::new("a.example", 3306, "u")),
-            DestinationConfig::Mysql(MysqlDestination::new(Endpoint::inline(
+            DestinationConfig::mysql(Endpoint::inline(
                 ConnectionSettings::new("b.example", 3307, "u"),
-            ))),
+            )),
             ObjectSelection {
                 databases: vec![DatabaseSelection::whole("shop")],
                 ..Default::default()

@@ -3,10 +3,10 @@
 //! be read back as rows, so the sink offers no verification reader (the builder then refuses
 //! `[validation]`) and no assessment.
 
-use crate::{KafkaSink, KafkaSinkOptions};
+use crate::{KafkaDestination, KafkaSink, KafkaSinkOptions};
 use async_trait::async_trait;
 use dts_core::build::{unsupported, BuiltSink, SinkFactory, SinkRequest};
-use dts_core::config::{DestinationConfig, DestinationKind, TaskConfig};
+use dts_core::config::{DestinationKind, TaskConfig};
 use dts_core::Error;
 use std::sync::{Arc, OnceLock};
 
@@ -42,13 +42,8 @@ impl SinkFactory for KafkaSinkFactory {
     }
 
     async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {
-        let DestinationConfig::Kafka(kafka) = &request.config.destination else {
-            return Err(unsupported(
-                "destination.type",
-                "the Kafka connector builds Kafka destinations only",
-            ));
-        };
-        let options = KafkaSinkOptions::from_config(kafka, request.task_id);
+        let kafka = KafkaDestination::from_destination(&request.config.destination)?;
+        let options = KafkaSinkOptions::from_config(&kafka, request.task_id);
         let sink = Arc::new(KafkaSink::connect(options).await?);
         let _ = self.built.set(sink.clone());
         Ok(BuiltSink {

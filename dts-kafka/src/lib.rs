@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use dts_kafka::{KafkaSink, KafkaSinkOptions};
-//! use dts_core::config::{KafkaDataFormat, PartitionPolicy};
+//! use dts_kafka::{KafkaDataFormat, PartitionPolicy};
 //!
 //! # async fn demo() -> dts_core::Result<()> {
 //! let mut options = KafkaSinkOptions::new(vec!["127.0.0.1:9092".into()], "orders-cdc", "task-1");
@@ -168,6 +168,7 @@
 //! renaming a database or table in the selection also renames its topic under a template.
 #![warn(missing_docs)]
 
+mod config;
 mod error;
 mod event;
 mod factory;
@@ -187,7 +188,4 @@ pub use options::{
 };
 pub use sink::KafkaSink;
 
-/// The configuration enums a [`KafkaSinkOptions`] uses, re-exported from `dts_core::config`.
-pub use dts_core::config::{
-    KafkaAcks, KafkaCompression, KafkaDataFormat, KafkaDestination, PartitionPolicy,
-};
+pub use config::{KafkaAcks, KafkaCompression, KafkaDataFormat, KafkaDestination, PartitionPolicy};

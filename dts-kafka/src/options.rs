@@ -1,8 +1,9 @@
 //! [`KafkaSinkOptions`]: everything a [`crate::KafkaSink`] needs, built in code or from the
 //! task configuration's `[destination]` with `type = "kafka"`.
 
-use dts_core::config::{
-    KafkaAcks, KafkaCompression, KafkaDataFormat, KafkaDestination, PartitionPolicy,
+use crate::config::{
+    topic_name_problem, KafkaAcks, KafkaCompression, KafkaDataFormat, KafkaDestination,
+    PartitionPolicy,
 };
 use dts_core::{Error, Result, TableId};
 use std::collections::BTreeMap;
@@ -102,23 +103,7 @@ fn sanitize_topic(name: &str) -> String {
 
 /// Kafka's topic-name rule: 1-249 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`.
 pub(crate) fn check_topic_name(what: &str, topic: &str) -> Result<()> {
-    let valid = !topic.is_empty()
-        && topic.len() <= 249
-        && topic != "."
-        && topic != ".."
-        && topic
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::definite(
-            what,
-            format!(
-                "`{topic}` is not a valid Kafka topic name (1-249 characters of A-Z, a-z, 0-9, `.`, `_`, `-`)"
-            ),
-        ))
-    }
+    topic_name_problem(topic).map_err(|why| Error::definite(what, why))
 }
 
 /// Options of a [`crate::KafkaSink`]. Start from [`KafkaSinkOptions::new`] or

@@ -4,7 +4,7 @@
 use crate::event::{key_text, Body, Event};
 use crate::hash::partition_for_key;
 use crate::options::{KafkaSinkOptions, TopicMapping};
-use dts_core::config::PartitionPolicy;
+use crate::config::PartitionPolicy;
 use dts_core::row_plan::key_changed;
 use dts_core::{TableId, TableSchema, Value};
 

@@ -7,7 +7,7 @@ use crate::format::{encode, header_pairs, EncodeContext, Encoded};
 use crate::hash::partition_for_key;
 use crate::options::KafkaSinkOptions;
 use crate::route::{Router, Target};
-use dts_core::config::{KafkaAcks, KafkaCompression};
+use crate::config::{KafkaAcks, KafkaCompression};
 use dts_core::{
     Change, CheckResult, Checkpoint, ConflictingTables, Ddl, Error, ExistingRows, PrecheckReport,
     Result, Row, RowChange, RowOp, SchemaRef, Sink, TableSchema, Transaction,

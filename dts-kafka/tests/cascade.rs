@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use dts_core::config::PartitionPolicy;
+use dts_kafka::PartitionPolicy;
 use dts_core::{
     CascadeCause, CascadeOp, Change, DerivedChange, RowMatch, RowOp, Sink, TableId, Value,
 };

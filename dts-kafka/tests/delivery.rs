@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use dts_core::config::{KafkaAcks, KafkaCompression, PartitionPolicy};
+use dts_kafka::{KafkaAcks, KafkaCompression, PartitionPolicy};
 use dts_core::{
     CheckLevel, Checkpoint, ConflictingTables, DdlKind, ErrorClass, ExistingRows, Position, Sink,
     Transaction,

@@ -16,7 +16,7 @@ use dts_core::build::VerificationRun;
 use dts_core::build::{
     BuiltSink, BuiltSource, SinkFactory, SinkRequest, SourceFactory, SourceRequest, TaskBuilder,
 };
-use dts_core::config::{DestinationConfig, DestinationKind, TaskConfig};
+use dts_core::config::{DestinationKind, TaskConfig};
 use dts_core::objects::ConfigFilter;
 use dts_core::verify::{Encoding, VerificationJob};
 use dts_core::{AlertHook, Error, Filter, Task};
@@ -110,12 +110,7 @@ impl SinkFactory for MysqlSinkFactory {
 
     async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {
         let config = request.config;
-        let DestinationConfig::Mysql(destination) = &config.destination else {
-            return Err(dts_core::build::unsupported(
-                "destination.type",
-                "the MySQL connector builds MySQL destinations only",
-            ));
-        };
+        let destination = crate::sink::config::MysqlDestination::from_destination(&config.destination)?;
         let endpoint = destination_endpoint(config)?;
         let mut options = SinkOptions {
             task_id: request.task_id.to_string(),
@@ -123,8 +118,10 @@ impl SinkFactory for MysqlSinkFactory {
             defer_secondary_indexes: destination.defer_secondary_indexes,
             load_data: destination.load_data,
             // Only a type the file declares is checked (the settings fill in a default).
-            declared_type: destination
-                .endpoint
+            declared_type: config
+                .destination
+                .endpoint()
+                .ok_or_else(|| dts_core::build::unsupported("destination", "no endpoint"))?
                 .resolve("destination", &config.connections)
                 .map_err(Error::Config)?
                 .database_type,

@@ -29,6 +29,7 @@ pub mod two_way;
 pub mod wire;
 
 pub use factory::{build_mysql_task, MysqlSinkFactory, MysqlSourceFactory};
+pub use sink::config::MysqlDestination;
 pub use sink::{MysqlSink, SinkOptions};
 pub use source::{MysqlSource, SourceOptions};
 pub use wire::catalog::Scope;

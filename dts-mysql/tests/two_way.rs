@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use dts_core::config::{
     ConflictPolicyKind, ConnectionSettings, DatabaseSelection, DestinationConfig, Endpoint,
-    MysqlDestination, ObjectSelection, TaskConfig, TopologyMode, TwoWayRole,
+    ObjectSelection, TaskConfig, TopologyMode, TwoWayRole,
 };
 use dts_core::{
     ConflictPolicy, Error, IgnorePolicy, OverwritePolicy, Stage, StageStatus, TaskFailedPolicy,
@@ -309,9 +309,7 @@ async fn disjoint_writers_converge_without_echo() {
     let (hb, pb) = url_parts("DTS_TEST_PEER_URL");
     let mut forward = TaskConfig::new(
         Endpoint::inline(ConnectionSettings::new(ha, pa, "root")),
-        DestinationConfig::Mysql(MysqlDestination::new(Endpoint::inline(
-            ConnectionSettings::new(hb, pb, "root"),
-        ))),
+        DestinationConfig::mysql(Endpoint::inline(ConnectionSettings::new(hb, pb, "root"))),
         ObjectSelection {
             databases: vec![DatabaseSelection::whole(db.clone())],
             ..Default::default()

@@ -4,7 +4,7 @@
 //! producer's delivery timeout; a task built from a TOML configuration sends each table to the
 //! topic its (renamed) name maps to.
 
-use dts_core::config::{KafkaDataFormat, PartitionPolicy};
+use dts_kafka::{KafkaDataFormat, PartitionPolicy};
 use dts_core::{
     DatabaseFilter, FileCheckpointStore, Source, Stage, StageStatus, Task, TaskOptions,
 };
@@ -588,10 +588,10 @@ name = "b"
         brokers = env("DTS_TEST_KAFKA_BROKERS"),
     );
     let config = dts_core::config::TaskConfig::from_toml_str(&toml).unwrap();
-    assert!(matches!(
-        config.destination,
-        dts_core::config::DestinationConfig::Kafka(_)
-    ));
+    assert_eq!(
+        config.destination.kind(),
+        dts_core::config::DestinationKind::Kafka
+    );
     let dir = tempfile::tempdir().unwrap();
     // As the `dts` program (`dts_examples::runner`) composes a Kafka task.
     let task = dts_examples::runner::compose_task(&config, dir.path(), None)
@@ -748,10 +748,8 @@ fn the_example_kafka_task_file_is_valid() {
     let config =
         dts_core::config::TaskConfig::from_toml_str(include_str!("../tasks/mysql_to_kafka.toml"))
             .unwrap();
-    let dts_core::config::DestinationConfig::Kafka(kafka) = &config.destination else {
-        panic!("{:?}", config.destination)
-    };
-    let options = KafkaSinkOptions::from_config(kafka, "sbtest-to-kafka");
+    let kafka = dts_kafka::KafkaDestination::from_destination(&config.destination).unwrap();
+    let options = KafkaSinkOptions::from_config(&kafka, "sbtest-to-kafka");
     assert_eq!(options.format, KafkaDataFormat::CanalJson);
     assert_eq!(options.partition_policy, PartitionPolicy::ByPrimaryKeyHash);
     assert_eq!(options.partitions, Some(6));

@@ -70,11 +70,7 @@ pub use data_validation::{
     FullValidationAlert, FullVerificationMode, IncrementalValidationAlert, ValidationConfig,
     VerificationBaseline, SAMPLING_PERCENT_RANGE, TIMEOUT_HOURS_RANGE,
 };
-pub use destination::{
-    AdbDestination, AdbTableOptions, DestinationConfig, DestinationKind, KafkaAcks,
-    KafkaCompression, KafkaDataFormat, KafkaDestination, MysqlDestination, PartitionPolicy,
-    ADB_PARTITION_FORMATS,
-};
+pub use destination::{ConnectorOptions, DestinationConfig, DestinationKind, DestinationSchema};
 pub use error::{ConfigError, ConfigErrorKind};
 pub use etl::EtlConfig;
 pub use instance::InstanceClass;
@@ -227,10 +223,8 @@ impl TaskConfig {
     /// The destination's full connection settings (`None` for Kafka), with `database_type`
     /// filled in (`mysql` for a MySQL destination unless set, `adb` for AnalyticDB).
     pub fn destination_settings(&self) -> Result<Option<ConnectionSettings>, ConfigError> {
-        let (endpoint, role) = match &self.destination {
-            DestinationConfig::Mysql(m) => (&m.endpoint, EndpointRole::MysqlDestination),
-            DestinationConfig::Adb(a) => (&a.endpoint, EndpointRole::AdbDestination),
-            DestinationConfig::Kafka(_) => return Ok(None),
+        let Some((endpoint, role)) = self.destination.endpoint_and_role() else {
+            return Ok(None);
         };
         let mut settings = endpoint.resolve("destination", &self.connections)?;
         settings

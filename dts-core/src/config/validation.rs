@@ -70,7 +70,7 @@ impl TaskConfig {
         }
         self.migration
             .validate(self.sync_types.schema, destination, &mut problems);
-        let allow_merge = matches!(&self.destination, DestinationConfig::Adb(a) if a.merge_tables);
+        let allow_merge = self.destination.merge_tables;
         self.objects
             .validate(&ObjectRules { allow_merge }, &mut problems);
         self.advanced
@@ -92,7 +92,7 @@ impl TaskConfig {
 mod tests {
     use super::*;
     use crate::config::connection::{ConnectionSettings, Endpoint};
-    use crate::config::destination::{AdbDestination, KafkaDestination, MysqlDestination};
+    use crate::config::destination::DestinationKind;
     use crate::config::objects::{DatabaseSelection, ObjectSelection, TableSelection};
     use crate::config::secret::Secret;
     use crate::config::sync::{ConflictPolicyKind, TopologyMode};
@@ -105,11 +105,11 @@ mod tests {
                 user: Some("dts".into()),
                 ..Endpoint::default()
             },
-            DestinationConfig::Mysql(MysqlDestination::new(Endpoint {
+            DestinationConfig::mysql(Endpoint {
                 host: Some("127.0.0.2".into()),
                 user: Some("dts".into()),
                 ..Endpoint::default()
-            })),
+            }),
             ObjectSelection {
                 databases: vec![DatabaseSelection {
                     name: "shop".into(),
@@ -135,7 +135,7 @@ mod tests {
     }
 
     fn kafka() -> DestinationConfig {
-        DestinationConfig::Kafka(KafkaDestination::new(vec!["127.0.0.1:9092".into()], "dts"))
+        DestinationConfig::new(DestinationKind::Kafka)
     }
 
     #[test]
@@ -226,9 +226,7 @@ mod tests {
         c.connections
             .insert("prod".into(), ConnectionSettings::new("db", 3306, "dts"));
         assert!(c.validate().is_ok());
-        if let DestinationConfig::Mysql(m) = &mut c.destination {
-            m.endpoint = Endpoint::saved("missing");
-        }
+        c.destination.endpoint = Some(Endpoint::saved("missing"));
         assert_invalid(&c, "destination.connection");
     }
 
@@ -250,15 +248,15 @@ mod tests {
         t.rename_to = Some("orders".into());
         c.objects.databases[0].tables.push(t);
         assert_invalid(&c, "objects.databases[0].tables[1].rename_to");
-        c.destination = DestinationConfig::Adb(AdbDestination {
-            endpoint: Endpoint {
+        c.destination = DestinationConfig {
+            endpoint: Some(Endpoint {
                 host: Some("adb".into()),
                 user: Some("dts".into()),
                 ..Endpoint::default()
-            },
+            }),
             merge_tables: true,
-            ..AdbDestination::default()
-        });
+            ..DestinationConfig::new(DestinationKind::Adb)
+        };
         assert!(c.validate().is_ok(), "{:?}", c.validate_all());
     }
 

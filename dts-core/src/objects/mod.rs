@@ -134,7 +134,7 @@ impl ConfigFilter {
             selection: Selection::new(config)?,
             names: NameMapper::new(&config.objects, config.migration.capitalization)?,
             masking: Masking::new(&config.advanced.masking)?,
-            allow_merge: matches!(&config.destination, DestinationConfig::Adb(a) if a.merge_tables),
+            allow_merge: config.destination.merge_tables,
             log: Mutex::new(ProblemLog::default()),
             destinations: Mutex::new(collisions::Destinations::default()),
             triggers: config.migration.trigger_method(),

@@ -224,10 +224,8 @@ impl Selection {
                     .map_err(|e| ConfigError::invalid(format!("objects.exclude[{i}].pattern"), e))
             })
             .collect::<Result<_, _>>()?;
-        let (instance_dml, mut instance_ddl) = match &config.destination {
-            DestinationConfig::Adb(a) => (a.dml.clone(), a.ddl.clone()),
-            _ => (DmlOpSet::all(), DdlOpSet::all()),
-        };
+        let (instance_dml, mut instance_ddl) =
+            (config.destination.dml.clone(), config.destination.ddl.clone());
         if config.topology.exclude_ddl() {
             instance_ddl = DdlOpSet::none();
         }
@@ -384,7 +382,7 @@ impl Selection {
 mod tests {
     use super::*;
     use crate::config::{
-        AdbDestination, Endpoint, NamePattern as ConfigPattern, ObjectSelection, PatternKind,
+        Endpoint, NamePattern as ConfigPattern, ObjectSelection, PatternKind,
         PatternSelection, TopologyMode,
     };
     use crate::objects::testing::{config, tables, whole};
@@ -502,13 +500,13 @@ mod tests {
     #[test]
     fn adb_instance_level_operations_and_exclude_ddl() {
         let mut c = config(whole(&["shop"]));
-        c.destination = DestinationConfig::Adb(AdbDestination {
-            endpoint: Endpoint::default(),
+        c.destination = DestinationConfig {
+            endpoint: Some(Endpoint::default()),
             merge_tables: false,
             dml: [DmlOp::Insert].into_iter().collect(),
             ddl: [DdlOp::CreateTable].into_iter().collect(),
-            ..AdbDestination::default()
-        });
+            ..DestinationConfig::new(DestinationKind::Adb)
+        };
         let s = Selection::new(&c).unwrap();
         let t = s.select(&id("shop", "t")).unwrap();
         assert!(t.dml().insert && !t.dml().delete);

@@ -1,7 +1,7 @@
 //! Test helpers: a builder for mock table schemas and a config builder.
 
 use crate::config::{
-    DatabaseSelection, DestinationConfig, Endpoint, MysqlDestination, ObjectSelection,
+    DatabaseSelection, DestinationConfig, Endpoint, ObjectSelection,
     TableSelection, TaskConfig,
 };
 use crate::schema::{Column, ColumnType, Index, TableId, TableSchema};
@@ -172,11 +172,11 @@ pub fn config(objects: ObjectSelection) -> TaskConfig {
             user: Some("dts".into()),
             ..Endpoint::default()
         },
-        DestinationConfig::Mysql(MysqlDestination::new(Endpoint {
+        DestinationConfig::mysql(Endpoint {
             host: Some("127.0.0.2".into()),
             user: Some("dts".into()),
             ..Endpoint::default()
-        })),
+        }),
         objects,
     )
 }

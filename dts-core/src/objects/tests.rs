@@ -5,7 +5,7 @@ use super::testing::{config, table, tables, whole};
 use super::ConfigFilter;
 use crate::change::{Ddl, DdlKind, RowChange, RowOp};
 use crate::config::{
-    AdbDestination, Capitalization, DdlOp, DdlOpSet, DestinationConfig, DmlOp, Endpoint,
+    Capitalization, DdlOp, DdlOpSet, DestinationConfig, DmlOp, Endpoint,
     MappingLevel, MappingRule, MaskingMethod, MaskingRule, NamePattern, ObjectSelection,
     OnlineDdlMode, PatternKind, PatternSelection, TableSelection, TaskConfig, TopologyMode,
 };
@@ -329,11 +329,11 @@ fn tables_meeting_in_one_destination_need_merge() {
         "{problems:?}"
     );
     let mut adb = config(o);
-    adb.destination = DestinationConfig::Adb(AdbDestination {
-        endpoint: Endpoint::default(),
+    adb.destination = DestinationConfig {
+        endpoint: Some(Endpoint::default()),
         merge_tables: true,
-        ..AdbDestination::default()
-    });
+        ..DestinationConfig::new(DestinationKind::Adb)
+    };
     assert!(filter(&adb).check_tables(&shards).is_empty());
 
     // Lower-casing makes `Orders` and `orders` one table.
@@ -988,13 +988,13 @@ fn exclude_ddl_drops_every_statement() {
 #[test]
 fn adb_instance_level_operations_apply() {
     let mut c = config(whole(&["shop"]));
-    c.destination = DestinationConfig::Adb(AdbDestination {
-        endpoint: Endpoint::default(),
+    c.destination = DestinationConfig {
+        endpoint: Some(Endpoint::default()),
         merge_tables: false,
         dml: [DmlOp::Insert, DmlOp::Update].into_iter().collect(),
         ddl: DdlOpSet::none(),
-        ..AdbDestination::default()
-    });
+        ..DestinationConfig::new(DestinationKind::Adb)
+    };
     let f = filter(&c);
     let route = f.route(&orders("shop")).unwrap();
     assert!(!route.dml.delete && route.dml.insert);

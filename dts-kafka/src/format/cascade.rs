@@ -20,7 +20,7 @@
 //! selected tables is refused at precheck in those formats ([`supports`]).
 
 use crate::render::Json;
-use dts_core::config::KafkaDataFormat;
+use crate::config::KafkaDataFormat;
 use dts_core::{DerivedChange, RowMatch, RowOp, TableSchema};
 
 /// Whether `format` can carry derived changes, and why not.

@@ -9,7 +9,7 @@ mod shareplex;
 
 use crate::event::{Body, Event, Phase};
 use crate::render::Json;
-use dts_core::config::KafkaDataFormat;
+use crate::config::KafkaDataFormat;
 use dts_core::Result;
 
 /// What encoders need besides the record.

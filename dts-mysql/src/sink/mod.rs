@@ -50,6 +50,7 @@ pub mod apply;
 pub mod assessment;
 pub mod checkpoint;
 mod compact;
+pub mod config;
 pub mod conflict;
 pub mod create;
 pub mod deferred;

@@ -9,7 +9,7 @@ use super::types::{Family, TypeCase};
 use super::{Fixture, Outcomes};
 use apache_avro::types::Value as Avro;
 use base64::Engine;
-use dts_core::config::KafkaDataFormat;
+use dts_kafka::KafkaDataFormat;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
@@ -68,10 +68,10 @@ pub async fn run(format: KafkaDataFormat) -> Outcomes {
         "[sync_types]\nschema = true\nfull_data = true\nincremental = true\n",
     ));
     let state = tempfile::tempdir().unwrap();
-    assert!(matches!(
-        config.destination,
-        dts_core::config::DestinationConfig::Kafka(_)
-    ));
+    assert_eq!(
+        config.destination.kind(),
+        dts_core::config::DestinationKind::Kafka
+    );
     let built = dts_examples::runner::compose_task(&config, state.path(), None)
         .await
         .map(|b| b.task);

@@ -57,14 +57,14 @@ pub enum Fixture {
     Binlog,
     TwoWay,
     Verification,
-    Kafka(dts_core::config::KafkaDataFormat),
+    Kafka(dts_kafka::KafkaDataFormat),
     Adb,
     Masking,
 }
 
 impl Path {
     fn fixture(self) -> Fixture {
-        use dts_core::config::KafkaDataFormat as F;
+        use dts_kafka::KafkaDataFormat as F;
         match self {
             Path::SnapshotInsert => Fixture::SnapshotInsert,
             Path::SnapshotLoadData => Fixture::SnapshotLoadData,
