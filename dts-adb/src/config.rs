@@ -124,8 +124,7 @@ impl AdbDestination {
                 }
                 (Some(_), None) => push(
                     at("lifecycle"),
-                    "is required with partition_column (ADB's PARTITION BY needs LIFECYCLE)"
-                        .into(),
+                    "is required with partition_column (ADB's PARTITION BY needs LIFECYCLE)".into(),
                 ),
                 (Some(_), Some(0)) => push(at("lifecycle"), "must be greater than 0, got 0".into()),
                 (None, Some(_)) => push(at("lifecycle"), "only used with partition_column".into()),
@@ -171,7 +170,10 @@ mod tests {
         let config = task("").unwrap();
         let d = &config.destination;
         assert!(!d.merge_tables && d.dml.is_all() && d.ddl.is_all());
-        assert_eq!(AdbDestination::from_destination(d).unwrap(), AdbDestination::default());
+        assert_eq!(
+            AdbDestination::from_destination(d).unwrap(),
+            AdbDestination::default()
+        );
     }
 
     #[test]
@@ -202,7 +204,9 @@ mod tests {
             edit(&mut a);
             let problems = a.problems("destination");
             assert!(
-                problems.iter().any(|e| e.key == key && e.to_string().starts_with(key)),
+                problems
+                    .iter()
+                    .any(|e| e.key == key && e.to_string().starts_with(key)),
                 "{key}: {problems:?}"
             );
         };
@@ -235,7 +239,8 @@ mod tests {
         );
         check(
             &|a| {
-                a.tables.insert("dw.t".into(), part(Some("d"), Some("%d"), Some(3)));
+                a.tables
+                    .insert("dw.t".into(), part(Some("d"), Some("%d"), Some(3)));
             },
             "destination.tables.\"dw.t\".partition_format",
         );

@@ -28,12 +28,14 @@
 //! verification the task's sink is wrapped so applied batches are re-read. Verification of
 //! merged tables is refused (key `validation`).
 
+use crate::config::AdbDestination;
 use crate::verify::AdbVerifyReader;
 use crate::{AdbOptions, AdbSink, TableClauses};
 use async_trait::async_trait;
 use dts_core::build::{BuiltSink, SinkFactory, SinkRequest};
-use crate::config::AdbDestination;
-use dts_core::config::{ConfigError, ConnectionSettings, DestinationKind, TaskConfig, TopologyMode};
+use dts_core::config::{
+    ConfigError, ConnectionSettings, DestinationKind, TaskConfig, TopologyMode,
+};
 use dts_core::verify::Encoding;
 use dts_core::{Ddl, Error, Filter, Row, TableId, TableRoute, TableSchema};
 use std::sync::{Arc, OnceLock};

@@ -78,11 +78,11 @@ pub mod ident;
 pub mod verify;
 pub mod write;
 
+pub use config::{AdbDestination, AdbTableOptions, ADB_PARTITION_FORMATS};
 pub use ddl::{
     adb_type, create_table_sql, create_table_sql_with, DdlOptions, KeySource, Partition,
     TableClauses, TableLayout, AUTO_ID_COLUMN, DATA_SOURCE_COLUMN,
 };
-pub use config::{AdbDestination, AdbTableOptions, ADB_PARTITION_FORMATS};
 pub use factory::{AdbSinkFactory, MergeFilter};
 pub use write::{Limits, UpsertStyle, WriteStats};
 

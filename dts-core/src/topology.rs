@@ -18,7 +18,7 @@
 //!   only) and checked against it ([`check_reverse`]).
 
 use crate::config::{
-    ConfigError, ConflictPolicyKind, DestinationConfig, Endpoint, TaskConfig,
+    ConfigError, ConflictPolicyKind, DestinationConfig, DestinationKind, Endpoint, TaskConfig,
     TopologyMode, TwoWayRole,
 };
 use crate::conflict::{ConflictPolicy, IgnorePolicy, OverwritePolicy, TaskFailedPolicy};
@@ -420,9 +420,11 @@ mod tests {
     fn forward() -> TaskConfig {
         let mut c = TaskConfig::new(
             Endpoint::inline(ConnectionSettings::new("a.example", 3306, "u")),
-            DestinationConfig::mysql(Endpoint::inline(
-                ConnectionSettings::new("b.example", 3307, "u"),
-            )),
+            DestinationConfig::mysql(Endpoint::inline(ConnectionSettings::new(
+                "b.example",
+                3307,
+                "u",
+            ))),
             ObjectSelection {
                 databases: vec![DatabaseSelection::whole("shop")],
                 ..Default::default()

@@ -134,7 +134,8 @@ fn check_destination(destination: &DestinationConfig) -> Result<toml::Table, Vec
     if !problems.is_empty() {
         return Err(problems);
     }
-    toml::Table::try_from(&kafka).map_err(|e| vec![ConfigError::invalid("destination", e.to_string())])
+    toml::Table::try_from(&kafka)
+        .map_err(|e| vec![ConfigError::invalid("destination", e.to_string())])
 }
 
 impl KafkaDestination {
@@ -162,7 +163,10 @@ impl KafkaDestination {
         if destination.kind() != DestinationKind::Kafka {
             return Err(ConfigError::invalid(
                 "destination.type",
-                format!("the Kafka connector reads kafka destinations, not {}", destination.kind()),
+                format!(
+                    "the Kafka connector reads kafka destinations, not {}",
+                    destination.kind()
+                ),
             ));
         }
         destination.connector_options()
@@ -234,7 +238,10 @@ impl KafkaDestination {
             }
         }
         if self.num_partitions == Some(0) {
-            push(key("num_partitions"), "must be greater than 0, got 0".into());
+            push(
+                key("num_partitions"),
+                "must be greater than 0, got 0".into(),
+            );
         }
         if let Some(template) = &self.topic_template {
             let k = key("topic_template");
@@ -337,7 +344,10 @@ mod tests {
         let k = KafkaDestination::from_destination(&config.destination).unwrap();
         assert_eq!(k.topic_routes["shop.orders"], "orders");
         let again = TaskConfig::from_toml_str(&config.to_toml_string().unwrap()).unwrap();
-        assert_eq!(KafkaDestination::from_destination(&again.destination).unwrap(), k);
+        assert_eq!(
+            KafkaDestination::from_destination(&again.destination).unwrap(),
+            k
+        );
         assert_eq!(
             KafkaDestination::from_destination(&k.to_destination()).unwrap(),
             k
@@ -352,7 +362,9 @@ mod tests {
             edit(&mut k);
             let problems = k.problems("destination");
             assert!(
-                problems.iter().any(|e| e.key == key && e.to_string().starts_with(key)),
+                problems
+                    .iter()
+                    .any(|e| e.key == key && e.to_string().starts_with(key)),
                 "{key}: {problems:?}"
             );
         };
@@ -360,7 +372,10 @@ mod tests {
         check(&|k| k.brokers = vec![" ".into()], "destination.brokers[0]");
         check(&|k| k.topic = "bad topic".into(), "destination.topic");
         check(&|k| k.topic = String::new(), "destination.topic");
-        check(&|k| k.ddl_topic = Some("..".into()), "destination.ddl_topic");
+        check(
+            &|k| k.ddl_topic = Some("..".into()),
+            "destination.ddl_topic",
+        );
         check(
             &|k| k.partition_key_columns = Some(vec!["id".into()]),
             "destination.partition_key_columns",
@@ -372,7 +387,10 @@ mod tests {
             },
             "destination.partition_key_columns",
         );
-        check(&|k| k.num_partitions = Some(0), "destination.num_partitions");
+        check(
+            &|k| k.num_partitions = Some(0),
+            "destination.num_partitions",
+        );
         check(
             &|k| k.topic_template = Some("cdc.{db}.{table}".into()),
             "destination.topic_template",
@@ -389,10 +407,14 @@ mod tests {
             },
             "destination.topic_routes.\"shop\"",
         );
-        check(&|k| k.max_message_bytes = Some(10), "destination.max_message_bytes");
+        check(
+            &|k| k.max_message_bytes = Some(10),
+            "destination.max_message_bytes",
+        );
         let mut ok = base.clone();
         ok.topic_template = Some("cdc.{database}.{table}".into());
-        ok.topic_routes.insert("shop.orders".into(), "orders".into());
+        ok.topic_routes
+            .insert("shop.orders".into(), "orders".into());
         ok.max_message_bytes = Some(5_000_000);
         assert!(ok.problems("destination").is_empty());
     }

@@ -1,10 +1,10 @@
 //! Which topic and partition each record goes to: the topic mapping, the DDL topic, and the
 //! service's three partition policies with Java's `String.hashCode()`.
 
+use crate::config::PartitionPolicy;
 use crate::event::{key_text, Body, Event};
 use crate::hash::partition_for_key;
 use crate::options::{KafkaSinkOptions, TopicMapping};
-use crate::config::PartitionPolicy;
 use dts_core::row_plan::key_changed;
 use dts_core::{TableId, TableSchema, Value};
 

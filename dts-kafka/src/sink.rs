@@ -1,13 +1,13 @@
 //! [`KafkaSink`]: produces change records, waits for every delivery report, then stores the
 //! checkpoint in a compacted topic.
 
+use crate::config::{KafkaAcks, KafkaCompression};
 use crate::error::{classify, code_of};
 use crate::event::{all_columns, update_columns, Body, Event, Origin, Phase};
 use crate::format::{encode, header_pairs, EncodeContext, Encoded};
 use crate::hash::partition_for_key;
 use crate::options::KafkaSinkOptions;
 use crate::route::{Router, Target};
-use crate::config::{KafkaAcks, KafkaCompression};
 use dts_core::{
     Change, CheckResult, Checkpoint, ConflictingTables, Ddl, Error, ExistingRows, PrecheckReport,
     Result, Row, RowChange, RowOp, SchemaRef, Sink, TableSchema, Transaction,

@@ -7,10 +7,10 @@
 mod common;
 
 use common::*;
-use dts_kafka::PartitionPolicy;
 use dts_core::{
     CascadeCause, CascadeOp, Change, DerivedChange, RowMatch, RowOp, Sink, TableId, Value,
 };
+use dts_kafka::PartitionPolicy;
 use dts_kafka::{KafkaDataFormat, KafkaSink};
 
 fn derived(child: &dts_core::SchemaRef, op: CascadeOp) -> Change {

@@ -8,8 +8,8 @@
 mod common;
 
 use common::{consume_all, options, unique, Consumed};
-use dts_kafka::PartitionPolicy;
 use dts_core::{Position, SchemaRef};
+use dts_kafka::PartitionPolicy;
 use dts_kafka::{KafkaDataFormat, KafkaSink, KafkaSinkOptions};
 use dts_testkit::conformance::{self, async_trait, Destination, Rows};
 use std::collections::HashSet;

@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use dts_kafka::{KafkaAcks, KafkaCompression, PartitionPolicy};
 use dts_core::{
     CheckLevel, Checkpoint, ConflictingTables, DdlKind, ErrorClass, ExistingRows, Position, Sink,
     Transaction,
 };
 use dts_kafka::{partition_for_key, KafkaDataFormat, KafkaSink, TopicMapping};
+use dts_kafka::{KafkaAcks, KafkaCompression, PartitionPolicy};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 

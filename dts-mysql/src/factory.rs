@@ -110,7 +110,8 @@ impl SinkFactory for MysqlSinkFactory {
 
     async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {
         let config = request.config;
-        let destination = crate::sink::config::MysqlDestination::from_destination(&config.destination)?;
+        let destination =
+            crate::sink::config::MysqlDestination::from_destination(&config.destination)?;
         let endpoint = destination_endpoint(config)?;
         let mut options = SinkOptions {
             task_id: request.task_id.to_string(),

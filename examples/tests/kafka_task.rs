@@ -4,10 +4,10 @@
 //! producer's delivery timeout; a task built from a TOML configuration sends each table to the
 //! topic its (renamed) name maps to.
 
-use dts_kafka::{KafkaDataFormat, PartitionPolicy};
 use dts_core::{
     DatabaseFilter, FileCheckpointStore, Source, Stage, StageStatus, Task, TaskOptions,
 };
+use dts_kafka::{KafkaDataFormat, PartitionPolicy};
 use dts_kafka::{KafkaSink, KafkaSinkOptions};
 use dts_mysql::{MysqlEndpoint, MysqlSource, Scope, SourceOptions};
 use mysql_async::prelude::Queryable;

@@ -6,13 +6,27 @@
 use dts_core::config::TaskConfig;
 use std::path::Path;
 
-const SOURCE: &str = "[source]\nhost = \"10.0.0.1\"\nport = 3306\nuser = \"dts\"\npassword = \"x\"\n";
+const SOURCE: &str =
+    "[source]\nhost = \"10.0.0.1\"\nport = 3306\nuser = \"dts\"\npassword = \"x\"\n";
 const OBJECTS: &str = "[[objects.databases]]\nname = \"shop\"\n";
 
+/// A program registers a connector's `[destination]` schema by using the connector crate (as
+/// the `dts` program does through the factories); this test uses the three.
+fn link_connectors() {
+    let _ = (
+        dts_mysql::MysqlDestination::default(),
+        dts_kafka::KafkaDestination::new(Vec::new(), "t"),
+        dts_adb::AdbDestination::default(),
+    );
+}
+
 fn id_of(destination: &str) -> String {
-    TaskConfig::from_toml_str(&format!("{SOURCE}\n[destination]\n{destination}\n\n{OBJECTS}"))
-        .unwrap_or_else(|e| panic!("{destination}: {e}"))
-        .task_id()
+    link_connectors();
+    TaskConfig::from_toml_str(&format!(
+        "{SOURCE}\n[destination]\n{destination}\n\n{OBJECTS}"
+    ))
+    .unwrap_or_else(|e| panic!("{destination}: {e}"))
+    .task_id()
 }
 
 /// Inline destinations covering every connector's options, set and unset, with the ids they

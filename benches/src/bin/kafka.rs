@@ -28,11 +28,11 @@ use dts_benches::{
     cpu_seconds, env_or, fmt_bytes, fmt_count, fmt_rate, parse_count, peak_rss_bytes,
     reset_peak_rss, source_url, unix_time, write_result, Table,
 };
-use dts_kafka::{KafkaCompression, KafkaDataFormat};
 use dts_core::{
     DatabaseFilter, FileCheckpointStore, Position, Sink, Source, Stage, StageStatus, Task,
     TaskHandle, TaskOptions,
 };
+use dts_kafka::{KafkaCompression, KafkaDataFormat};
 use dts_kafka::{KafkaSink, KafkaSinkOptions};
 use dts_mysql::{MysqlEndpoint, MysqlSource, Scope, SourceOptions};
 use mysql_async::prelude::Queryable;

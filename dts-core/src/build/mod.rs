@@ -215,6 +215,15 @@ impl<'a> TaskBuilder<'a> {
             .clone()
             .ok_or_else(|| unsupported("source", "no source connector is registered"))?;
         sink_factory.check(config)?;
+        if crate::config::DestinationSchema::of(kind).is_none() {
+            return Err(unsupported(
+                "destination.type",
+                &format!(
+                    "the {kind} connector registered no destination schema (its configuration \
+                     module is not linked into this program)"
+                ),
+            ));
+        }
         let two_way = TwoWaySettings::from_config(config);
         if let Some(tw) = &two_way {
             crate::topology::check_config(config, tw)?;

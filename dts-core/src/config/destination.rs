@@ -228,10 +228,15 @@ impl ConnectorOptions {
             let message = e.inner().to_string();
             // serde names an unknown or missing field at its table; name the field.
             for marker in ["unknown field `", "missing field `"] {
-                if let Some(field) = message.strip_prefix(marker).and_then(|r| r.split('`').next())
+                if let Some(field) = message
+                    .strip_prefix(marker)
+                    .and_then(|r| r.split('`').next())
                 {
-                    key.push('.');
-                    key.push_str(&quoted_key(field));
+                    let field = quoted_key(field);
+                    if !key.ends_with(&format!(".{field}")) {
+                        key.push('.');
+                        key.push_str(&field);
+                    }
                 }
             }
             ConfigError::parse(key, message)
@@ -286,9 +291,14 @@ fn quoted_key(key: &str) -> String {
 }
 
 /// A connector's description of its `[destination]` options, registered by the connector crate
-/// with [`register_destination!`](crate::register_destination) so that every program linking
+/// with [`register_destination!`](crate::register_destination) so that every program using
 /// the crate validates them when a task file is loaded, and writes them (task ids, the
 /// effective configuration) as the connector defines them.
+///
+/// Registration is link-time (the `inventory` crate): it is present in a program that uses
+/// the connector's configuration module — its factory does, so every program that builds
+/// tasks with it has it; [`TaskBuilder`](crate::build::TaskBuilder) refuses to build a task
+/// whose destination's schema is missing rather than run under another task id.
 pub struct DestinationSchema {
     /// The destination type the connector writes.
     pub kind: DestinationKind,
@@ -503,13 +513,15 @@ mod tests {
 
     #[test]
     fn database_destinations_have_an_endpoint_and_the_rest_goes_to_the_connector() {
-        let d = parse(
-            "[destination]\ntype = \"mysql\"\nhost = \"h\"\nuser = \"u\"\nload_data = false",
-        )
-        .unwrap();
+        let d =
+            parse("[destination]\ntype = \"mysql\"\nhost = \"h\"\nuser = \"u\"\nload_data = false")
+                .unwrap();
         assert_eq!(d.kind(), DestinationKind::Mysql);
         assert_eq!(d.endpoint().unwrap().host.as_deref(), Some("h"));
-        assert_eq!(d.options.as_table()["load_data"], toml::Value::Boolean(false));
+        assert_eq!(
+            d.options.as_table()["load_data"],
+            toml::Value::Boolean(false)
+        );
         assert!(!d.merge_tables && d.dml.is_all() && d.ddl.is_all());
         // `type` need not come first.
         let d = parse("[destination]\nhost = \"h\"\nbatch = 3\ntype = \"adb\"\nmerge_tables = true\ndml = [\"insert\"]").unwrap();
@@ -532,7 +544,11 @@ mod tests {
         let e = parse("[destination]\ntype = \"mysql\"\nport = \"x\"").unwrap_err();
         assert!(e.message().contains("invalid type"), "{}", e.message());
         let e = parse("[destination]\nhost = \"h\"").unwrap_err();
-        assert!(e.message().contains("missing field `type`"), "{}", e.message());
+        assert!(
+            e.message().contains("missing field `type`"),
+            "{}",
+            e.message()
+        );
         let e = parse("[destination]\ntype = \"oracle\"").unwrap_err();
         assert!(e.message().contains("unknown variant"), "{}", e.message());
     }
@@ -543,13 +559,16 @@ mod tests {
         let o: Options = d.connector_options().unwrap();
         assert_eq!(o.batch, 3);
         assert_eq!(o.tables["dw.t"].lifecycle, 2);
-        let d = parse("[destination]\ntype = \"adb\"\n[destination.tables.\"dw.t\"]\nlifecycle = \"x\"").unwrap();
+        let d = parse(
+            "[destination]\ntype = \"adb\"\n[destination.tables.\"dw.t\"]\nlifecycle = \"x\"",
+        )
+        .unwrap();
         let e = d.connector_options::<Options>().unwrap_err();
         assert_eq!(e.key, "destination.tables.\"dw.t\".lifecycle", "{e}");
         let d = parse("[destination]\ntype = \"adb\"\nbatchh = 1").unwrap();
         let e = d.connector_options::<Options>().unwrap_err();
         assert_eq!(e.key, "destination.batchh", "{e}");
-        assert!(e.message.contains("expected one of"), "{e}");
+        assert!(e.message.contains("expected `batch` or `tables`"), "{e}");
         let d = parse("[destination]\ntype = \"adb\"\n[destination.tables.\"dw.t\"]").unwrap();
         let e = d.connector_options::<Options>().unwrap_err();
         assert_eq!(e.key, "destination.tables.\"dw.t\".lifecycle", "{e}");
@@ -559,11 +578,23 @@ mod tests {
     fn secrets_of_connector_options_are_masked_when_printed_or_written() {
         let d = parse("[destination]\ntype = \"kafka\"\nsasl_password = \"hunter2\"\n[destination.client]\n\"ssl.key.password\" = \"hunter3\"\nx = \"visible\"").unwrap();
         let shown = format!("{d:?}");
-        assert!(!shown.contains("hunter") && shown.contains("visible"), "{shown}");
-        let written = toml::to_string(&Holder { destination: d.clone() }).unwrap();
-        assert!(!written.contains("hunter") && written.contains("visible"), "{written}");
+        assert!(
+            !shown.contains("hunter") && shown.contains("visible"),
+            "{shown}"
+        );
+        let written = toml::to_string(&Holder {
+            destination: d.clone(),
+        })
+        .unwrap();
+        assert!(
+            !written.contains("hunter") && written.contains("visible"),
+            "{written}"
+        );
         // The options themselves keep the value for the connector.
-        assert_eq!(d.options.as_table()["sasl_password"].as_str(), Some("hunter2"));
+        assert_eq!(
+            d.options.as_table()["sasl_password"].as_str(),
+            Some("hunter2")
+        );
     }
 
     #[test]
@@ -595,7 +626,9 @@ mod tests {
             database_type: Some(DatabaseType::Mysql),
             ..Endpoint::default()
         });
-        assert!(check(&a).iter().any(|e| e.key == "destination.database_type"));
+        assert!(check(&a)
+            .iter()
+            .any(|e| e.key == "destination.database_type"));
         assert!(check(&DestinationConfig::new(DestinationKind::Kafka)).is_empty());
     }
 }

@@ -3,7 +3,7 @@
 
 use super::connection::{validate_profiles, EndpointRole};
 use super::data_validation::ValidationContext;
-use super::destination::{DestinationConfig, DestinationKind};
+use super::destination::DestinationKind;
 use super::error::{ConfigError, Problems};
 use super::objects::ObjectRules;
 use super::sync::TopologyMode;
@@ -92,7 +92,7 @@ impl TaskConfig {
 mod tests {
     use super::*;
     use crate::config::connection::{ConnectionSettings, Endpoint};
-    use crate::config::destination::DestinationKind;
+    use crate::config::destination::{DestinationConfig, DestinationKind};
     use crate::config::objects::{DatabaseSelection, ObjectSelection, TableSelection};
     use crate::config::secret::Secret;
     use crate::config::sync::{ConflictPolicyKind, TopologyMode};

@@ -50,7 +50,7 @@ pub(crate) use body::read_body;
 pub use condition::Condition;
 
 use crate::change::{Ddl, Row};
-use crate::config::{ConfigError, DestinationConfig, TaskConfig};
+use crate::config::{ConfigError, TaskConfig};
 use crate::filter::{Filter, TableRoute};
 use crate::schema::{TableId, TableSchema};
 use condition::column_position;

@@ -18,8 +18,7 @@ use super::online_ddl::OnlineDdl;
 use super::pattern::NamePattern;
 use crate::change::DdlKind;
 use crate::config::{
-    ConfigError, DatabaseSelection, DdlOp, DdlOpSet, DestinationConfig, DmlOp, DmlOpSet,
-    TableSelection, TaskConfig,
+    ConfigError, DatabaseSelection, DdlOp, DdlOpSet, DmlOp, DmlOpSet, TableSelection, TaskConfig,
 };
 use crate::filter::{DmlOps, SYSTEM_DATABASES};
 use crate::schema::TableId;
@@ -224,8 +223,10 @@ impl Selection {
                     .map_err(|e| ConfigError::invalid(format!("objects.exclude[{i}].pattern"), e))
             })
             .collect::<Result<_, _>>()?;
-        let (instance_dml, mut instance_ddl) =
-            (config.destination.dml.clone(), config.destination.ddl.clone());
+        let (instance_dml, mut instance_ddl) = (
+            config.destination.dml.clone(),
+            config.destination.ddl.clone(),
+        );
         if config.topology.exclude_ddl() {
             instance_ddl = DdlOpSet::none();
         }
@@ -382,8 +383,8 @@ impl Selection {
 mod tests {
     use super::*;
     use crate::config::{
-        Endpoint, NamePattern as ConfigPattern, ObjectSelection, PatternKind,
-        PatternSelection, TopologyMode,
+        DestinationConfig, DestinationKind, Endpoint, NamePattern as ConfigPattern,
+        ObjectSelection, PatternKind, PatternSelection, TopologyMode,
     };
     use crate::objects::testing::{config, tables, whole};
 

@@ -1,8 +1,7 @@
 //! Test helpers: a builder for mock table schemas and a config builder.
 
 use crate::config::{
-    DatabaseSelection, DestinationConfig, Endpoint, ObjectSelection,
-    TableSelection, TaskConfig,
+    DatabaseSelection, DestinationConfig, Endpoint, ObjectSelection, TableSelection, TaskConfig,
 };
 use crate::schema::{Column, ColumnType, Index, TableId, TableSchema};
 

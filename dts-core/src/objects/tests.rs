@@ -5,7 +5,7 @@ use super::testing::{config, table, tables, whole};
 use super::ConfigFilter;
 use crate::change::{Ddl, DdlKind, RowChange, RowOp};
 use crate::config::{
-    Capitalization, DdlOp, DdlOpSet, DestinationConfig, DmlOp, Endpoint,
+    Capitalization, DdlOp, DdlOpSet, DestinationConfig, DestinationKind, DmlOp, Endpoint,
     MappingLevel, MappingRule, MaskingMethod, MaskingRule, NamePattern, ObjectSelection,
     OnlineDdlMode, PatternKind, PatternSelection, TableSelection, TaskConfig, TopologyMode,
 };

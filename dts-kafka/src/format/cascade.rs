@@ -19,8 +19,8 @@
 //! schema have no place for a predicate change, so a task with cascading foreign keys on
 //! selected tables is refused at precheck in those formats ([`supports`]).
 
-use crate::render::Json;
 use crate::config::KafkaDataFormat;
+use crate::render::Json;
 use dts_core::{DerivedChange, RowMatch, RowOp, TableSchema};
 
 /// Whether `format` can carry derived changes, and why not.

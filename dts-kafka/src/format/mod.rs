@@ -7,9 +7,9 @@ pub(crate) mod cascade;
 mod debezium;
 mod shareplex;
 
+use crate::config::KafkaDataFormat;
 use crate::event::{Body, Event, Phase};
 use crate::render::Json;
-use crate::config::KafkaDataFormat;
 use dts_core::Result;
 
 /// What encoders need besides the record.

@@ -3,7 +3,9 @@
 //! linking this crate checks them when a task file is loaded; the endpoint is core's
 //! ([`DestinationConfig::endpoint`]).
 
-use dts_core::config::{ConfigError, ConnectorOptions, DestinationConfig, DestinationKind, Endpoint};
+use dts_core::config::{
+    ConfigError, ConnectorOptions, DestinationConfig, DestinationKind, Endpoint,
+};
 use serde::{Deserialize, Serialize};
 
 fn yes() -> bool {
@@ -93,7 +95,11 @@ mod tests {
         )
         .unwrap();
         assert!(!m.full_sync_binlog && m.defer_secondary_indexes);
-        for other in ["brokers = [\"k\"]", "merge_tables = true", "flush_interval_ms = 5"] {
+        for other in [
+            "brokers = [\"k\"]",
+            "merge_tables = true",
+            "flush_interval_ms = 5",
+        ] {
             let e = task(other).unwrap_err();
             let key = other.split(' ').next().unwrap();
             assert_eq!(e.key, format!("destination.{key}"), "{e}");
@@ -105,7 +111,9 @@ mod tests {
 
     #[test]
     fn options_round_trip() {
-        let config = task("full_sync_binlog = false\ndefer_secondary_indexes = false\nload_data = false").unwrap();
+        let config =
+            task("full_sync_binlog = false\ndefer_secondary_indexes = false\nload_data = false")
+                .unwrap();
         let again = TaskConfig::from_toml_str(&config.to_toml_string().unwrap()).unwrap();
         assert_eq!(again.destination, config.destination);
         let m = MysqlDestination::from_destination(&config.destination).unwrap();
