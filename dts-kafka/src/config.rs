@@ -335,6 +335,8 @@ mod tests {
         assert!(e.message.contains("unknown field `host`"), "{e}");
         let e = task("brokers = [\"k\"]\ntopic = \"t\"\nacks = \"most\"").unwrap_err();
         assert_eq!(e.key, "destination.acks", "{e}");
+        // The key is named once, not again at the end of the message.
+        assert!(e.message.ends_with("`none`"), "{e}");
     }
 
     #[test]

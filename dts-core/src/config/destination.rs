@@ -225,7 +225,14 @@ impl ConnectorOptions {
                     Segment::Unknown => {}
                 }
             }
-            let message = e.inner().to_string();
+            // toml's own value errors end with "in `key`"; the key is named above already.
+            let full = e.inner().to_string();
+            let message = full
+                .split("\nin `")
+                .next()
+                .unwrap_or(&full)
+                .trim_end()
+                .to_owned();
             // serde names an unknown or missing field at its table; name the field.
             for marker in ["unknown field `", "missing field `"] {
                 if let Some(field) = message

@@ -70,19 +70,12 @@ pub fn create_table_sql(schema: &TableSchema) -> Result<String, Error> {
     build_create_table(schema, true, true)
 }
 
-/// The `CREATE TABLE IF NOT EXISTS` statement for `schema` without its non-unique secondary
-/// indexes and foreign keys, for a table about to be filled by a full copy: building those
-/// indexes once, after the rows are in, is cheaper than maintaining them row by row, and the
-/// foreign keys follow the copy. The primary key and unique keys stay, since the copy's
-/// idempotence relies on them. [`secondary_index_definitions`] and
-/// [`foreign_key_definitions`] give what is left out.
-pub fn create_table_sql_without_secondary_indexes(schema: &TableSchema) -> Result<String, Error> {
-    build_create_table(schema, false, false)
-}
-
 /// The `CREATE TABLE IF NOT EXISTS` statement for a table about to be filled by a full copy:
 /// without its foreign keys, and with its non-unique secondary indexes only when
-/// `with_secondary` (else see [`create_table_sql_without_secondary_indexes`]).
+/// `with_secondary`. Building those indexes once, after the rows are in, is cheaper than
+/// maintaining them row by row, and the foreign keys follow the copy; the primary key and
+/// unique keys stay, since the copy's idempotence relies on them.
+/// [`secondary_index_definitions`] and [`foreign_key_definitions`] give what is left out.
 pub fn create_table_sql_for_copy(
     schema: &TableSchema,
     with_secondary: bool,

@@ -46,19 +46,19 @@
 //! data, barriers for DDL and key-less tables, and how key-changing updates and fragments of
 //! large transactions are handled.
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod assessment;
-pub mod checkpoint;
+pub(crate) mod checkpoint;
 mod compact;
-pub mod config;
-pub mod conflict;
-pub mod create;
-pub mod deferred;
-pub mod load;
-pub mod objects;
+pub(crate) mod config;
+pub(crate) mod conflict;
+pub(crate) mod create;
+pub(crate) mod deferred;
+pub(crate) mod load;
+pub(crate) mod objects;
 mod ops;
 pub mod precheck;
-pub mod sql;
+pub(crate) mod sql;
 mod statements;
 
 use crate::wire::conn::{MysqlEndpoint, ServerInfo};

@@ -177,20 +177,6 @@ pub fn key_condition(schema: &TableSchema, keys: &[usize]) -> String {
         .join(" AND ")
 }
 
-/// `UPDATE … SET every written column = ? WHERE key = ?` (parameters: the values, then the key).
-pub fn update_by_key_sql(schema: &TableSchema, cols: &[usize], keys: &[usize]) -> String {
-    let set = cols
-        .iter()
-        .map(|&i| format!("{} = ?", quote_ident(&schema.columns[i].name)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "UPDATE {} SET {set} WHERE {}",
-        quote_table(&schema.id),
-        key_condition(schema, keys)
-    )
-}
-
 /// `SELECT every column … WHERE key = ? LIMIT 1`, optionally locking the row.
 pub fn select_by_key_sql(schema: &TableSchema, keys: &[usize], for_update: bool) -> String {
     let cols = schema

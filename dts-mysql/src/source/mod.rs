@@ -6,17 +6,17 @@
 //! source checks ([`assessment`]) and the personal-data scan ([`scan`]). Tables are discovered
 //! through [`crate::wire::catalog`], which verification shares.
 
-pub mod assessment;
+pub(crate) mod assessment;
 pub mod binlog;
 pub mod ddl;
-pub mod foreign_keys;
+pub(crate) mod foreign_keys;
 pub(crate) mod grants;
-pub mod position;
+pub(crate) mod position;
 pub mod precheck;
 pub mod scan;
-pub mod schema_objects;
-pub mod snapshot;
-pub mod start;
+pub(crate) mod schema_objects;
+pub(crate) mod snapshot;
+pub(crate) mod start;
 
 use crate::source::binlog::{BinlogOptions, BinlogReader};
 use crate::source::position::read_position;

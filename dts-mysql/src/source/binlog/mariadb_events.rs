@@ -5,8 +5,6 @@
 pub const MARIADB_GTID_EVENT: u8 = 162;
 /// Event type code of MariaDB's GTID_LIST event.
 pub const MARIADB_GTID_LIST_EVENT: u8 = 163;
-/// Event type code of MariaDB's ANNOTATE_ROWS event.
-pub const MARIADB_ANNOTATE_ROWS_EVENT: u8 = 160;
 
 /// GTID event flag: the event group has no BEGIN/COMMIT (a DDL or non-transactional statement).
 pub const FL_STANDALONE: u8 = 1;

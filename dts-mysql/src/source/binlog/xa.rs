@@ -217,16 +217,6 @@ impl PendingXa {
     pub fn take(&mut self, xid: &Xid) -> Option<PreparedXa> {
         self.prepared.remove(xid)
     }
-
-    /// Number of undecided prepared transactions held.
-    pub fn len(&self) -> usize {
-        self.prepared.len()
-    }
-
-    /// True when nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.prepared.is_empty()
-    }
 }
 
 /// Orders a binlog event by (file, offset) against a limit.
