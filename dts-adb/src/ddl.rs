@@ -55,9 +55,11 @@
 //!   so a replay after a restart can insert a row twice and updates/deletes match rows by all
 //!   column values: the destination may differ from the source. [`key_warning`] returns this
 //!   warning for a schema; the sink logs it when it creates the table.
-//! - Merged tables ([`DdlOptions::merged`]) get a `__dts_data_source VARCHAR(255) NOT NULL`
-//!   column ([`DATA_SOURCE_COLUMN`]) that is added to the primary key and to the distribution
-//!   key, so shards with overlapping keys never collide.
+//! - Merged tables ([`DdlOptions::merged`]) get a `__dts_data_source VARCHAR NOT NULL` column
+//!   ([`DATA_SOURCE_COLUMN`], ADB's text type, as the guide says) that is added to the primary
+//!   key and to the distribution key, so shards with overlapping keys never collide. In
+//!   compatibility mode, where a key column needs a length, it is `VARCHAR(259)`: the longest
+//!   value there is ([`DATA_SOURCE_MAX_CHARS`]), so no tag is ever cut short.
 //!
 //! # Partitions and clustered keys
 //!
@@ -86,6 +88,12 @@ pub const AUTO_ID_COLUMN: &str = "__dts_auto_id";
 
 /// Column added to merged tables, holding `<task id>:<database>:<schema>:<table>`.
 pub const DATA_SOURCE_COLUMN: &str = "__dts_data_source";
+
+/// The longest [`DATA_SOURCE_COLUMN`] value: a task id (at most 64 characters), three
+/// identifiers of at most 64 characters each (database, schema — the database again for
+/// MySQL — and table) and the three `:` between them. A shorter column would cut the tags of
+/// long names, and two shards whose tags agree on the kept prefix would collide.
+pub const DATA_SOURCE_MAX_CHARS: usize = 64 + 1 + 64 + 1 + 64 + 1 + 64;
 
 /// Options that change the generated DDL.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -391,8 +399,13 @@ pub fn create_table_sql_with(
         ));
     }
     if options.merged {
+        let text = if options.mariadb_compat {
+            format!("VARCHAR({DATA_SOURCE_MAX_CHARS})")
+        } else {
+            "VARCHAR".to_owned()
+        };
         lines.push(format!(
-            "  {} VARCHAR(255) NOT NULL",
+            "  {} {text} NOT NULL",
             quote_ident(DATA_SOURCE_COLUMN)
         ));
     }

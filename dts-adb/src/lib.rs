@@ -81,7 +81,7 @@ pub mod write;
 pub use config::{AdbDestination, AdbTableOptions, ADB_PARTITION_FORMATS};
 pub use ddl::{
     adb_type, create_table_sql, create_table_sql_with, DdlOptions, KeySource, Partition,
-    TableClauses, TableLayout, AUTO_ID_COLUMN, DATA_SOURCE_COLUMN,
+    TableClauses, TableLayout, AUTO_ID_COLUMN, DATA_SOURCE_COLUMN, DATA_SOURCE_MAX_CHARS,
 };
 pub use factory::{AdbSinkFactory, MergeFilter};
 pub use write::{Limits, UpsertStyle, WriteStats};

@@ -336,14 +336,14 @@ fn golden_merged_tables() {
     assert_eq!(
         create_table_sql(&two_col(vec!["a"], None), merged).unwrap(),
         "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NOT NULL,\n  `b` VARCHAR(8) NULL,\n  \
-         `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         `__dts_data_source` VARCHAR NOT NULL,\n  \
          PRIMARY KEY (`a`, `__dts_data_source`)\n) DISTRIBUTED BY HASH(`a`, `__dts_data_source`)"
     );
     assert_eq!(
         create_table_sql(&two_col(vec![], None), merged).unwrap(),
         "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NULL,\n  `b` VARCHAR(8) NULL,\n  \
          `__dts_auto_id` BIGINT NOT NULL AUTO_INCREMENT,\n  \
-         `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         `__dts_data_source` VARCHAR NOT NULL,\n  \
          PRIMARY KEY (`__dts_auto_id`, `__dts_data_source`)\n\
          ) DISTRIBUTED BY HASH(`__dts_auto_id`, `__dts_data_source`)"
     );
@@ -354,7 +354,7 @@ fn golden_merged_tables() {
     assert_eq!(
         create_table_sql(&two_col(vec!["a"], None), compat).unwrap(),
         "CREATE TABLE IF NOT EXISTS `d`.`t` (\n  `a` INT NOT NULL,\n  `b` VARCHAR(8) NULL,\n  \
-         `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         `__dts_data_source` VARCHAR(259) NOT NULL,\n  \
          PRIMARY KEY (`a`, `__dts_data_source`)\n)"
     );
 }
@@ -577,7 +577,7 @@ fn golden_partition_of_a_merged_table() {
         .unwrap(),
         "CREATE TABLE IF NOT EXISTS `dw`.`orders` (\n  `id` BIGINT NOT NULL,\n  \
          `day` DATE NOT NULL,\n  `region` VARCHAR(8) NOT NULL,\n  \
-         `amount` DECIMAL(10,2) NULL,\n  `__dts_data_source` VARCHAR(255) NOT NULL,\n  \
+         `amount` DECIMAL(10,2) NULL,\n  `__dts_data_source` VARCHAR NOT NULL,\n  \
          PRIMARY KEY (`id`, `day`, `__dts_data_source`)\n\
          ) DISTRIBUTED BY HASH(`id`, `day`, `__dts_data_source`) \
          PARTITION BY VALUE(DATE_FORMAT(`day`, '%Y%m')) LIFECYCLE 12"

@@ -507,6 +507,54 @@ async fn merged_shards_with_overlapping_keys_under_concurrent_writes() {
     assert!(left.iter().all(|(s, _)| !s.ends_with("orders_1")));
 }
 
+/// The longest tags there are (a 64-character task id, database and tables) fit whole: two
+/// shards whose tags differ only in their last character stay apart, each tag read back as
+/// written. A `VARCHAR(255)` column cut them to the same 255 characters.
+#[tokio::test]
+async fn merged_shards_with_the_longest_names_keep_whole_tags() {
+    let Some(url) = url() else { return };
+    let task = "t".repeat(64);
+    let src_db = format!("dts_adb_it_long_{}", "s".repeat(48));
+    let db = "dts_adb_it_long_dw";
+    let mut conn = reset_db(&url, db).await;
+    let mut o = options(&url, &task);
+    o.merge_tables = true;
+    let sink = AdbSink::new(o).unwrap();
+    let dest = TableId::new(db, "orders");
+    let shards: Vec<SchemaRef> = ["a", "b"]
+        .iter()
+        .map(|last| kv_schema(&src_db, &format!("{}{last}", "o".repeat(63))))
+        .collect();
+    for s in &shards {
+        sink.merge_into(s.id.clone(), dest.clone());
+        sink.apply_schema(s).await.unwrap();
+    }
+    let changes = shards
+        .iter()
+        .enumerate()
+        .map(|(n, s)| row(s, RowOp::Insert, None, Some(kv(1, &format!("shard {n}")))))
+        .collect();
+    sink.apply(&[txn(changes, 1)], &checkpoint(1))
+        .await
+        .unwrap();
+    let mut expected: Vec<(String, String)> = shards
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (sink.data_source(&s.id), format!("shard {n}")))
+        .collect();
+    expected.sort();
+    assert!(expected
+        .iter()
+        .all(|(tag, _)| tag.chars().count() == dts_adb::DATA_SOURCE_MAX_CHARS));
+    let rows: Vec<(String, String)> = conn
+        .query(format!(
+            "SELECT __dts_data_source, v FROM `{db}`.orders ORDER BY 1"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, expected);
+}
+
 #[tokio::test]
 async fn stream_ddl_is_run_refused_or_skipped() {
     let Some(url) = url() else { return };
