@@ -17,6 +17,9 @@
 //! | `mariadb_compat` | `mariadb_compat` (testing against MariaDB only) |
 //! | `[destination.tables."db.table"]` | `tables` ([`TableClauses`]) |
 //!
+//! `migration.capitalization = "dts_default"` lower-cases database and table names when the
+//! cluster folds them; the cluster is asked ([`crate::names`]).
+//!
 //! `[destination.tls]` encrypts every connection to the cluster — the sink's pool, the
 //! precheck (which reports `destination.tls`) and the verification reader — exactly as for a
 //! MySQL destination (`mode` disabled / required / verify_ca / verify_identity, `ca_cert`,
@@ -153,6 +156,20 @@ impl SinkFactory for AdbSinkFactory {
             ));
         }
         Ok(())
+    }
+
+    async fn folds_names_to_lower(&self, config: &TaskConfig) -> Result<bool, Error> {
+        let adb = adb_section(config)?;
+        let settings = config
+            .destination_settings()?
+            .ok_or_else(|| unsupported("destination", "no connection settings"))?;
+        let options = options_from_config(
+            config.destination.merge_tables,
+            &adb,
+            &settings,
+            &config.task_id(),
+        )?;
+        crate::names::folds_names_to_lower(AdbSink::new(options)?.endpoint()).await
     }
 
     async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {

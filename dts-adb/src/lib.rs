@@ -75,6 +75,7 @@ pub mod ddl;
 pub mod dropped;
 pub mod factory;
 pub mod ident;
+pub mod names;
 pub mod verify;
 pub mod write;
 

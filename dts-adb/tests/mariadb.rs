@@ -555,6 +555,30 @@ async fn merged_shards_with_the_longest_names_keep_whole_tags() {
     assert_eq!(rows, expected);
 }
 
+/// The `dts_default` capitalization policy asks the destination how it stores names: the
+/// test destination keeps their case (`lower_case_table_names = 0`, as on Linux by default).
+#[tokio::test]
+async fn the_destination_is_asked_whether_it_folds_names() {
+    let Some(url) = url() else { return };
+    let mut conn = mysql_async::Conn::from_url(url.as_str()).await.unwrap();
+    let configured: u32 = conn
+        .query_first("SELECT @@lower_case_table_names")
+        .await
+        .unwrap()
+        .unwrap();
+    let sink = AdbSink::new(options(&url, "dts-names")).unwrap();
+    let folds = dts_adb::names::folds_names_to_lower(sink.endpoint())
+        .await
+        .unwrap();
+    assert_eq!(folds, configured != 0);
+    // A destination that cannot be reached is the task's error, not a guess.
+    let unreachable = AdbSink::new(options("mysql://root@127.0.0.1:1/", "dts-names")).unwrap();
+    let err = dts_adb::names::folds_names_to_lower(unreachable.endpoint())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+}
+
 #[tokio::test]
 async fn stream_ddl_is_run_refused_or_skipped() {
     let Some(url) = url() else { return };

@@ -852,9 +852,12 @@ impl Sink for KafkaSink {
     /// `destination.connectivity` (a metadata request), `destination.topic` (each topic the
     /// task writes exists, or could be created: a validate-only CreateTopics), and
     /// `destination.message_size` (a warning naming the tables whose rows can exceed the
-    /// message limit). Under "Precheck and Report Errors", `destination.existing_tables` warns
-    /// about data topics that already hold records (Kafka has no tables to conflict with, but
-    /// consumers would read those records first).
+    /// message limit). Under "Precheck and Report Errors", `destination.existing_tables` fails
+    /// on data topics that already hold records, as it does on existing tables for a database
+    /// destination: consumers reading from the beginning would take those records for this
+    /// task's. A topic whose records cannot be counted fails it too, naming the cause. (The task
+    /// skips the check when it resumes, when schema sync is off and under "Ignore Errors and
+    /// Proceed".)
     async fn precheck(&self, tables: &[TableSchema], mode: ConflictingTables) -> PrecheckReport {
         let mut report = PrecheckReport::default();
         match self.broker_count().await {
@@ -993,15 +996,20 @@ impl Sink for KafkaSink {
         if mode == ConflictingTables::PrecheckAndReportErrors {
             let mut used = Vec::new();
             for (topic, tables) in &data_topics {
-                if let Ok(Some(n)) = self.partitions_of(topic).await {
-                    if let Ok(count) = self.topic_record_count(topic, n).await {
-                        if count > 0 {
-                            used.push(format!(
-                                "{topic} already holds {count} record(s) (tables {})",
-                                tables.join(", ")
-                            ));
-                        }
-                    }
+                let tables = tables.join(", ");
+                let count = match self.partitions_of(topic).await {
+                    Ok(Some(n)) => self.topic_record_count(topic, n).await,
+                    Ok(None) => Ok(0),
+                    Err(e) => Err(e),
+                };
+                match count {
+                    Ok(0) => {}
+                    Ok(count) => used.push(format!(
+                        "{topic} already holds {count} record(s) (tables {tables})"
+                    )),
+                    Err(e) => used.push(format!(
+                        "{topic} (tables {tables}): its records cannot be counted: {e}"
+                    )),
                 }
             }
             report.checks.push(if used.is_empty() {
@@ -1010,15 +1018,15 @@ impl Sink for KafkaSink {
                     "the data topics hold no records",
                 )
             } else {
-                CheckResult::warning(
+                CheckResult::error(
                     "destination.existing_tables",
                     format!(
-                        "{}: consumers reading from the beginning will see those records before \
+                        "{}: consumers reading from the beginning would take those records for \
                          this task's",
                         used.join("; ")
                     ),
-                    "use empty topics, or acknowledge the warning (or choose Ignore Errors and \
-                     Proceed)",
+                    "write to empty topics (topic, topic_template, topic_routes), delete the \
+                     records, or set conflicting_tables = \"ignore_errors_and_proceed\"",
                 )
             });
         }

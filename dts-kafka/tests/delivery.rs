@@ -866,7 +866,7 @@ async fn precheck_reports_connectivity_topics_and_sizes() {
         CheckLevel::Pass
     );
 
-    // Once the topic holds records, the conflicting-tables check warns.
+    // Once the topic holds records, the conflicting-tables check fails, as for tables.
     sink.write_rows(&small, vec![small_row(1, "x")], ExistingRows::Replace)
         .await
         .unwrap();
@@ -874,8 +874,9 @@ async fn precheck_reports_connectivity_topics_and_sizes() {
         .precheck(&tables[..1], ConflictingTables::PrecheckAndReportErrors)
         .await;
     let existing = get(&again, "destination.existing_tables");
-    assert_eq!(existing.level, CheckLevel::Warning, "{existing}");
+    assert_eq!(existing.level, CheckLevel::Error, "{existing}");
     assert!(existing.message.contains(&topic) && existing.message.contains("shop.small"));
+    assert!(!again.passes(&["destination.existing_tables".to_string()]));
     let ignore = sink
         .precheck(&tables[..1], ConflictingTables::IgnoreErrorsAndProceed)
         .await;

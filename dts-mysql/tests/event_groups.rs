@@ -51,20 +51,8 @@ async fn prepare(db: &str, xid: &str, ids: &[i64]) {
     statements.push(format!("XA PREPARE '{xid}'"));
     let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
     exec_all(&mut c, &refs).await;
-    c.disconnect().await.unwrap();
-    // The server detaches the prepared transaction when it has closed the session.
-    let probe = tokio::sync::Mutex::new(conn(&source()).await);
-    let what = format!("{xid} detached (listed by XA RECOVER)");
-    dts_testkit::eventually(std::time::Duration::from_secs(10), &what, || async {
-        let listed: Vec<mysql_async::Row> = probe.lock().await.query("XA RECOVER").await.unwrap();
-        let xids: Vec<Option<String>> = listed.iter().map(|r| r.get::<String, _>(3)).collect();
-        if xids.iter().any(|x| x.as_deref() == Some(xid)) {
-            Ok(())
-        } else {
-            Err(xids)
-        }
-    })
-    .await;
+    let mut probe = conn(&source()).await;
+    dts_testkit::mysql::detach_prepared(c, &mut probe, &[xid]).await;
 }
 
 #[tokio::test]

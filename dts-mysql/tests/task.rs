@@ -514,29 +514,9 @@ async fn every_event_group_kind_reaches_the_destination_exactly() {
             let refs: Vec<&str> = other.iter().map(String::as_str).collect();
             exec_all(&mut s, &refs).await;
         }
-        s.disconnect().await.unwrap();
+        // Decided later from `c`, once its session has detached it.
+        dts_testkit::mysql::detach_prepared(s, &mut c, &[name.as_str()]).await;
     }
-    // Detached prepared transactions are listed once their sessions are gone.
-    let probe = tokio::sync::Mutex::new(c);
-    dts_testkit::eventually(
-        Duration::from_secs(10),
-        "the prepared transactions detached (listed by XA RECOVER)",
-        || async {
-            let listed: Vec<mysql_async::Row> =
-                probe.lock().await.query("XA RECOVER").await.unwrap();
-            let names: Vec<String> = listed
-                .iter()
-                .filter_map(|r| r.get::<String, _>(3))
-                .collect();
-            if [&x1, &x2, &x3].iter().all(|x| names.contains(x)) {
-                Ok(())
-            } else {
-                Err(names)
-            }
-        },
-    )
-    .await;
-    let mut c = probe.into_inner();
     // The LOAD DATA LOCAL below reads its rows from this handler.
     c.set_infile_handler(async {
         use futures::StreamExt;
