@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use dts_core::{RowOp, Source, Value};
 use dts_mysql::MysqlSource;
-use mysql_async::prelude::Queryable;
 
 async fn source_for(db: &str) -> MysqlSource {
     reader(source(), db).await
