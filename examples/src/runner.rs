@@ -148,7 +148,9 @@ pub async fn compose_task(
 /// The configuration's webhook as an alert hook, when it names one.
 pub fn webhook_of(config: &TaskConfig) -> Result<Option<Arc<dyn AlertHook>>, BoxError> {
     Ok(match &config.advanced.monitoring.webhook_url {
-        Some(url) => Some(Arc::new(WebhookHook::new(url)?) as Arc<dyn AlertHook>),
+        Some(url) => Some(Arc::new(
+            WebhookHook::new(url)?.with_labels(dts_core::build::task_labels(&config.advanced)),
+        ) as Arc<dyn AlertHook>),
         None => None,
     })
 }
@@ -157,6 +159,7 @@ pub fn webhook_of(config: &TaskConfig) -> Result<Option<Arc<dyn AlertHook>>, Box
 pub struct WebhookHook {
     host_port: String,
     path: String,
+    labels: std::collections::BTreeMap<String, String>,
 }
 
 impl WebhookHook {
@@ -172,7 +175,26 @@ impl WebhookHook {
         Ok(Self {
             host_port: host_port.to_string(),
             path: path.to_string(),
+            labels: Default::default(),
         })
+    }
+
+    /// The task's labels (the guide's environment tag and scene label), sent with every alert
+    /// as its `labels` object so a receiver can route production alerts apart from test ones.
+    #[must_use]
+    pub fn with_labels(mut self, labels: std::collections::BTreeMap<String, String>) -> Self {
+        self.labels = labels;
+        self
+    }
+
+    /// The JSON body of `alert`: the alert's own fields and, when the task has labels,
+    /// `labels`.
+    pub fn body(&self, alert: &Alert) -> String {
+        let mut value = serde_json::to_value(alert).unwrap_or_default();
+        if let (Some(object), false) = (value.as_object_mut(), self.labels.is_empty()) {
+            object.insert("labels".into(), serde_json::json!(self.labels));
+        }
+        value.to_string()
     }
 
     async fn post(&self, body: &str) -> std::io::Result<()> {
@@ -194,7 +216,7 @@ impl WebhookHook {
 #[async_trait::async_trait]
 impl AlertHook for WebhookHook {
     async fn fire(&self, alert: &Alert) {
-        let body = serde_json::to_string(alert).unwrap_or_default();
+        let body = self.body(alert);
         let sent = tokio::time::timeout(Duration::from_secs(10), self.post(&body)).await;
         match sent {
             Ok(Ok(())) => {}

@@ -4,6 +4,7 @@
 //!
 //! | metric | labels | what |
 //! | --- | --- | --- |
+//! | `dts_task_info` | `task`, `environment_tag`, `scene_label` | always 1: the task's labels (the guide's environment tag and scene label, empty when unset), for joining onto every other series (`* on (task) group_left (environment_tag, scene_label) dts_task_info`) |
 //! | `dts_stage_status` | `task`, `stage` | 0 not started, 1 running, 2 paused, 3 finished, 4 failed, 5 skipped |
 //! | `dts_task_failed` | `task` | 1 once a stage failed |
 //! | `dts_errors_total` | `task` | errors seen (each new last error counts once) |
@@ -86,9 +87,17 @@ impl TaskMetrics {
         }
     }
 
-    /// Publishes the task's stages, per-table progress, ETA and errors.
+    /// Publishes the task's labels, stages, per-table progress, ETA and errors.
     pub fn publish(&mut self, status: &TaskStatus, progress: &Progress) {
         let task = &self.task;
+        let label = |key: &str| progress.labels.get(key).cloned().unwrap_or_default();
+        metrics::gauge!(
+            "dts_task_info",
+            "task" => task.clone(),
+            "environment_tag" => label("environment_tag"),
+            "scene_label" => label("scene_label")
+        )
+        .set(1.0);
         let mut failed = false;
         for stage in Stage::ALL {
             let s = &status.stage(stage).status;

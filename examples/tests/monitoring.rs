@@ -107,7 +107,12 @@ async fn dashboard_and_alert_rules_use_only_metrics_a_live_task_exposes() {
                 let f = f.as_str().expect("for: a duration");
                 assert!(f.ends_with('m') || f.ends_with('s'), "for: {f}");
             }
-            rule_exprs.push(rule["expr"].as_str().expect("expr").to_string());
+            let expr = rule["expr"].as_str().expect("expr");
+            assert!(
+                expr.contains("group_left (environment_tag, scene_label) dts_task_info"),
+                "{expr}: every alert carries the task's labels"
+            );
+            rule_exprs.push(expr.to_string());
         }
     }
     let alerts: Vec<&str> = rules["groups"][0]["rules"]
@@ -159,8 +164,10 @@ async fn dashboard_and_alert_rules_use_only_metrics_a_live_task_exposes() {
     let metrics_addr = format!("127.0.0.1:{metrics_port}");
     let state = tempfile::tempdir().unwrap();
     let server = Server::start(state.path(), &["--metrics-addr", &metrics_addr]).await;
+    // task_toml ends in [advanced]: the labels go there.
     let toml = format!(
-        "{}\n[validation]\nfull_mode = \"sampled\"\nsampling_percent = 100\n",
+        "{}environment_tag = \"production\"\nscene_label = \"migration\"\n\
+         [validation]\nfull_mode = \"sampled\"\nsampling_percent = 100\n",
         task_toml(&db)
     );
     server
@@ -177,6 +184,11 @@ async fn dashboard_and_alert_rules_use_only_metrics_a_live_task_exposes() {
         (d["verification"]["state"] == "finished").then_some(d)
     })
     .await;
+    assert_eq!(
+        detail["labels"]["environment_tag"], "production",
+        "{detail}"
+    );
+    assert_eq!(detail["labels"]["scene_label"], "migration", "{detail}");
     let text = detail["verification"]["text"].as_str().unwrap_or_default();
     assert!(text.contains("0 inconsistent row(s)"), "{text}");
 
@@ -222,6 +234,19 @@ async fn dashboard_and_alert_rules_use_only_metrics_a_live_task_exposes() {
         Some(3.0)
     );
     assert_eq!(value_of(&scrape, "dts_task_failed", &[&task]), Some(0.0));
+    // The task's labels, for the rules to join onto every series.
+    assert_eq!(
+        value_of(
+            &scrape,
+            "dts_task_info",
+            &[
+                &task,
+                "environment_tag=\"production\"",
+                "scene_label=\"migration\""
+            ]
+        ),
+        Some(1.0)
+    );
     assert_eq!(
         value_of(&scrape, "dts_verification_inconsistent_rows", &[&task]),
         Some(0.0)
@@ -229,6 +254,81 @@ async fn dashboard_and_alert_rules_use_only_metrics_a_live_task_exposes() {
     assert!(value_of(&scrape, "dts_full_rows_copied_total", &[&task]).unwrap_or(0.0) >= 3_000.0);
     drop(server);
     cleanup(&db).await;
+}
+
+/// An alert reaches the configured webhook with the task's labels: `dts run` on a task whose
+/// precheck fails (its selected database does not exist) posts `task_failed` to a local
+/// receiver, with `labels` naming the environment tag and the scene label.
+#[tokio::test]
+async fn alerts_reach_the_webhook_with_the_task_labels() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = receiver.local_addr().unwrap().port();
+    let received = tokio::spawn(async move {
+        let (mut stream, _) = receiver.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read until the whole body announced by Content-Length is in.
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request).to_string();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    stream
+                        .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                        .await
+                        .unwrap();
+                    return (head.to_string(), body.to_string());
+                }
+            }
+            assert!(n > 0, "the connection closed before the body: {text}");
+        }
+    });
+    let db = format!("ops_{}", unique("missing"));
+    let toml = format!(
+        "{}environment_tag = \"staging\"\nscene_label = \"dr_drill\"\n\
+         [advanced.monitoring]\nalert_on_failure = true\n\
+         webhook_url = \"http://127.0.0.1:{port}/hooks/dts\"\n",
+        task_toml(&db)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("task.toml");
+    std::fs::write(&file, toml).unwrap();
+    let state = dir.path().join("state");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(dts_bin())
+            .arg("run")
+            .arg(&file)
+            .arg("--state-dir")
+            .arg(state)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!output.status.success(), "the precheck should fail");
+    let (head, body) = tokio::time::timeout(WAIT, received)
+        .await
+        .expect("no alert reached the webhook")
+        .unwrap();
+    assert!(head.starts_with("POST /hooks/dts HTTP/1.1"), "{head}");
+    let alert: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(alert["kind"], "task_failed", "{alert}");
+    assert_eq!(alert["task_id"], db.as_str(), "{alert}");
+    assert!(
+        alert["reason"].as_str().unwrap_or_default().contains(&db),
+        "{alert}"
+    );
+    assert_eq!(
+        alert["labels"],
+        json!({ "environment_tag": "staging", "scene_label": "dr_drill" })
+    );
 }
 
 #[test]
