@@ -42,6 +42,11 @@ impl MysqlSourceFactory {
 
 #[async_trait]
 impl SourceFactory for MysqlSourceFactory {
+    async fn scan(&self, config: &TaskConfig) -> Result<Option<dts_core::scan::ScanReport>, Error> {
+        let sample_rows = crate::source::scan::DEFAULT_SAMPLE_ROWS;
+        scan_config(config, sample_rows).await.map(Some)
+    }
+
     async fn build(&self, request: SourceRequest<'_>) -> Result<BuiltSource, Error> {
         let config = request.config;
         let endpoint = MysqlEndpoint::from_settings("source", &config.source_settings()?)?;

@@ -581,6 +581,41 @@ async fn scanner_finds_personal_data_and_ignores_look_alikes() {
     let card = rules.iter().find(|r| r.column == "pay_ref").unwrap();
     assert_eq!((card.keep_first, card.keep_last), (Some(6), Some(4)));
     assert_eq!(card.database, db);
+
+    // Masking "Open" without rules: the task scans the source when it is composed and is
+    // refused with the rules that protect what the scan found.
+    let open = "[advanced.masking]\nenabled = true\n";
+    let state = tempfile::tempdir().unwrap();
+    let err = match dts_mysql::build_mysql_task(&config(&db, open), state.path(), None).await {
+        Ok(_) => panic!("masking enabled without rules over personal data must be refused"),
+        Err(e) => e,
+    };
+    let dts_core::Error::Config(e) = &err else {
+        panic!("a configuration error naming the key: {err}")
+    };
+    assert_eq!(e.key, "advanced.masking.rules", "{e}");
+    for column in ["contact", "mobile", "pay_ref", "resident", "last_ip"] {
+        assert!(
+            e.message
+                .contains(&format!("table = \"users\", column = \"{column}\"")),
+            "{column} proposed: {e}"
+        );
+    }
+    assert!(!e.message.contains("fake_card"), "{e}");
+    // Without personal data the same settings let the task run (nothing to mask).
+    let clean = unique_name("st_scan_clean");
+    prepare(&clean, &[T], None).await;
+    exec_all(
+        &mut s,
+        &[&format!(
+            "INSERT INTO `{clean}`.t VALUES (1, 'plain'), (2, 'text')"
+        )],
+    )
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    if let Err(e) = dts_mysql::build_mysql_task(&config(&clean, open), state.path(), None).await {
+        panic!("no personal data, nothing to mask: {e}");
+    }
 }
 
 /// `start_position` and `start_gtid`: incremental synchronization starts exactly there, so a

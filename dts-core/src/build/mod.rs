@@ -67,6 +67,49 @@ pub struct BuiltSource {
 pub trait SourceFactory: Send + Sync {
     /// Connects the source `request` describes.
     async fn build(&self, request: SourceRequest<'_>) -> Result<BuiltSource>;
+
+    /// Samples the selected tables of `config`'s source for likely personal data (the
+    /// guide's sensitive-data scan), or `None` when this source cannot. Asked when masking
+    /// is enabled without rules. The default cannot.
+    async fn scan(&self, _config: &TaskConfig) -> Result<Option<crate::scan::ScanReport>> {
+        Ok(None)
+    }
+}
+
+/// Masking enabled without rules (the guide's "Open" with nothing chosen): the source is
+/// scanned, and what the scan found is proposed as the rules to add, refusing the task until
+/// they are; a scan that finds nothing lets the task run unmasked. A source that cannot scan
+/// is refused, naming the key.
+async fn check_masking_scan(config: &TaskConfig, source: &dyn SourceFactory) -> Result<()> {
+    let masking = &config.advanced.masking;
+    if !masking.enabled || !masking.rules.is_empty() {
+        return Ok(());
+    }
+    let key = "advanced.masking.rules";
+    match source.scan(config).await? {
+        None => Err(unsupported(
+            key,
+            "scanning this source for sensitive data; list the columns to mask",
+        )),
+        Some(report) if report.findings.is_empty() => {
+            tracing::info!(
+                "masking is enabled without rules and the scan found no likely personal data \
+                 in the selected tables: nothing is masked"
+            );
+            Ok(())
+        }
+        Some(report) => Err(Error::Config(ConfigError::invalid(
+            key,
+            format!(
+                "masking is enabled without rules, so the selected tables were scanned: {} \
+                 column(s) likely hold personal data. Review these rules and put them in the \
+                 task file (or set the rules you want; `dts scan` prints the same):\n{}\n{}",
+                report.findings.len(),
+                report.to_string().trim_end(),
+                report.masking_section().trim_end()
+            ),
+        ))),
+    }
 }
 
 /// What a [`SinkFactory`] is asked to build.
@@ -228,6 +271,7 @@ impl<'a> TaskBuilder<'a> {
         if let Some(tw) = &two_way {
             crate::topology::check_config(config, tw)?;
         }
+        check_masking_scan(config, source_factory.as_ref()).await?;
         let task_id = config.task_id();
         let lowercase = sink_factory.folds_names_to_lower(config).await?;
         let built_source = source_factory

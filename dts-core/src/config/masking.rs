@@ -48,7 +48,10 @@ pub struct MaskingRule {
 }
 
 /// `[advanced.masking]`: masking on or off ("Open" / "Close", default off) and its rules.
-/// Automatic sensitive-data scanning is not performed: every masked column is listed.
+/// Masking enabled without rules is the guide's "Open" with nothing chosen yet: the task
+/// builder scans the selected source tables for likely personal data
+/// ([`crate::build::SourceFactory::scan`]) and refuses the task with the rules that would
+/// protect what it found, or runs it when it found nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MaskingConfig {
@@ -62,12 +65,6 @@ pub struct MaskingConfig {
 impl MaskingConfig {
     pub(crate) fn validate(&self, problems: &mut Problems) {
         let prefix = "advanced.masking";
-        if self.enabled && self.rules.is_empty() {
-            problems.push(
-                format!("{prefix}.rules"),
-                "masking is enabled but no rule lists a column to mask",
-            );
-        }
         if !self.enabled && !self.rules.is_empty() {
             problems.push(
                 format!("{prefix}.enabled"),
@@ -171,12 +168,13 @@ mod tests {
     }
 
     #[test]
-    fn enabled_needs_rules_and_rules_need_enabled() {
+    fn rules_need_enabled_and_enabled_alone_is_valid() {
+        // Enabled without rules: the builder scans the source (see `build`).
         let m = MaskingConfig {
             enabled: true,
             rules: vec![],
         };
-        assert_eq!(keys(&m), vec!["advanced.masking.rules"]);
+        assert!(keys(&m).is_empty());
         let m = MaskingConfig {
             enabled: false,
             rules: vec![rule(MaskingMethod::Hash)],
