@@ -169,7 +169,8 @@ impl SinkFactory for AdbSinkFactory {
             &settings,
             &config.task_id(),
         )?;
-        crate::names::folds_names_to_lower(AdbSink::new(options)?.endpoint()).await
+        let fallback = !options.mariadb_compat;
+        crate::names::folds_names_to_lower(AdbSink::new(options)?.endpoint(), fallback).await
     }
 
     async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {

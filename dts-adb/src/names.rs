@@ -5,6 +5,12 @@
 //! configured. A cluster that does not know the variable is taken to fold names: AnalyticDB
 //! for MySQL 3.0 treats database and table names case-insensitively and stores them in lower
 //! case.
+//!
+//! The question is asked while the task is composed, before its precheck. A destination that
+//! cannot be reached then is not an error here: the precheck reports it (`destination.tls`,
+//! `destination.connectivity`) with what to change, and the task does not run. The answer
+//! used meanwhile is the server's own behaviour for the mode (`fallback`): ADB folds names, and
+//! a MariaDB server that folds them does so whatever name it is sent.
 
 use dts_core::Error;
 use dts_mysql::wire::conn::MysqlEndpoint;
@@ -13,9 +19,19 @@ use mysql_async::prelude::Queryable;
 /// MySQL's ER_UNKNOWN_SYSTEM_VARIABLE: the server has no such variable.
 const UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 
-/// Whether the destination at `endpoint` stores database and table names in lower case.
-pub async fn folds_names_to_lower(endpoint: &MysqlEndpoint) -> Result<bool, Error> {
-    let mut conn = endpoint.connect().await?;
+/// Whether the destination at `endpoint` stores database and table names in lower case;
+/// `fallback` when it cannot be reached (see the module docs).
+pub async fn folds_names_to_lower(endpoint: &MysqlEndpoint, fallback: bool) -> Result<bool, Error> {
+    let mut conn = match endpoint.connect().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "cannot ask the destination how it stores names; the precheck reports why"
+            );
+            return Ok(fallback);
+        }
+    };
     let answer = conn
         .query_first::<u32, _>("SELECT @@lower_case_table_names")
         .await;
