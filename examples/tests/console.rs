@@ -342,9 +342,13 @@ async fn the_console_shows_a_live_task_and_controls_it() {
         )
         .await;
     writer.abort();
-    // The throttle form applies a new limit.
+    // The throttle form applies a new limit. The value is entered as typing does (an `input`
+    // event), so the page's refreshes keep it once the focus moves to the button.
     browser
-        .js("document.getElementById('thr-inc-rps').value = '2500'; return true;")
+        .js(
+            "const i = document.getElementById('thr-inc-rps'); i.value = '2500'; \
+             i.dispatchEvent(new Event('input', { bubbles: true })); return true;",
+        )
         .await;
     browser.click("#btn-throttle").await;
     browser

@@ -181,10 +181,15 @@ function renderPrecheck(p) {
   }
 }
 
+// A throttle field the user has edited keeps the edit through the page's refreshes until the
+// form is applied (force), even after the focus has moved on to another field.
 function renderThrottle(t, force) {
   const set = (id, v) => {
     const input = document.getElementById(id);
-    if (force || document.activeElement !== input) input.value = v === null || v === undefined ? "" : v;
+    if (force) delete input.dataset.edited;
+    if (force || (document.activeElement !== input && !input.dataset.edited)) {
+      input.value = v === null || v === undefined ? "" : v;
+    }
   };
   const f = t.full || {}, i = t.incremental || {};
   set("thr-full-qps", f.source_qps);
@@ -367,6 +372,9 @@ function setupTask() {
   document.getElementById("btn-resume").addEventListener("click", () => action("resume", base + "/resume"));
   document.getElementById("btn-stop").addEventListener("click", () => action("stop", base + "/stop"));
   document.getElementById("config-details").addEventListener("toggle", loadConfig);
+  document.getElementById("throttle-form").addEventListener("input", (ev) => {
+    if (ev.target.tagName === "INPUT") ev.target.dataset.edited = "1";
+  });
   document.getElementById("throttle-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const num = (id) => {
