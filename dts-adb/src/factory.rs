@@ -135,6 +135,18 @@ fn adb_section(config: &TaskConfig) -> Result<AdbDestination, Error> {
     Ok(AdbDestination::from_destination(&config.destination)?)
 }
 
+/// The sink options of `config`'s destination section, for task `task_id`.
+fn sink_options(
+    config: &TaskConfig,
+    adb: &AdbDestination,
+    task_id: &str,
+) -> Result<AdbOptions, Error> {
+    let settings = config
+        .destination_settings()?
+        .ok_or_else(|| unsupported("destination", "no connection settings"))?;
+    options_from_config(config.destination.merge_tables, adb, &settings, task_id)
+}
+
 #[async_trait]
 impl SinkFactory for AdbSinkFactory {
     fn kind(&self) -> DestinationKind {
@@ -159,16 +171,7 @@ impl SinkFactory for AdbSinkFactory {
     }
 
     async fn folds_names_to_lower(&self, config: &TaskConfig) -> Result<bool, Error> {
-        let adb = adb_section(config)?;
-        let settings = config
-            .destination_settings()?
-            .ok_or_else(|| unsupported("destination", "no connection settings"))?;
-        let options = options_from_config(
-            config.destination.merge_tables,
-            &adb,
-            &settings,
-            &config.task_id(),
-        )?;
+        let options = sink_options(config, &adb_section(config)?, &config.task_id())?;
         let fallback = !options.mariadb_compat;
         crate::names::folds_names_to_lower(AdbSink::new(options)?.endpoint(), fallback).await
     }
@@ -176,11 +179,8 @@ impl SinkFactory for AdbSinkFactory {
     async fn build(&self, request: SinkRequest<'_>) -> Result<BuiltSink, Error> {
         let config = request.config;
         let adb = adb_section(config)?;
-        let settings = config
-            .destination_settings()?
-            .ok_or_else(|| unsupported("destination", "no connection settings"))?;
         let merge_tables = config.destination.merge_tables;
-        let options = options_from_config(merge_tables, &adb, &settings, request.task_id)?;
+        let options = sink_options(config, &adb, request.task_id)?;
         let sink = Arc::new(AdbSink::new(options)?);
         let filter: Arc<dyn Filter> = if merge_tables {
             Arc::new(MergeFilter::new(request.filter, sink.clone()))
